@@ -1,0 +1,91 @@
+"""The ``tierwise`` command line: a thin layer over the library.
+
+``tierwise hook EVENT`` is the entry the installed hooks call; it is dispatched
+before argparse (or anything else) is imported so a hook process stays on the
+hot path. Every other command lives in its own module under
+``tierwise.commands`` (see ``tierwise.commands.COMMANDS``) with a
+``register(subparsers)`` function and a ``run(args) -> int`` function.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # argparse stays off the hook path
+    import argparse
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["hook"]:
+        from tierwise.hooks.entry import main as hook_main
+
+        return hook_main(args[1:])
+    return _run_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+    import importlib
+
+    from tierwise import __version__
+    from tierwise.commands import COMMANDS
+
+    parser = argparse.ArgumentParser(
+        prog="tierwise",
+        description="Skill-level model routing and token budgets for coding agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"tierwise {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMANDS:
+        module = importlib.import_module(module_name)
+        module.register(sub)
+    return parser
+
+
+def _run_command(args: list[str]) -> int:
+    import os
+
+    from tierwise.errors import EXIT_INTERNAL, EXIT_USAGE, TierwiseError
+
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    func = getattr(ns, "func", None)
+    if func is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(func(ns))
+    except TierwiseError as exc:
+        if getattr(ns, "json", False):
+            import json
+
+            print(json.dumps(exc.as_dict()))
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error worth a traceback.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # a bug: one line for the user, the traceback to the log
+        import traceback
+
+        from tierwise.paths import error_log_path, log_error
+
+        log_error(f"internal error in `tierwise {' '.join(args)}`:\n{traceback.format_exc()}")
+        print(
+            f"tierwise: internal error ({type(exc).__name__}: {exc}); details in {error_log_path()}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

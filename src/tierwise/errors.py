@@ -1,0 +1,121 @@
+"""User-facing errors and exit codes.
+
+Every error a user can cause (bad config, bad SKILL.md, bad arguments, an
+unreadable state dir) is a :class:`TierwiseError`. The CLI prints it as one
+breadcrumb message on stderr and exits with its code; nothing else reaches the
+user as a traceback.
+
+This module is imported by hook processes: standard library only.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in docs/exit-codes.md (checked by a test).
+EXIT_OK = 0
+EXIT_FINDINGS = 1  # the command ran and found a problem (validate --strict, inspect, validation run)
+EXIT_USAGE = 2  # bad command-line arguments or a malformed query
+EXIT_CONFIG = 3  # a routing/session config file is missing, unparsable or invalid
+EXIT_INPUT = 4  # an input file (SKILL.md, transcript, spec, scenario, results) is unusable
+EXIT_UNSAFE_PATH = 5  # a skill name or path would lead outside the skill roots
+EXIT_STATE = 6  # the state dir / ledger cannot be read or written (permissions, disk full)
+EXIT_BLOCKED = 7  # a routing decision was blocked by a hard budget cap
+EXIT_INTERNAL = 70  # a bug in tierwise (EX_SOFTWARE); details go to the error log
+
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_FINDINGS: "the command ran and found problems (warnings with --strict, a failed check or condition)",
+    EXIT_USAGE: "bad command-line arguments or a malformed query",
+    EXIT_CONFIG: "a routing or session config file is missing, unparsable or invalid",
+    EXIT_INPUT: "an input file is unusable (unparsable, not UTF-8, too large, wrong shape)",
+    EXIT_UNSAFE_PATH: "a skill name or path would lead outside the skill roots",
+    EXIT_STATE: "the state directory or ledger cannot be read or written",
+    EXIT_BLOCKED: "the routing decision is blocked by a hard budget cap",
+    EXIT_INTERNAL: "internal error in tierwise (see the error log)",
+}
+
+
+def format_key_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
+    """Render a key path as a dotted path: ``model.conditions[0].when``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif out:
+            out += f".{part}"
+        else:
+            out = str(part)
+    return out
+
+
+class TierwiseError(Exception):
+    """An error caused by input the user can fix.
+
+    Rendered in the breadcrumb style::
+
+        ==> File pipeline/config/model-routing.yaml
+        ==> At key: defaults.specialist
+        =====> expected one of the defined tiers (haiku, sonnet, opus), got 'gpt4'
+        fix: use a tier defined under `tiers:` or define 'gpt4' there
+    """
+
+    exit_code = EXIT_INPUT
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        fix: str | None = None,
+        exit_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.key = key
+        self.fix = fix
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def render(self) -> str:
+        lines = []
+        if self.file:
+            lines.append(f"==> File {self.file}")
+        if self.key:
+            lines.append(f"==> At key: {self.key}")
+        lines.append(f"=====> {self.message}" if (self.file or self.key) else f"error: {self.message}")
+        if self.fix:
+            lines.append(f"fix: {self.fix}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "error": self.message,
+            "file": self.file,
+            "key": self.key,
+            "fix": self.fix,
+            "exit_code": self.exit_code,
+        }
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class ConfigError(TierwiseError):
+    exit_code = EXIT_CONFIG
+
+
+class InputError(TierwiseError):
+    exit_code = EXIT_INPUT
+
+
+class UnsafePathError(TierwiseError):
+    exit_code = EXIT_UNSAFE_PATH
+
+
+class StateError(TierwiseError):
+    exit_code = EXIT_STATE
+
+
+class UsageError(TierwiseError):
+    exit_code = EXIT_USAGE
