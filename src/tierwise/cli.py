@@ -3,7 +3,7 @@
 ``tierwise hook EVENT`` is the entry the installed hooks call; it is dispatched
 before argparse (or anything else) is imported so a hook process stays on the
 hot path. Every other command lives in its own module under
-``tierwise.commands`` (see ``tierwise.commands.COMMANDS``) with a
+``tierwise.commands`` (discovered by ``tierwise.commands.command_modules``) with a
 ``register(subparsers)`` function and a ``run(args) -> int`` function.
 """
 
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     from tierwise import __version__
-    from tierwise.commands import COMMANDS
+    from tierwise.commands import command_modules
 
     parser = argparse.ArgumentParser(
         prog="tierwise",
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tierwise {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMANDS:
+    for module_name in command_modules():
         module = importlib.import_module(module_name)
         module.register(sub)
     return parser

@@ -1,13 +1,24 @@
-"""One module per command. Each defines ``register(subparsers)`` (adding its
-parser with ``set_defaults(func=run)``) and ``run(args) -> int``.
+"""One module per command, discovered from this package.
 
-Keep imports inside ``run``: every CLI start imports all of these modules.
+Each module defines ``register(subparsers)`` (adding its parser with
+``set_defaults(func=run)``) and ``run(args) -> int``. Keep heavy imports
+(yaml, jsonschema, rich, ...) inside ``run``: every CLI start imports all of
+these modules to build the parser.
 """
 
-COMMANDS: list[str] = [
-    # routing core
-    # ledger, budgets, reports
-    # hooks
-    # budget keeper
-    # evidence
-]
+from __future__ import annotations
+
+import pkgutil
+
+
+def discover(package_path: list[str], prefix: str) -> list[str]:
+    """Module names of a command package, sorted, private modules excluded."""
+    return sorted(
+        prefix + info.name
+        for info in pkgutil.iter_modules(package_path)
+        if not info.name.startswith("_")
+    )
+
+
+def command_modules() -> list[str]:
+    return discover(list(__path__), __name__ + ".")

@@ -1,0 +1,1 @@
+"""Subcommands of `tierwise budget`, one module each."""

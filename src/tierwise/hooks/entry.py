@@ -1,0 +1,75 @@
+"""``tierwise hook EVENT``: the process every installed hook starts.
+
+The contract with the client: stdout carries the client's JSON and nothing
+else; an internal error exits 0 with no stdout, one line on stderr and a line
+(with the traceback) in the error log. Only a deliberate budget block denies or
+asks, and it does so through the JSON that ``dispatch.handle`` returns.
+
+Hot path: standard library and tierwise's hot modules only.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+# Larger payloads are not read whole: the rest is drained and the hook stays out of the way.
+MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
+
+
+def _read_stdin() -> bytes | None:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        return b""
+    data = stream.read(MAX_PAYLOAD_BYTES + 1)
+    if len(data) > MAX_PAYLOAD_BYTES:
+        while stream.read(1 << 20):
+            pass
+        return None
+    return data
+
+
+def main(argv: list[str]) -> int:
+    event = argv[0] if argv else ""
+    real_stdout = sys.stdout
+    # Anything printed while handling (a stray print, a warning) must not reach the client.
+    sys.stdout = io.StringIO()
+    try:
+        raw = _read_stdin()
+        if raw is None:
+            _report(event, "payload larger than 16 MiB ignored", None)
+            return 0
+        from tierwise.hooks.dispatch import handle
+
+        out = handle(event, raw)
+    except BaseException as exc:  # noqa: BLE001 - a hook never breaks the agent
+        if isinstance(exc, KeyboardInterrupt):
+            return 0
+        _report(event, f"internal error: {type(exc).__name__}: {exc}", exc)
+        return 0
+    finally:
+        sys.stdout = real_stdout
+    if out:
+        try:
+            real_stdout.write(out if out.endswith("\n") else out + "\n")
+            real_stdout.flush()
+        except OSError:
+            pass
+    return 0
+
+
+def _report(event: str, message: str, exc: BaseException | None) -> None:
+    line = f"tierwise hook {event or '?'}: {message}".replace("\n", " ")[:500]
+    try:
+        sys.stderr.write(line + "\n")
+    except OSError:
+        pass
+    from tierwise.paths import log_error
+
+    if exc is not None:
+        import traceback
+
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        log_error(line + "\n" + detail)
+    else:
+        log_error(line)
