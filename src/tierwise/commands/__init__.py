@@ -16,7 +16,7 @@ def discover(package_path: list[str], prefix: str) -> list[str]:
     return sorted(
         prefix + info.name
         for info in pkgutil.iter_modules(package_path)
-        if not info.name.startswith("_")
+        if not info.name.startswith("_") and not info.ispkg
     )
 
 
