@@ -1,0 +1,194 @@
+"""``tierwise eval record|run|recommend``: tier eval results (docs/evidence.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser("eval", help="record tier eval results and recommend minimum/preferred tiers",
+                            description="Tier evals: record results your eval runner wrote, run your runner per "
+                            "case and tier, recommend each skill's minimum and preferred tier.")
+    evsub = parser.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
+
+    rec = evsub.add_parser("record", help="validate and add eval results from a JSONL file (or - for stdin)")
+    rec.add_argument("file", metavar="FILE|-")
+    rec.add_argument("--json", action="store_true", help="machine-readable output")
+    rec.add_argument("--platform", choices=["claude", "qwen"], default="claude",
+                     help="client whose skill roots and config layers to use (default: claude)")
+    rec.set_defaults(func=run_record)
+
+    run = evsub.add_parser("run", help="call your runner (module:function) per case and tier and record the results")
+    run.add_argument("--runner", required=True, metavar="MODULE:FUNCTION")
+    run.add_argument("--skill", required=True)
+    run.add_argument("--tiers", help="comma-separated tiers (default: every configured tier)")
+    run.add_argument("--cases", metavar="FILE", help="eval cases JSONL (default: <skill dir>/evals/cases.jsonl)")
+    run.add_argument("--json", action="store_true", help="machine-readable output")
+    run.add_argument("--platform", choices=["claude", "qwen"], default="claude")
+    run.set_defaults(func=run_run)
+
+    recm = evsub.add_parser("recommend", help="pass rates per tier; recommended minimum and preferred tier")
+    recm.add_argument("--skill", help="only this skill")
+    recm.add_argument("--json", action="store_true", help="machine-readable output")
+    recm.add_argument("--apply", action="store_true",
+                      help="rewrite each skill's model block in place with the recommendation")
+    recm.add_argument("--platform", choices=["claude", "qwen"], default="claude")
+    recm.set_defaults(func=run_recommend)
+
+    parser.set_defaults(func=lambda args: _missing(parser))
+
+
+def _missing(parser: argparse.ArgumentParser) -> int:
+    from tierwise.errors import EXIT_USAGE
+
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def _record(results: list[Any], source: str) -> tuple[int, list[Any]]:
+    from tierwise.evidence import store
+
+    conn = store.connect()
+    try:
+        return store.add_results(conn, results, source)
+    finally:
+        conn.close()
+
+
+def _report_record(args: argparse.Namespace, source: str, added: int, dups: list[tuple[int, str]],
+                   extra: dict[str, Any] | None = None) -> None:
+    from tierwise.evidence.context import emit_json
+
+    payload = {"source": source, "added": added,
+               "duplicates": [{"line": n, "reason": why} for n, why in dups], **(extra or {})}
+    if args.json:
+        emit_json(payload)
+        return
+    for n, why in dups:
+        print(f"{source}:{n}: skipped duplicate ({why})" if n else f"{source}: skipped duplicate ({why})",
+              file=sys.stderr)
+    print(f"recorded {added} eval result(s) from {source}; {len(dups)} duplicate(s) skipped")
+
+
+def run_record(args: argparse.Namespace) -> int:
+    from tierwise.evidence import context, jsonl
+
+    cfg = context.resolve_config(args.platform)
+    tier_names = [t["name"] for t in cfg["tiers"]]
+    text, source = context.read_input(args.file)
+    parsed = jsonl.parse_results(text, source=source, tiers=tier_names,
+                                 known_skills=context.known_skills(args.platform, cfg))
+    if parsed.problems:
+        raise jsonl.problems_error(parsed.problems, what="fix the lines above and record the file again")
+    added, already = _record(parsed.results, source)
+    dups = [(n, f"same skill/case/tier/run_at as line {first}") for n, first in parsed.duplicates]
+    dups += [(r["line"], f"{r['skill']}/{r['case']}/{r['tier']}/{r['run_at']} is already recorded") for r in already]
+    _report_record(args, source, added, sorted(dups))
+    return 0
+
+
+def run_run(args: argparse.Namespace) -> int:
+    import os
+
+    from tierwise import paths, skills, tiers
+    from tierwise.errors import InputError, UsageError
+    from tierwise.evidence import context, jsonl, runner
+
+    cfg = context.resolve_config(args.platform)
+    names = tiers.names(cfg)
+    chosen = [t.strip() for t in args.tiers.split(",") if t.strip()] if args.tiers else names
+    unknown = [t for t in chosen if t not in names]
+    if unknown or not chosen:
+        raise UsageError(f"unknown tier(s) {', '.join(unknown) or '(none given)'}; defined tiers: {', '.join(names)}",
+                         key="--tiers", fix=f"e.g. --tiers {','.join(names)}")
+    entry = skills.find_skill(paths.project_dir(), args.platform, args.skill, cfg)
+    if entry is None:
+        raise InputError(f"unknown skill {args.skill!r}: no SKILL.md with that name in the skill roots", key="--skill",
+                         fix="check the name (`tierwise validate` lists the skills), or run from the project")
+    func = runner.load_runner(args.runner)
+    cases_path = args.cases or os.path.join(os.path.dirname(entry["path"]), "evals", "cases.jsonl")
+    if not args.cases and not os.path.exists(cases_path):
+        raise InputError("no eval cases file for the skill", file=cases_path,
+                         fix="write one case a line there ({\"case\": \"id\", \"must_pass\": true}) or pass "
+                         "--cases FILE")
+    text, cases_source = context.read_input(cases_path)
+    cases = runner.load_cases(text, cases_source)
+    results, problems = runner.run_evals(
+        func, entry["name"], cases, [(t, tiers.model_for(cfg, t, args.platform)) for t in chosen],
+        run_at=jsonl.now_utc(), tier_names=names, source=f"runner {args.runner}",
+    )
+    added, already = _record(results, f"runner {args.runner}") if results else (0, [])
+    dups = [(0, f"{r['case']}/{r['tier']}/{r['run_at']} is already recorded") for r in already]
+    _report_record(args, f"runner {args.runner}", added, dups,
+                   {"cases": len(cases), "tiers": chosen, "problems": [p.render() for p in problems]})
+    if problems:
+        raise jsonl.problems_error(problems, what=f"the other {added} result(s) were recorded")
+    return 0
+
+
+def run_recommend(args: argparse.Namespace) -> int:
+    from tierwise.evidence import context, recommend, store
+    from tierwise.ledger import pricing
+
+    cfg = context.resolve_config(args.platform)
+    conn = store.connect()
+    try:
+        results = store.load_results(conn, args.skill)
+    finally:
+        conn.close()
+    table = pricing.load_table()
+    platform = "qwen_code" if args.platform == "qwen" else "claude_code"
+
+    def usd_cost(tier: str, inp: int, outp: int) -> float | None:
+        value, _src = pricing.cost_as_tier(tier, {"input": inp, "output": outp}, config=cfg, table=table,
+                                           platform=platform)
+        return value
+
+    recs = recommend.recommend(results, cfg["tiers"], args.skill, usd_cost)
+    if args.skill and not recs:
+        from tierwise.errors import InputError
+
+        raise InputError(f"no eval results recorded for skill {args.skill!r}", key="--skill",
+                         fix="record results first: tierwise eval record FILE (format in docs/evidence.md)")
+    applied = _apply(recs, cfg, args.platform) if args.apply else []
+    if args.json:
+        context.emit_json({"skills": recs, "applied": applied})
+    else:
+        from tierwise.evidence import render
+
+        render.recommend(context.console(), recs, applied)
+    return 0
+
+
+def _apply(recs: list[dict[str, Any]], cfg: dict[str, Any], platform: str) -> list[dict[str, Any]]:
+    """Rewrite every skill's block first in memory; write only when all of them worked."""
+    from tierwise import paths, skills, tiers
+    from tierwise.errors import InputError
+    from tierwise.evidence.apply import apply_block, write_skill
+
+    order = tiers.names(cfg)
+    planned: list[tuple[str, str, dict[str, Any]]] = []
+    for rec in recs:
+        if rec["minimum"] is None:
+            planned.append(("", "", {"skill": rec["skill"], "path": None, "change": "not applied",
+                                     "notes": [rec["minimum_reason"]]}))
+            continue
+        entry = skills.find_skill(paths.project_dir(), platform, rec["skill"], cfg)
+        if entry is None:
+            raise InputError(f"cannot apply: no SKILL.md named {rec['skill']!r} in the skill roots", key="--apply",
+                             fix="run from the project that has the skill, or use --skill to apply to one skill")
+        skills.read_skill_text(entry["path"], entry["root"])  # the path checks (inside its root, size)
+        with open(entry["path"], "rb") as fh:
+            original = fh.read().decode("utf-8")
+        new_text, notes = apply_block(original, file=entry["path"], preferred=rec["preferred"],
+                                      minimum=rec["minimum"], order=order)
+        change = f"preferred {rec['preferred']}, minimum {rec['minimum']}"
+        planned.append((entry["path"], new_text if new_text != original else "",
+                        {"skill": rec["skill"], "path": entry["path"],
+                         "change": change if new_text != original else "already up to date", "notes": notes}))
+    for path, new_text, _info in planned:
+        if path and new_text:
+            write_skill(path, new_text)
+    return [info for _p, _t, info in planned]

@@ -1,0 +1,32 @@
+"""docs/evidence.md against the code: schema keys, outcome values, the example table."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tierwise.evidence.costs import Price, seed_cost_table
+from tierwise.evidence.jsonl import OUTCOMES, load_schema
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "evidence.md").read_text(encoding="utf-8")
+
+
+def test_every_schema_key_is_documented_with_its_required_flag() -> None:
+    for name in ("eval-result.schema.json", "outcome.schema.json"):
+        schema = load_schema(name)
+        for key in schema["properties"]:
+            row = re.search(rf"^\| `{key}` \|[^\n]*\| (yes|no[^|]*) \|", DOC, re.M)
+            assert row, f"{name}: {key} missing from docs/evidence.md"
+            assert (row.group(1) == "yes") == (key in schema["required"]), key
+
+
+def test_every_outcome_is_documented() -> None:
+    assert list(load_schema("outcome.schema.json")["properties"]["outcome"]["enum"]) == list(OUTCOMES)
+    for outcome in OUTCOMES:
+        assert f"| `{outcome}` |" in DOC
+
+
+def test_the_documented_example_table_is_what_the_command_computes() -> None:
+    table = seed_cost_table(Price(input=10, output=30), Price(input=0.5, output=1.5))
+    for row in table["rows"]:
+        assert re.search(rf"^\| {re.escape(row['scenario'])} \|[^\n]*\| \${row['cost_usd']:.4f}", DOC, re.M), row
