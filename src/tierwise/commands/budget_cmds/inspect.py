@@ -1,0 +1,32 @@
+"""``tierwise budget inspect``: check a simulation result against an ``&&`` query."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("inspect", help="check a result against conditions joined by &&",
+                       description='Evaluate comparisons joined by && (== != >= <= > <) over a result\'s '
+                                   'fields, e.g. --query "failover_to_frontier==5 && token_health_min>=0.5". '
+                                   "Exit 0 when all hold, 1 when any fails, 2 for a malformed query or an "
+                                   "unknown field.")
+    p.add_argument("--result", required=True, metavar="RESULT")
+    p.add_argument("--query", required=True, metavar="QUERY")
+    p.add_argument("--json", action="store_true", help="print the evaluated conditions as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tierwise.errors import EXIT_FINDINGS
+    from tierwise.keeper.io import load_json, say, stdout_json
+    from tierwise.keeper.query import evaluate
+
+    result = load_json(args.result, "simulation result")
+    conditions = evaluate(result, args.query)
+    ok = all(c["ok"] for c in conditions)
+    if args.json:
+        stdout_json({"result": args.result, "ok": ok, "conditions": conditions})
+    for c in conditions:
+        say(f"{'ok  ' if c['ok'] else 'FAIL'} {c['condition']} (actual {c['actual']!r})")
+    return 0 if ok else EXIT_FINDINGS

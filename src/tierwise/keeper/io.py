@@ -1,0 +1,59 @@
+"""File and stream helpers shared by the keeper's commands: JSON data to stdout or a
+file, people-text to stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from tierwise.errors import InputError, StateError
+from tierwise.keeper.spec import read_text
+
+
+def load_json(path: str, what: str) -> dict[str, Any]:
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"expected a JSON {what} (line {exc.lineno}: {exc.msg})", file=path,
+                         fix=f"point at a {what} written by tierwise") from None
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object ({what}), got {type(data).__name__}", file=path,
+                         fix=f"point at a {what} written by tierwise")
+    return data
+
+
+def write_text(path: str, text: str) -> None:
+    try:
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        tmp = f"{path}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StateError(f"cannot write the file ({exc.strerror})", file=path,
+                         fix="check the directory exists and is writable") from None
+
+
+def write_json(path: str, data: Any) -> None:
+    write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def stdout_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def rich_ok() -> bool:
+    """Rich tables only on a terminal (stderr); plain text otherwise."""
+    return sys.stderr.isatty()
+
+
+def no_color() -> bool:
+    return bool(os.environ.get("NO_COLOR"))
