@@ -1,0 +1,183 @@
+"""``tierwise validate [PATH...]``: check_frontmatter (spec §7.2, Warn tier) over
+SKILL.md files, plus the project's routing config layers when no PATH is given.
+
+Findings are data: on stdout (breadcrumbs, or ``--json``). Notes go to stderr.
+Exit 0 with warnings unless ``--strict`` (then 1); an unusable input file or
+config exits with its documented code (docs/exit-codes.md) after every file is
+reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".e2e-cache", ".mypy_cache", ".pytest_cache"}
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check SKILL.md routing blocks (and the project's routing config)",
+        description="Check SKILL.md routing blocks (spec §7.2, Warn tier). PATHs are SKILL.md files or "
+        "directories searched for SKILL.md; without PATH, the project's skill roots and routing config layers.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="SKILL.md files or directories")
+    parser.add_argument("--json", action="store_true", help="print findings as JSON")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
+    parser.add_argument("--platform", choices=["claude", "qwen"], default=None,
+                        help="client whose rules apply (default claude; files under .qwen/ get qwen rules)")
+    parser.add_argument("--fix", action="store_true",
+                        help="rewrite a `model:` mapping (and, for qwen, a `model: <tier>` string) into `routing:`")
+    parser.add_argument("--project", metavar="DIR", default=None, help="project directory (default: current)")
+    parser.set_defaults(func=run)
+
+
+def collect(paths: list[str]) -> list[str]:
+    """SKILL.md files under the given paths; a path that is not a directory is kept
+    as a file (reading it reports what is wrong: missing, symlink loop, ...)."""
+    files: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+                if "SKILL.md" in filenames:
+                    files.append(os.path.join(dirpath, "SKILL.md"))
+        else:
+            files.append(p)
+    return files
+
+
+def config_schema_for(path: str) -> str:
+    """Which schema a config file named on the command line is checked against."""
+    name = os.path.basename(path)
+    if name.startswith("session-config"):
+        return "session-config"
+    parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    return "project-routing" if parent in (".claude", ".qwen") else "model-routing"
+
+
+def run(args: argparse.Namespace) -> int:
+    from tierwise import config as cfg
+    from tierwise import frontmatter_check as fc
+    from tierwise import paths as tpaths
+    from tierwise import skills
+    from tierwise.errors import EXIT_FINDINGS, EXIT_OK, TierwiseError
+
+    project = os.path.abspath(args.project) if args.project else tpaths.project_dir()
+    platform = args.platform or "claude"
+    resolved = None
+    config_checked: list[str] = []
+    problems: list[dict[str, Any]] = []
+    if not args.paths:
+        resolved = cfg.resolve(project, platform)  # ConfigError -> exit 3 (cli)
+        config_checked = [s["path"] for s in resolved["sources"]]
+        roots = [r["root"] for r in skills.skill_roots(project, platform) if r["scope"] in ("project", "user")]
+        files = collect([r for r in roots if os.path.isdir(r)])
+        # what a walk does not show: looping or escaping skill folders, unreadable roots
+        for problem in skills.discover(project, platform, resolved)["problems"]:
+            inside = any(problem["path"] == r or problem["path"].startswith(r + os.sep) for r in roots)
+            if inside and problem["path"] not in files:
+                problems.append(problem)
+    else:
+        files = collect(args.paths)
+        if os.path.isdir(project):
+            try:
+                resolved = cfg.resolve(project, platform)
+            except TierwiseError as exc:
+                print(f"note: using the default tiers; the project config has a problem:\n{exc.render()}",
+                      file=sys.stderr)
+    tier_names = [t["name"] for t in resolved["tiers"]] if resolved else None
+
+    report: list[dict[str, Any]] = []
+    exit_code = EXIT_OK
+    for problem in problems:
+        report.append({
+            "path": problem["path"],
+            "warnings": [{"field": "(file)", "message": problem["message"], "fix": problem.get("fix")}],
+            "error": problem,
+        })
+        exit_code = max(exit_code, int(problem.get("exit_code") or EXIT_OK))
+    for path in files:
+        entry: dict[str, Any] = {"path": path, "warnings": []}
+        if path.endswith((".yaml", ".yml")):
+            # a routing config layer named on the command line
+            try:
+                cfg.load_layer("file", path, config_schema_for(path))
+                config_checked.append(path)
+            except TierwiseError as exc:
+                entry["error"] = exc.as_dict()
+                entry["warnings"].append({"field": exc.key or "(file)", "message": exc.message, "fix": exc.fix})
+                exit_code = max(exit_code, exc.exit_code)
+                report.append(entry)
+            continue
+        try:
+            text = skills.read_skill_text(path)
+        except TierwiseError as exc:
+            entry["error"] = exc.as_dict()
+            entry["warnings"].append({"field": "(file)", "message": exc.message, "fix": exc.fix})
+            exit_code = max(exit_code, exc.exit_code)
+            report.append(entry)
+            continue
+        if args.fix:
+            new_text, notes = fc.fix_text(text, args.platform, path, tier_names)
+            if new_text != text:
+                _write_same_bytes(path, new_text)
+                text = new_text
+                entry["fixed"] = notes
+                print(f"fixed {path}: {'; '.join(notes)}", file=sys.stderr)
+            elif notes:
+                print(f"{path}: {'; '.join(notes)}", file=sys.stderr)
+        entry["warnings"] = fc.check_text(text, path, args.platform, tier_names)
+        report.append(entry)
+
+    total = sum(len(e["warnings"]) for e in report)
+    if args.json:
+        import json
+
+        out: dict[str, Any] = {"files": report}
+        if config_checked:
+            out["config"] = config_checked
+        print(json.dumps(out, indent=2))
+    else:
+        for e in report:
+            for w in e["warnings"]:
+                print(f"==> File {e['path']}")
+                if w["field"] != "(file)":
+                    print(f"==> At key: {w['field']}")
+                print(f"=====> {w['message']}")
+                if w.get("fix"):
+                    print(f"fix: {w['fix']}")
+                print()
+    with_findings = sum(1 for e in report if e["warnings"])
+    print(
+        f"checked {sum(1 for f in files if not f.endswith(('.yaml', '.yml')))} SKILL.md file(s)"
+        + (f", {len(problems)} unusable skill folder(s)" if problems else "")
+        + (f" and {len(config_checked)} config layer(s)" if config_checked else "")
+        + f": {total} warning(s) in {with_findings} file(s)",
+        file=sys.stderr,
+    )
+    if exit_code != EXIT_OK:
+        return exit_code
+    if args.strict and total:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _write_same_bytes(path: str, text: str) -> None:
+    """Write back with the original encoding choices (UTF-8, BOM kept)."""
+    with open(path, "rb") as fh:
+        bom = fh.read(3) == b"\xef\xbb\xbf"
+    data = text.encode("utf-8")
+    if bom and not data.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    import shutil
+
+    real = os.path.realpath(path)  # a symlinked SKILL.md stays a symlink
+    tmp = f"{real}.tierwise-fix.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    shutil.copymode(real, tmp)
+    os.replace(tmp, real)
