@@ -1,0 +1,118 @@
+"""``tierwise route SKILL``: explain one routing decision as the §5.3 [ROUTE] lines.
+
+The decision is the one the hooks would make (``routing.decide``) for the
+project's resolved config and skill index (``cache.load``), the budget state
+from the ledger (``ledger.budget.state``) unless ``--zone`` simulates one, and
+the inline overrides of ``--prompt`` (``routing.overrides``). Exit 0, or 7 when
+the decision is blocked by a hard budget cap (docs/exit-codes.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+ZONES = ("green", "yellow", "red")
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "route",
+        help="explain the routing decision for one skill ([ROUTE] lines, §5.3)",
+        description="Explain which tier a skill would run at, and why: every precedence step "
+        "(user override > minimum > budget > preferred > session default > platform default). "
+        "Exit 7 when the decision is blocked by a hard budget cap.",
+    )
+    parser.add_argument("skill", metavar="SKILL", help="skill name (NAME or PLUGIN:NAME)")
+    parser.add_argument("--project", metavar="DIR", default=None, help="project directory (default: current)")
+    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude",
+                        help="client whose config layers, skill roots and model ids apply (default claude)")
+    parser.add_argument("--zone", choices=ZONES, default=None,
+                        help="simulate a budget zone (no budget figures: nothing exhausted, no hard cap); "
+                        "default: the ledger's budget state")
+    parser.add_argument("--force-model", metavar="TIER", default=None,
+                        help="as if the user had said \"run everything on TIER\"")
+    parser.add_argument("--prompt", metavar="TEXT", default=None,
+                        help="the user's request: inline overrides (§3.3) and condition matching")
+    parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    parser.set_defaults(func=run)
+
+
+def _budget(config: dict[str, Any], project: str, zone: str | None) -> dict[str, Any]:
+    if zone is not None:
+        return {"zone": zone, "binding": None, "budgets": [], "exhausted_tiers": []}
+    try:
+        from tierwise.ledger import budget as ledger_budget
+    except ImportError:
+        return {"zone": "green", "binding": None, "budgets": [], "exhausted_tiers": []}
+    import sqlite3
+
+    from tierwise.errors import StateError
+
+    try:
+        state: dict[str, Any] = ledger_budget.state(None, config, None, None, project)
+    except sqlite3.Error as exc:
+        from tierwise.paths import ledger_path
+
+        raise StateError(f"the ledger cannot be read: {exc}", file=ledger_path(),
+                         fix="check the state directory's permissions, or pass --zone to simulate a zone") from None
+    return state
+
+
+def build(args: argparse.Namespace) -> dict[str, Any]:
+    """The decision (plus the JSON view's extra keys) for the parsed arguments."""
+    import os
+
+    from tierwise import cache, paths, skills
+    from tierwise.errors import UsageError
+    from tierwise.routing.decide import decide
+    from tierwise.routing.overrides import empty, parse_prompt
+
+    project = os.path.abspath(args.project) if args.project else paths.project_dir()
+    if not os.path.isdir(project):
+        raise UsageError(f"project directory {project} does not exist", key="--project",
+                         fix="pass an existing directory, or run from inside the project")
+    platform = "qwen_code" if args.platform == "qwen" else "claude_code"
+    skills.check_name(args.skill)
+    data = cache.load(project, platform)
+    config: dict[str, Any] = data["config"]
+    entry = cache.find_skill(data, args.skill)
+    if entry is None:
+        known = sorted(data.get("skills") or {})
+        shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "") if known else "none"
+        raise UsageError(
+            f"unknown skill {args.skill!r} in {project} ({'claude' if platform == 'claude_code' else 'qwen'} skill roots)",
+            key="SKILL",
+            fix=f"use one of the skills found: {shown}",
+        )
+    tier_names = [t["name"] for t in config["tiers"]]
+    overrides = empty()
+    if args.prompt:
+        overrides = parse_prompt(args.prompt, sorted(data.get("skills") or {}), tier_names)
+    if args.force_model is not None:
+        if args.force_model not in tier_names:
+            raise UsageError(f"--force-model {args.force_model!r} is not a defined tier ({', '.join(tier_names)})",
+                             key="--force-model", fix=f"use one of {', '.join(tier_names)}")
+        overrides["force_model"] = args.force_model
+        overrides["source_text"] = {**overrides["source_text"], "force_model": f"--force-model {args.force_model}"}
+    budget = _budget(config, project, args.zone)
+    decision = decide(entry["name"], entry.get("block"), entry.get("role") or "specialist", config,
+                      overrides, budget, args.prompt or "", platform)
+    decision["decision"] = "blocked" if decision["blocked"] else decision["tier"]
+    decision["path"] = entry.get("path")
+    decision["placement"] = entry.get("placement")
+    return decision
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from tierwise.errors import EXIT_BLOCKED, EXIT_OK
+    from tierwise.routing.audit import render_route
+
+    decision = build(args)
+    if args.json:
+        print(json.dumps(decision, indent=2, ensure_ascii=False))
+    else:
+        print(render_route(decision))
+    return EXIT_BLOCKED if decision["blocked"] else EXIT_OK
