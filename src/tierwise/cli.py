@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
         from tierwise.hooks.entry import main as hook_main
 
         return hook_main(args[1:])
+    if args == ["statusline"]:  # called on every status refresh: skip argparse and the command modules
+        from tierwise.ledger.statusline import cli_main
+
+        return cli_main()
     return _run_command(args)
 
 

@@ -1,0 +1,81 @@
+"""``tierwise import claude|qwen``: backfill the ledger from the clients' transcripts.
+
+Incremental (a re-run reads only new bytes). A progress bar on stderr when it
+is a terminal. The summary (files, lines, records added, duplicates skipped,
+bad lines) on stdout, as JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "import",
+        help="backfill the ledger from Claude Code or Qwen Code transcripts",
+        description="Read the clients' transcripts into the ledger (incremental: only new bytes are read). "
+        "Requests are deduplicated by message id + request id, as ccusage does.",
+    )
+    clients = parser.add_subparsers(dest="client", metavar="CLIENT")
+    claude = clients.add_parser("claude", help="Claude Code transcripts (projects/**/*.jsonl, subagents included)")
+    claude.add_argument("--config-dir", metavar="DIR",
+                        help="Claude Code config directory (default: $CLAUDE_CONFIG_DIR or ~/.claude)")
+    qwen = clients.add_parser("qwen", help="Qwen Code transcripts (projects/*/chats/*.jsonl)")
+    qwen.add_argument("--dir", metavar="DIR", help="Qwen Code directory (default: ~/.qwen)")
+    for p in (claude, qwen):
+        p.add_argument("--project", metavar="DIR", help="project whose routing config maps models to tiers")
+        p.add_argument("--json", action="store_true", help="print the summary as JSON")
+        p.set_defaults(func=run)
+    parser.set_defaults(func=lambda args: _missing(parser))
+
+
+def _missing(parser: argparse.ArgumentParser) -> int:
+    import sys
+
+    from tierwise.errors import EXIT_USAGE
+
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    from tierwise.ledger import importers
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json, progress_enabled
+
+    client = args.client
+    root = importers.claude_root(args.config_dir) if client == "claude" else importers.qwen_root(args.dir)
+    config = load_config(args.project, platform_key(client))
+    conn = open_ledger()
+    try:
+        if progress_enabled() and not args.json:
+            from rich.progress import Progress
+
+            from tierwise.render import make_console
+
+            with Progress(console=make_console(stderr=True), transient=True) as bar:
+                task = bar.add_task(f"importing {client} transcripts", total=None)
+
+                def tick(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                summary = importers.run_import(client, root, conn=conn, config=config, progress=tick)
+        else:
+            summary = importers.run_import(client, root, conn=conn, config=config)
+    finally:
+        conn.close()
+    data = summary.as_dict()
+    if args.json:
+        print_json(data)
+    else:
+        print(
+            f"{data['client']}: {data['files']} files ({data['files_read']} with new bytes, "
+            f"{data['bytes_read']:,} bytes), {data['lines']:,} lines, {data['records_added']:,} records added, "
+            f"{data['duplicates_skipped']:,} duplicates skipped, {data['bad_lines']} bad lines"
+            + (f", {data['partial_lines']} unfinished last lines left for the next run" if data["partial_lines"] else "")
+        )
+        for example in data["bad_examples"]:
+            print(f"  bad line: {example}")
+        for item in data["unreadable_files"]:
+            print(f"  unreadable: {item}")
+    return 0

@@ -1,0 +1,80 @@
+"""``tierwise report daily|weekly|monthly|session|skill|model``: usage from the ledger.
+
+Rich table on stdout (no colour when piped or with NO_COLOR); ``--json`` prints
+``{"rows": [...], "totals": {input, output, cache_write, cache_read, total,
+cost_usd}, "coverage", "savings", "pricing_sources", ...}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+GROUPS = ("daily", "weekly", "monthly", "session", "skill", "model")
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "report",
+        help="usage and cost per day, week, month, session, skill or model",
+        description="Usage and cost from the ledger (fill it with `tierwise import`). Costs come from "
+        "genai-prices (or per-tier price_per_mtok in the config); tokens with no known price are reported "
+        "as a coverage share, never as $0.",
+    )
+    parser.add_argument("group", choices=GROUPS, metavar="{" + ",".join(GROUPS) + "}", help="how to group the rows")
+    parser.add_argument("--since", metavar="DATE", help="first day to include (YYYY-MM-DD, in the report time zone)")
+    parser.add_argument("--until", metavar="DATE", help="last day to include (YYYY-MM-DD)")
+    parser.add_argument("--project", metavar="DIR", help="only requests made in this project directory")
+    parser.add_argument("--timezone", metavar="TZ",
+                        help="IANA time zone for days (default: budget_windows.timezone, else UTC)")
+    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude",
+                        help="client whose tier models price the savings (default claude)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tierwise.ledger import reports
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json
+
+    platform = platform_key(args.platform)
+    since = reports.parse_day(args.since, "--since") if args.since else None
+    until = reports.parse_day(args.until, "--until") if args.until else None
+    config = load_config(args.project, platform)
+    if args.timezone:
+        from tierwise.errors import ConfigError, UsageError
+        from tierwise.ledger.budget import _tz
+
+        try:
+            _tz(args.timezone)
+        except ConfigError:
+            raise UsageError(f"unknown time zone {args.timezone!r}",
+                             fix="use an IANA zone name such as 'Europe/Berlin' or 'UTC'") from None
+    tz_name = args.timezone or ((config or {}).get("budget_windows") or {}).get("timezone") or "UTC"
+    import json
+    import os
+
+    project = os.path.abspath(args.project) if args.project else None
+    # A repeat report over an unchanged ledger (and config) is served from the cache.
+    key = json.dumps([1, args.group, str(since), str(until), project, tz_name, platform, config], sort_keys=True,
+                     default=str)
+    data = reports.cached(key, reports.ledger_fingerprint())
+    if data is None:
+        conn = open_ledger()
+        try:
+            if conn.execute("SELECT 1 FROM usage WHERE price_source = 'pending' LIMIT 1").fetchone():
+                from tierwise import prices
+
+                prices.reprice_pending(conn, config)
+            data = reports.report(conn, args.group, since=since, until=until, project=project, tz_name=tz_name,
+                                  config=config, platform=platform)
+        finally:
+            conn.close()
+        reports.store(key, reports.ledger_fingerprint(), data)
+    if args.json:
+        print_json(data)
+        return 0
+    from tierwise.render import make_console
+    from tierwise.render.ledger import render_report
+
+    render_report(make_console(), data)
+    return 0

@@ -1,0 +1,28 @@
+"""``tierwise statusline``: one short line for Claude Code's status line.
+
+Reads Claude Code's statusline JSON on stdin, saves its ``rate_limits``
+(official plan usage) for ``budget status`` and the routing zone, and prints
+``tierwise GREEN | session $0.42 | weekly 45% (official)``. Fast: no rich, yaml
+or genai-prices (the config comes from the snapshot the other commands keep).
+Never fails loudly: a problem prints a short line and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "statusline",
+        help="one short status line from Claude Code's statusline JSON (stdin)",
+        description="Configure in Claude Code settings: \"statusLine\": {\"type\": \"command\", "
+        "\"command\": \"tierwise statusline\"}.",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tierwise.ledger.statusline import cli_main
+
+    return cli_main()

@@ -1,0 +1,1 @@
+"""SQLite usage ledger: db, record, budget (hot); import, reports (cold)."""

@@ -1,0 +1,50 @@
+"""Shared pieces of the ledger commands (cold)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from tierwise.errors import TierwiseError
+
+
+def platform_key(name: str | None) -> str:
+    return "qwen_code" if name in ("qwen", "qwen_code") else "claude_code"
+
+
+def load_config(project: str | None, platform: str = "claude_code", *, strict: bool = False) -> dict[str, Any] | None:
+    """The project's resolved config (snapshot-cached). A broken config is an
+    error when ``strict`` (budgets need it), else a note and ``None``."""
+    from tierwise import paths
+    from tierwise.ledger import configsnap
+
+    project_dir = os.path.abspath(project) if project else paths.project_dir()
+    try:
+        return configsnap.resolve_cached(project_dir, platform)
+    except TierwiseError as exc:
+        if strict:
+            raise
+        print(f"note: reporting without the routing config (tiers, time zone): it has a problem:\n{exc.render()}",
+              file=sys.stderr)
+        return None
+
+
+def open_ledger() -> Any:
+    from tierwise.ledger import db
+
+    return db.connect()
+
+
+def progress_enabled() -> bool:
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout: indented for a person at a terminal, compact (C encoder, fast) when piped."""
+    import json
+
+    if sys.stdout.isatty():
+        print(json.dumps(data, indent=2))
+    else:
+        print(json.dumps(data, separators=(",", ":")))

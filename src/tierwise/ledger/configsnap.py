@@ -1,0 +1,88 @@
+"""A stat-checked snapshot of the resolved config for the ledger's commands.
+
+Hot module (used by ``tierwise statusline``): standard library only. Resolving
+the config imports yaml and jsonschema (~0.2 s); the ledger commands need only
+tiers, zones, budgets and windows, so the first command that resolves a
+project's config saves it here, keyed by project and client, together with the
+size and mtime of every layer file (docs/ARCHITECTURE.md, "Layers"). The
+snapshot is used while none of those files changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+from tierwise import paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_DIRS = {"claude_code": ".claude", "qwen_code": ".qwen"}
+
+
+def layer_files(project_dir: str, platform: str) -> list[str]:
+    pkg = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "model-routing.yaml")
+    sub = _DIRS.get(platform, ".claude")
+    return [
+        pkg,
+        os.path.join(project_dir, "pipeline", "config", "model-routing.yaml"),
+        os.path.join(project_dir, sub, "model-routing.yaml"),
+        os.path.join(project_dir, sub, "session-config.yaml"),
+    ]
+
+
+def _stamps(files: list[str]) -> list[Any]:
+    out: list[Any] = []
+    for f in files:
+        try:
+            st = os.stat(f)
+            out.append([f, st.st_size, st.st_mtime_ns])
+        except OSError:
+            out.append([f, None, None])
+    return out
+
+
+def snapshot_path(project_dir: str, platform: str) -> str:
+    digest = hashlib.sha1(f"{platform}\0{os.path.abspath(project_dir)}".encode()).hexdigest()[:16]
+    return os.path.join(paths.cache_dir(), "ledger-config", f"{digest}.json")
+
+
+def load(project_dir: str, platform: str) -> dict[str, Any] | None:
+    try:
+        with open(snapshot_path(project_dir, platform), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("stamps") != _stamps(layer_files(project_dir, platform)):
+        return None
+    cfg = data.get("config")
+    return cfg if isinstance(cfg, dict) else None
+
+
+def save(project_dir: str, platform: str, config: dict[str, Any]) -> None:
+    path = snapshot_path(project_dir, platform)
+    keep = {k: config.get(k) for k in ("tiers", "zones", "budgets", "budget_windows", "priority_reserve", "session",
+                                       "hard_caps", "defaults")}
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"stamps": _stamps(layer_files(project_dir, platform)), "config": keep}, fh)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def resolve_cached(project_dir: str, platform: str = "claude_code") -> dict[str, Any]:
+    """The resolved config, from the snapshot when the layers did not change."""
+    cfg = load(project_dir, platform)
+    if cfg is not None:
+        return cfg
+    from tierwise.config import resolve  # cold: yaml + jsonschema
+
+    cfg = resolve(project_dir, platform)
+    save(project_dir, platform, cfg)
+    return cfg

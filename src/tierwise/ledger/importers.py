@@ -1,0 +1,577 @@
+"""Backfill the ledger from Claude Code and Qwen Code transcripts (cold).
+
+Incremental: ``import_state`` keeps, per file, the inode, size and the byte
+offset read up to (only whole lines are consumed). A re-run reads only new
+bytes; a file whose inode changed or that shrank is read again from the start
+(rows already in the ledger are skipped by their keys).
+
+Counting rules (Claude Code), the same as ccusage 17.2.1 so totals agree:
+
+- every JSON line whose ``message.usage`` has numeric ``input_tokens`` and
+  ``output_tokens`` and that has a ``timestamp`` is one request;
+- a request whose ``message.id`` and ``requestId`` were both seen before is
+  skipped (first one wins); without both ids nothing is deduplicated;
+- ``cache_creation_input_tokens`` is split into 5-minute and 1-hour writes by
+  ``usage.cache_creation.ephemeral_1h_input_tokens`` (the rest is 5-minute).
+
+Skill attribution (our rule, documented in docs/ledger.md):
+
+- inline: after a ``Skill`` tool call whose result is not an error, every
+  request of the same thread belongs to that skill until the next genuine user
+  prompt (not a tool result, not the injected skill body); the request that
+  *made* the Skill call still belongs to what came before. ``run_id`` is
+  ``<session>:<Skill tool_use id>``.
+- subagents: a subagent file's requests belong to the skill of the ``Agent``
+  tool call that started it (linked by ``toolUseResult.agentId``): the routing
+  decision recorded for that call (``decisions.run_id``), else a
+  ``skills/<name>/SKILL.md`` path in the prompt; ``run_id`` is
+  ``<session>:<Agent tool_use id>``.
+- Claude Code 2.1.x ``attributionSkill`` stamps are not used: they persist
+  until the next prompt and are inherited by subagents, so they over-attribute.
+  Disagreements are counted in the summary (``stamp_disagreements``).
+
+Qwen Code: requests come from ``ui_telemetry`` ``qwen-code.api_response``
+events (they include subagent requests, which have no assistant line); files
+without telemetry fall back to assistant lines' ``usageMetadata``. Input is
+``prompt - cached``, cache read is ``cached``, output is
+``candidates + thoughts``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from tierwise.errors import InputError
+from tierwise.ledger import db, pricing
+from tierwise.ledger.record import insert_usage, iso_to_ms, transcript_key
+
+_SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
+_AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
+BATCH_FILES = 64
+
+
+class ImportSummary:
+    def __init__(self, client: str, root: str) -> None:
+        self.client = client
+        self.root = root
+        self.files = 0
+        self.files_read = 0
+        self.bytes_read = 0
+        self.lines = 0
+        self.records_seen = 0
+        self.records_added = 0
+        self.duplicates_skipped = 0
+        self.bad_lines = 0
+        self.bad_examples: list[str] = []
+        self.partial_lines = 0
+        self.restarted_files = 0
+        self.stamp_disagreements = 0
+        self.unreadable_files: list[str] = []
+
+    def bad(self, path: str, offset: int, why: str) -> None:
+        self.bad_lines += 1
+        if len(self.bad_examples) < 10:
+            self.bad_examples.append(f"{path} @ byte {offset}: {why}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "client": self.client, "root": self.root, "files": self.files, "files_read": self.files_read,
+            "bytes_read": self.bytes_read, "lines": self.lines, "records_seen": self.records_seen,
+            "records_added": self.records_added, "duplicates_skipped": self.duplicates_skipped,
+            "bad_lines": self.bad_lines, "bad_examples": self.bad_examples, "partial_lines": self.partial_lines,
+            "restarted_files": self.restarted_files, "stamp_disagreements": self.stamp_disagreements,
+            "unreadable_files": self.unreadable_files,
+        }
+
+
+def _num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _walk_jsonl(root: str, pattern: Callable[[str], bool]) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            if name.endswith(".jsonl") and pattern(full):
+                out.append(full)
+    return out
+
+
+class _Importer:
+    client = "claude_code"
+
+    def __init__(self, conn: sqlite3.Connection, config: dict[str, Any] | None, summary: ImportSummary) -> None:
+        self.conn = conn
+        self.config = config
+        self.summary = summary
+        self.table = pricing.load_table()
+        self._tier_memo: dict[str | None, str | None] = {}
+        self._limits_memo: dict[str | None, tuple[int, ...]] = {}
+        self._price_memo: dict[tuple[Any, ...], tuple[dict[str, Any] | None, float, str]] = {}
+        self.rows: list[tuple[Any, ...]] = []
+        self.links: list[tuple[Any, ...]] = []
+        self.states: list[tuple[Any, ...]] = []
+
+    def tier(self, model: str | None) -> str | None:
+        if model not in self._tier_memo:
+            self._tier_memo[model] = pricing.tier_for_model(model, self.config, self.client)
+        return self._tier_memo[model]
+
+    def price(self, model: str | None, tier: str | None, tokens: dict[str, int], day: str) -> tuple[float | None, str]:
+        # Rates depend on the tokens only through long-context thresholds: memoize per side of them.
+        whole = tokens["input"] + tokens["cache_write_5m"] + tokens["cache_write_1h"] + tokens["cache_read"]
+        limits = self._limits_memo.get(model)
+        if limits is None:
+            limits = self._limits_memo[model] = tuple(sorted(pricing.thresholds(self.table, model)))
+        key = (model, tier, day, sum(1 for t in limits if whole > t))
+        memo = self._price_memo.get(key)
+        if memo is None:
+            memo = self._price_memo[key] = pricing.resolve_rates(
+                model, tier, tokens, config=self.config, table=self.table, platform=self.client, day=day)
+        rates, factor, src = memo
+        if rates is None:
+            return None, src
+        cost = pricing.cost_from_rates(rates, tokens)
+        return (None, "unknown") if cost is None else (cost * factor, src)
+
+    def add_row(self, *, model: str | None, tokens: dict[str, int], session_id: str | None, project: str | None,
+                skill: str | None, agent_id: str | None, run_id: str | None, stamp: str, message_id: Any,
+                request_id: Any, key: str, ts: int | None = None) -> None:
+        if ts is None:
+            ts = iso_to_ms(stamp)
+        tier = self.tier(model)
+        cost, src = self.price(model, tier, tokens, stamp[:10])
+        self.summary.records_seen += 1
+        self.rows.append((
+            self.client, model, tier, tokens["input"], tokens["output"], tokens["cache_write_5m"],
+            tokens["cache_write_1h"], tokens["cache_read"], session_id, project, skill, agent_id, run_id, ts,
+            stamp, "import", str(message_id) if message_id else None, str(request_id) if request_id else None,
+            key, cost, src,
+        ))
+
+    # -- per file ------------------------------------------------------------
+
+    def import_file(self, path: str) -> None:
+        summary = self.summary
+        summary.files += 1
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            summary.unreadable_files.append(f"{path}: {exc.strerror or exc}")
+            return
+        row = self.conn.execute("SELECT inode, size, offset, context FROM import_state WHERE path = ?", (path,)).fetchone()
+        offset = 0
+        ctx: dict[str, Any] = {}
+        if row is not None:
+            inode, _size, prev_offset, context = row
+            if inode == st.st_ino and st.st_size >= prev_offset:
+                offset = prev_offset
+                try:
+                    ctx = json.loads(context) if context else {}
+                except ValueError:
+                    ctx = {}
+            else:
+                summary.restarted_files += 1
+        if st.st_size == offset:
+            return
+        try:
+            with open(path, "rb") as fh:
+                if offset and ctx.get("head") is not None:
+                    # same inode and not shorter, but a rotated file can reuse the inode: compare its head
+                    head = fh.read(int(ctx.get("head_len", 0)))
+                    if zlib.crc32(head) != ctx["head"]:
+                        summary.restarted_files += 1
+                        offset, ctx = 0, {}
+                fh.seek(offset)
+                data = fh.read()
+        except OSError as exc:
+            summary.unreadable_files.append(f"{path}: {exc.strerror or exc}")
+            return
+        if offset == 0:
+            ctx["head_len"] = min(len(data), 256)
+            ctx["head"] = zlib.crc32(data[: ctx["head_len"]])
+        summary.files_read += 1
+        summary.bytes_read += len(data)
+        end = data.rfind(b"\n") + 1
+        tail = data[end:]
+        if tail.strip():
+            # An unterminated last line: take it if it is complete JSON, else leave it for the next run.
+            try:
+                json.loads(tail)
+                end = len(data)
+            except ValueError:
+                summary.partial_lines += 1
+        self.prepare(path, ctx, data[:end])
+        pos = 0
+        chunk = data[:end]
+        while pos < end:
+            nl = chunk.find(b"\n", pos)
+            if nl < 0:
+                nl = end
+            line = chunk[pos:nl]
+            line_offset = offset + pos
+            pos = nl + 1
+            if not line.strip():
+                continue
+            summary.lines += 1
+            self.handle_line(path, st.st_ino, line_offset, line, ctx)
+        self.states.append((path, self.client, st.st_ino, st.st_size, offset + end, st.st_mtime, json.dumps(ctx)))
+
+    def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
+        pass
+
+    def handle_line(self, path: str, inode: int, offset: int, line: bytes, ctx: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        rows, links, states = self.rows, self.links, self.states
+        self.rows, self.links, self.states = [], [], []
+        if not rows and not states and not links:
+            return
+
+        def tx(c: sqlite3.Connection) -> int:
+            added = insert_usage(c, rows)
+            if links:
+                c.executemany(
+                    "INSERT INTO agent_links (agent_id, session_id, tool_use_id, subagent_type, skill, prompt) "
+                    "VALUES (?,?,?,?,?,?) ON CONFLICT(agent_id) DO UPDATE SET session_id = excluded.session_id, "
+                    "tool_use_id = excluded.tool_use_id, subagent_type = excluded.subagent_type, "
+                    "skill = COALESCE(excluded.skill, agent_links.skill), prompt = excluded.prompt",
+                    links,
+                )
+            c.executemany(
+                "INSERT OR REPLACE INTO import_state (path, client, inode, size, offset, mtime, context) "
+                "VALUES (?,?,?,?,?,?,?)",
+                states,
+            )
+            return added
+
+        added = db.write(self.conn, tx)
+        self.summary.records_added += added
+        self.summary.duplicates_skipped += len(rows) - added
+
+
+class ClaudeImporter(_Importer):
+    client = "claude_code"
+
+    def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
+        if "session" not in ctx:
+            name = os.path.basename(path)
+            m = _AGENT_FILE.match(name)
+            ctx["agent_id"] = m.group(1) if m else None
+            if m and os.path.basename(os.path.dirname(path)) == "subagents":
+                ctx["session"] = os.path.basename(os.path.dirname(os.path.dirname(path)))
+            else:
+                ctx["session"] = name[:-6]
+            ctx["skill"] = None
+            ctx["run_id"] = None
+            ctx["pending"] = {}
+
+    def handle_line(self, path: str, inode: int, offset: int, line: bytes, ctx: dict[str, Any]) -> None:
+        skip = b'"usage"' not in line and (
+            b'"user"' not in line
+            # a tool result for a tool we do not track (Read, Bash, ...): not a prompt, nothing to link
+            or (b'"tool_use_id"' in line and not any(tid.encode() in line for tid in ctx["pending"]))
+        )
+        if skip:
+            # Not parsed (speed): a line that cannot be a whole JSON object still counts as bad.
+            body = line.strip()
+            if not (body.startswith(b"{") and body.endswith(b"}")):
+                self.summary.bad(path, offset, "not a complete JSON object (truncated?)")
+            return
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            self.summary.bad(path, offset, f"not JSON ({getattr(exc, 'msg', exc)})")
+            return
+        if not isinstance(obj, dict):
+            self.summary.bad(path, offset, "not a JSON object")
+            return
+        msg = obj.get("message")
+        if not isinstance(msg, dict):
+            return
+        session = obj.get("sessionId") or ctx["session"]
+        if obj.get("type") == "user" or msg.get("role") == "user":
+            self._user(obj, msg, ctx, session)
+            return
+        usage = msg.get("usage")
+        content = msg.get("content")
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "tool_use":
+                    name = block.get("name")
+                    inp = _dict(block.get("input"))
+                    if name in ("Skill", "skill") and isinstance(inp.get("skill"), str):
+                        ctx["pending"][str(block.get("id"))] = {"kind": "skill", "skill": inp["skill"]}
+                    elif name in ("Agent", "Task", "agent", "task"):
+                        prompt = str(inp.get("prompt") or "")
+                        found = _SKILL_PATH.search(prompt)
+                        ctx["pending"][str(block.get("id"))] = {
+                            "kind": "agent", "prompt": prompt[:2000],
+                            "subagent_type": inp.get("subagent_type"),
+                            "skill": found.group(1) if found else None,
+                        }
+        if not isinstance(usage, dict):
+            return
+        inp_t, out_t = usage.get("input_tokens"), usage.get("output_tokens")
+        stamp = obj.get("timestamp")
+        if not (_num(inp_t) and _num(out_t)) or not isinstance(stamp, str):
+            return
+        try:
+            ts = iso_to_ms(stamp)
+        except ValueError:
+            self.summary.bad(path, offset, f"unparsable timestamp {stamp!r}")
+            return
+        cc_raw = usage.get("cache_creation_input_tokens")
+        cc = int(cc_raw or 0) if _num(cc_raw) else 0
+        breakdown = usage.get("cache_creation")
+        w1h = 0
+        if isinstance(breakdown, dict) and _num(breakdown.get("ephemeral_1h_input_tokens")):
+            w1h = min(int(breakdown["ephemeral_1h_input_tokens"]), cc)
+        cr = usage.get("cache_read_input_tokens")
+        tokens = {
+            "input": int(inp_t or 0), "output": int(out_t or 0), "cache_write_5m": cc - w1h, "cache_write_1h": w1h,
+            "cache_read": int(cr or 0) if _num(cr) else 0,
+        }
+        stamped = obj.get("attributionSkill")
+        if stamped is not None and stamped != ctx["skill"] and ctx.get("agent_id") is None:
+            self.summary.stamp_disagreements += 1
+        self.add_row(
+            model=msg.get("model"), tokens=tokens, session_id=session, project=obj.get("cwd"),
+            skill=ctx["skill"], agent_id=obj.get("agentId") or ctx.get("agent_id"), run_id=ctx["run_id"],
+            stamp=stamp, message_id=msg.get("id"), request_id=obj.get("requestId"),
+            key=transcript_key(path, inode, offset, zlib.crc32(line.rstrip(b"\r"))), ts=ts,
+        )
+
+    def _user(self, obj: dict[str, Any], msg: dict[str, Any], ctx: dict[str, Any], session: str) -> None:
+        content = msg.get("content")
+        if isinstance(content, str):
+            if not obj.get("isMeta"):
+                ctx["skill"], ctx["run_id"] = None, None
+                ctx["pending"] = {}
+            return
+        if not isinstance(content, list):
+            return
+        is_prompt = False
+        for block in content:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "tool_result":
+                tid = str(block.get("tool_use_id"))
+                pend = ctx["pending"].pop(tid, None)
+                if pend is None:
+                    continue
+                if pend["kind"] == "skill" and not block.get("is_error"):
+                    ctx["skill"], ctx["run_id"] = pend["skill"], f"{session}:{tid}"
+                elif pend["kind"] == "agent":
+                    result = obj.get("toolUseResult")
+                    agent_id = result.get("agentId") if isinstance(result, dict) else None
+                    if not agent_id:
+                        text = json.dumps(block.get("content"))
+                        found = re.search(r"agentId: ([A-Za-z0-9_-]+)", text)
+                        agent_id = found.group(1) if found else None
+                    if agent_id:
+                        self.links.append((str(agent_id), session, tid, pend.get("subagent_type"), pend.get("skill"),
+                                           pend.get("prompt")))
+            elif block.get("type") == "text" and not obj.get("isMeta"):
+                is_prompt = True
+        if is_prompt:
+            ctx["skill"], ctx["run_id"] = None, None
+
+
+class QwenImporter(_Importer):
+    client = "qwen_code"
+
+    def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
+        ctx.setdefault("session", os.path.basename(path)[:-6])
+        ctx.setdefault("skill", None)
+        ctx.setdefault("run_id", None)
+        ctx.setdefault("pending", {})
+        ctx.setdefault("agent", None)
+        if not ctx.get("telemetry") and b"qwen-code.api_response" in data:
+            ctx["telemetry"] = True
+
+    def handle_line(self, path: str, inode: int, offset: int, line: bytes, ctx: dict[str, Any]) -> None:
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            self.summary.bad(path, offset, f"not JSON ({getattr(exc, 'msg', exc)})")
+            return
+        if not isinstance(obj, dict):
+            self.summary.bad(path, offset, "not a JSON object")
+            return
+        kind = obj.get("type")
+        session = obj.get("sessionId") or ctx["session"]
+        key = transcript_key(path, inode, offset, zlib.crc32(line.rstrip(b"\r")))
+        if kind == "user":
+            ctx["skill"], ctx["run_id"], ctx["pending"] = None, None, {}
+            return
+        if kind == "tool_result":
+            msg = obj.get("message") or {}
+            for part in msg.get("parts") or []:
+                fr = part.get("functionResponse") if isinstance(part, dict) else None
+                if not isinstance(fr, dict):
+                    continue
+                pend = ctx["pending"].pop(str(fr.get("id")), None)
+                resp = _dict(fr.get("response"))
+                if pend and pend["kind"] == "skill" and "error" not in resp:
+                    ctx["skill"], ctx["run_id"] = pend["skill"], f"{session}:{fr.get('id')}"
+                elif pend and pend["kind"] == "agent":
+                    ctx["agent"] = None
+            return
+        if kind == "assistant":
+            msg = obj.get("message") or {}
+            for part in msg.get("parts") or []:
+                call = part.get("functionCall") if isinstance(part, dict) else None
+                if not isinstance(call, dict):
+                    continue
+                args = _dict(call.get("args"))
+                if call.get("name") == "skill" and isinstance(args.get("skill"), str):
+                    ctx["pending"][str(call.get("id"))] = {"kind": "skill", "skill": args["skill"]}
+                elif call.get("name") in ("agent", "task"):
+                    found = _SKILL_PATH.search(str(args.get("prompt") or ""))
+                    info = {"kind": "agent", "skill": found.group(1) if found else None,
+                            "run_id": f"{session}:{call.get('id')}", "subagent_type": args.get("subagent_type")}
+                    ctx["pending"][str(call.get("id"))] = info
+                    ctx["agent"] = info
+            meta = obj.get("usageMetadata")
+            if ctx.get("telemetry") or not isinstance(meta, dict):
+                return
+            stamp = obj.get("timestamp")
+            if not isinstance(stamp, str):
+                return
+            self._row(obj.get("model"), meta.get("promptTokenCount"), meta.get("candidatesTokenCount"),
+                      meta.get("thoughtsTokenCount"), meta.get("cachedContentTokenCount"), stamp, session, obj,
+                      ctx, None, None, key, path, offset)
+            return
+        if kind == "system" and obj.get("subtype") == "ui_telemetry":
+            payload = obj.get("systemPayload") or {}
+            ev = payload.get("uiEvent") if isinstance(payload, dict) else None
+            if not isinstance(ev, dict) or ev.get("event.name") != "qwen-code.api_response":
+                return
+            stamp = ev.get("event.timestamp") or obj.get("timestamp")
+            if not isinstance(stamp, str):
+                return
+            sub = ev.get("subagent_name")
+            agent_id = None
+            if sub:
+                pid = str(ev.get("prompt_id") or sub)
+                agent_id = pid.rsplit("#", 1)[0] if pid.count("#") >= 2 else pid
+            self._row(ev.get("model"), ev.get("input_token_count"), ev.get("output_token_count"),
+                      ev.get("thoughts_token_count"), ev.get("cached_content_token_count"), stamp, session, obj,
+                      ctx, agent_id, ev.get("response_id"), key, path, offset)
+
+    def _row(self, model: Any, prompt: Any, cand: Any, thoughts: Any, cached: Any, stamp: str, session: str,
+             obj: dict[str, Any], ctx: dict[str, Any], agent_id: str | None, response_id: Any, key: str,
+             path: str, offset: int) -> None:
+        if not (_num(prompt) and _num(cand)):
+            return
+        try:
+            iso_to_ms(stamp)
+        except ValueError:
+            self.summary.bad(path, offset, f"unparsable timestamp {stamp!r}")
+            return
+        cached_n = int(cached) if _num(cached) else 0
+        tokens = {"input": max(0, int(prompt) - cached_n), "output": int(cand) + (int(thoughts) if _num(thoughts) else 0),
+                  "cache_write_5m": 0, "cache_write_1h": 0, "cache_read": cached_n}
+        skill, run_id = ctx["skill"], ctx["run_id"]
+        if agent_id and ctx.get("agent"):
+            skill, run_id = ctx["agent"].get("skill"), ctx["agent"].get("run_id")
+        self.add_row(model=model if isinstance(model, str) else None, tokens=tokens, session_id=session,
+                     project=obj.get("cwd"), skill=skill, agent_id=agent_id, run_id=run_id, stamp=stamp,
+                     message_id=response_id, request_id=session if response_id else None, key=key)
+
+
+def _link_subagents(conn: sqlite3.Connection) -> None:
+    """Attribute subagent rows to their Agent call's skill and run."""
+
+    def tx(c: sqlite3.Connection) -> None:
+        # A routing decision recorded for the Agent call names the skill best.
+        c.execute(
+            "UPDATE agent_links SET skill = (SELECT d.skill FROM decisions d "
+            "WHERE d.run_id = agent_links.session_id || ':' || agent_links.tool_use_id) "
+            "WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.run_id = agent_links.session_id || ':' || "
+            "agent_links.tool_use_id AND d.skill IS NOT NULL)"
+        )
+        c.execute(
+            "UPDATE usage SET skill = (SELECT l.skill FROM agent_links l WHERE l.agent_id = usage.agent_id) "
+            "WHERE skill IS NULL AND source = 'import' AND agent_id IN (SELECT agent_id FROM agent_links WHERE skill IS NOT NULL)"
+        )
+        c.execute(
+            "UPDATE usage SET run_id = (SELECT l.session_id || ':' || l.tool_use_id FROM agent_links l "
+            "WHERE l.agent_id = usage.agent_id) "
+            "WHERE run_id IS NULL AND source = 'import' AND agent_id IN (SELECT agent_id FROM agent_links)"
+        )
+
+    db.write(conn, tx)
+
+
+def claude_root(config_dir: str | None) -> str:
+    base = config_dir or os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+    # CLAUDE_CONFIG_DIR may list several directories (comma-separated), as ccusage accepts.
+    return base.split(",")[0].strip()
+
+
+def qwen_root(qwen_dir: str | None) -> str:
+    return qwen_dir or os.path.join(os.path.expanduser("~"), ".qwen")
+
+
+def list_files(client: str, root: str) -> list[str]:
+    projects = os.path.join(os.path.abspath(root), "projects")
+    if not os.path.isdir(projects):
+        flag = "--config-dir" if client == "claude" else "--dir"
+        raise InputError(
+            f"no transcripts directory at {projects}",
+            file=projects,
+            fix=f"pass {flag} DIR pointing at the {'Claude Code config' if client == 'claude' else 'Qwen Code'} "
+            "directory that holds projects/",
+        )
+    if client == "claude":
+        return _walk_jsonl(projects, lambda p: True)
+    return _walk_jsonl(projects, lambda p: os.path.basename(os.path.dirname(p)) == "chats")
+
+
+def run_import(
+    client: str,
+    root: str,
+    *,
+    conn: sqlite3.Connection | None = None,
+    config: dict[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ImportSummary:
+    """Import new transcript bytes for ``client`` ("claude" | "qwen") under ``root``."""
+    files = list_files(client, root)
+    own = conn is None
+    conn = conn or db.connect()
+    summary = ImportSummary("claude_code" if client == "claude" else "qwen_code", root)
+    try:
+        from tierwise import prices
+
+        prices.ensure_table()  # models not in the table yet are priced after the import (reprice_pending)
+        importer: _Importer = (ClaudeImporter if client == "claude" else QwenImporter)(conn, config, summary)
+        for n, path in enumerate(files, 1):
+            importer.import_file(path)
+            if n % BATCH_FILES == 0:
+                importer.flush()
+            if progress is not None:
+                progress(n, len(files))
+        importer.flush()
+        if client == "claude":
+            _link_subagents(conn)
+        prices.reprice_pending(conn, config)
+    finally:
+        if own:
+            conn.close()
+    return summary

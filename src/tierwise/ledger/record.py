@@ -1,0 +1,408 @@
+"""Record usage, decisions, skill runs and session summaries: the hooks' API.
+
+Hot module: standard library only. Every ``record_*`` function opens the
+ledger, writes in one ``BEGIN IMMEDIATE`` transaction (retrying on a lock) and
+closes it. When the write still fails (locked past the retries, disk full,
+read-only file) the record is appended to ``$TIERWISE_HOME/spool/`` as a JSON
+line and the next process that opens the ledger replays it (deleting the
+spool file only after the commit). "database is locked" never reaches a hook;
+only a failure to write even the spool raises (:class:`StateError`).
+
+Usage row (``record_usage``), every key optional except the token counts::
+
+    {"client": "claude_code", "model": "claude-haiku-4-5-20251001", "tier": "haiku",
+     "input": int, "output": int, "cache_write_5m": int, "cache_write_1h": int, "cache_read": int,
+     "session_id", "project", "skill", "agent_id", "run_id",
+     "timestamp": ISO-8601 (default now) | "ts": Unix ms,
+     "source": "hook" | "import", "message_id", "request_id",
+     "source_key": str (a unique origin, e.g. transcript_key(path, inode, offset, crc)),
+     "cost_usd": float | None, "price_source": str}
+
+Rows are deduplicated by (message_id, request_id) when both are set (ccusage's
+rule) and by ``source_key``: the first record wins, later ones are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from datetime import datetime, timezone
+
+from tierwise import paths
+from tierwise.errors import StateError
+from tierwise.ledger import db, pricing
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+TOKEN_KEYS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+_CLAIM_STALE_S = 60.0
+
+USAGE_COLUMNS = (
+    "client", "model", "tier", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read",
+    "session_id", "project", "skill", "agent_id", "run_id", "ts", "timestamp", "source",
+    "message_id", "request_id", "source_key", "cost_usd", "price_source",
+)
+_INSERT_USAGE = (
+    f"INSERT OR IGNORE INTO usage ({', '.join(USAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in USAGE_COLUMNS)})"
+)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(time.time() * 1000) % 1000:03d}Z"
+
+
+def iso_to_ms(value: str) -> int:
+    """Parse an ISO-8601 timestamp (``Z`` or an offset; naive means UTC) to Unix ms."""
+    text = value.strip()
+    if text.endswith("Z") or text.endswith("z"):
+        text = text[:-1] + "+00:00"
+    dt = datetime.fromisoformat(text)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(round(dt.timestamp() * 1000))
+
+
+def ms_to_iso(ms: int) -> str:
+    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool) or value is None:
+        return 0
+    if isinstance(value, (int, float)):
+        return int(value) if value == value and abs(value) < 2**62 else 0
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return 0
+
+
+def _clean(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Values SQLite can bind: hook payloads are untrusted, a strange value must
+    neither fail the write nor poison the spool."""
+    out: list[Any] = []
+    for v in params:
+        if v is None or isinstance(v, str):
+            out.append(v)
+        elif isinstance(v, bool):
+            out.append(int(v))
+        elif isinstance(v, int):
+            out.append(v if abs(v) < 2**63 else str(v))
+        elif isinstance(v, float):
+            out.append(v if v == v else None)
+        elif isinstance(v, (dict, list, tuple)):
+            out.append(json.dumps(v, sort_keys=True, default=str))
+        else:
+            out.append(str(v))
+    return tuple(out)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _stamp_ms(value: Any) -> tuple[str, int]:
+    """(ISO text, Unix ms) of a record's timestamp; a missing or unparsable one is now."""
+    if isinstance(value, str) and value:
+        try:
+            return value, iso_to_ms(value)
+        except ValueError:
+            pass
+    stamp = now_iso()
+    return stamp, iso_to_ms(stamp)
+
+
+def transcript_key(path: str, inode: int, offset: int, crc: int) -> str:
+    """The ``source_key`` of a transcript line: a hook that records a line
+    from a transcript should use the same key an import would."""
+    return f"{path}:{inode}:{offset}:{crc:08x}"
+
+
+def usage_tuple(
+    row: dict[str, Any], *, config: dict[str, Any] | None = None, table: dict[str, Any] | None = None
+) -> tuple[Any, ...]:
+    """Normalise one usage row into the ``usage`` column order, pricing it."""
+    tokens = {k: _int(row.get(k)) for k in TOKEN_KEYS}
+    if row.get("ts") is not None and _int(row.get("ts")):
+        ts = _int(row["ts"])
+        stamp = ms_to_iso(ts)
+    else:
+        stamp, ts = _stamp_ms(row.get("timestamp"))
+    client = str(row.get("client") or "claude_code")
+    model = row.get("model") if isinstance(row.get("model"), str) else None
+    tier = row.get("tier") or pricing.tier_for_model(model, config, client)
+    cost = row.get("cost_usd")
+    source = row.get("price_source")
+    if cost is None and source is None:
+        cost, source = pricing.resolve(
+            model, tier, tokens, config=config, table=table, platform=client, day=ms_to_iso(ts)[:10]
+        )
+    return _clean((
+        client, model, tier, tokens["input"], tokens["output"], tokens["cache_write_5m"], tokens["cache_write_1h"],
+        tokens["cache_read"], row.get("session_id"), row.get("project"), row.get("skill"), row.get("agent_id"),
+        row.get("run_id"), ts, stamp, str(row.get("source") or "hook"), row.get("message_id") or None,
+        row.get("request_id") or None, row.get("source_key"), cost, source,
+    ))
+
+
+def insert_usage(conn: sqlite3.Connection, tuples: list[tuple[Any, ...]]) -> int:
+    """Insert prepared rows inside the caller's transaction; returns rows added."""
+    before = conn.total_changes
+    conn.executemany(_INSERT_USAGE, tuples)
+    return conn.total_changes - before
+
+
+def _write_usage(conn: sqlite3.Connection, rows: list[dict[str, Any]], config: dict[str, Any] | None) -> int:
+    tuples = [usage_tuple(r, config=config) for r in rows]
+    return db.write(conn, lambda c: insert_usage(c, tuples))
+
+
+def _decision_params(dec: dict[str, Any]) -> tuple[Any, ...]:
+    import uuid
+
+    stamp, ts = _stamp_ms(dec.get("timestamp"))
+    run_id = dec.get("run_id") or uuid.uuid4().hex
+    return _clean((
+        run_id, dec.get("session_id"), dec.get("skill"), dec.get("tool"), dec.get("platform"),
+        dec.get("preferred"), dec.get("minimum"), dec.get("tier"), dec.get("model"), dec.get("reason"),
+        dec.get("zone"), 1 if dec.get("blocked") else 0, json.dumps(dec.get("steps") or []),
+        dec.get("route"), ts, stamp, dec.get("project"),
+    ))
+
+
+def _write_decision(conn: sqlite3.Connection, dec: dict[str, Any]) -> int:
+    params = _decision_params(dec)
+    return db.write(
+        conn,
+        lambda c: c.execute(
+            "INSERT OR REPLACE INTO decisions (run_id, session_id, skill, tool, platform, preferred, minimum, "
+            "tier, model, reason, zone, blocked, steps, route, ts, timestamp, project) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            params,
+        ).rowcount,
+    )
+
+
+def _write_skill_run(conn: sqlite3.Connection, rec: dict[str, Any]) -> int:
+    import uuid
+
+    stamp, ts = _stamp_ms(rec.get("timestamp"))
+    tokens = _dict(rec.get("tokens"))
+    cost = _dict(rec.get("cost_estimate"))
+    status = _dict(rec.get("budget_status"))
+    used = rec.get("model_used")
+    used_tier, used_id = (used.get("tier"), used.get("id")) if isinstance(used, dict) else (used, None)
+    savings = cost.get("savings_vs_opus")
+    params = _clean((
+        rec.get("run_id") or uuid.uuid4().hex, rec.get("skill"), rec.get("model_requested"), used_tier, used_id,
+        rec.get("downgrade_reason"), tokens.get("input"), tokens.get("output"), tokens.get("cache_read"),
+        tokens.get("cache_write"), tokens.get("tool_calls"), tokens.get("total"), cost.get("actual_model"),
+        cost.get("if_sonnet"), cost.get("if_opus"), None if savings is None else str(savings), status.get("zone"),
+        status.get("weekly_consumed_pct"), status.get("session_consumed_pct"), ts, stamp,
+        rec.get("session_id"), rec.get("platform"), rec.get("project"), json.dumps(rec, sort_keys=True, default=str),
+    ))
+    return db.write(
+        conn,
+        lambda c: c.execute(
+            "INSERT OR REPLACE INTO skill_runs (run_id, skill, model_requested, model_used_tier, model_used_id, "
+            "downgrade_reason, input, output, cache_read, cache_write, tool_calls, total, cost_actual, "
+            "cost_if_sonnet, cost_if_opus, savings_vs_opus, zone, weekly_consumed_pct, session_consumed_pct, "
+            "ts, timestamp, session_id, platform, project, record) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            params,
+        ).rowcount,
+    )
+
+
+def _write_summary(conn: sqlite3.Connection, summary: dict[str, Any]) -> int:
+    stamp, ts = _stamp_ms(summary.get("timestamp"))
+    params = _clean((
+        summary.get("session_id") or "unknown", summary.get("platform"), summary.get("project"),
+        ts, stamp, json.dumps(summary, sort_keys=True, default=str),
+    ))
+    return db.write(
+        conn,
+        lambda c: c.execute(
+            "INSERT OR REPLACE INTO session_summaries (session_id, platform, project, ts, timestamp, summary) "
+            "VALUES (?,?,?,?,?,?)",
+            params,
+        ).rowcount,
+    )
+
+
+def _persist(kind: str, payload: Any, config: dict[str, Any] | None = None) -> int:
+    try:
+        conn = db.connect()
+    except (StateError, sqlite3.Error, OSError) as exc:
+        _spool(kind, payload, exc)
+        return 0
+    try:
+        return _apply(conn, kind, payload, config)
+    except (sqlite3.Error, OSError) as exc:
+        _spool(kind, payload, exc)
+        return 0
+    finally:
+        conn.close()
+
+
+def _apply(conn: sqlite3.Connection, kind: str, payload: Any, config: dict[str, Any] | None = None) -> int:
+    if kind == "usage":
+        return _write_usage(conn, payload, config)
+    if kind == "decision":
+        return _write_decision(conn, payload)
+    if kind == "skill_run":
+        return _write_skill_run(conn, payload)
+    if kind == "summary":
+        return _write_summary(conn, payload)
+    raise ValueError(f"unknown record kind {kind!r}")
+
+
+def record_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> int:
+    """Record per-request usage rows; returns how many were new (0 if spooled)."""
+    if not rows:
+        return 0
+    # Price now (cached table) so a spooled row carries the same cost it would have had.
+    prepared = []
+    table = pricing.load_table()
+    for row in rows:
+        item = dict(row)
+        if not item.get("timestamp") and item.get("ts") is None:
+            item["timestamp"] = now_iso()
+        if item.get("source_key") is None and not (item.get("message_id") and item.get("request_id")):
+            import uuid
+
+            # A unique key makes a spool replay idempotent for rows without client ids.
+            item["source_key"] = "hook:" + uuid.uuid4().hex
+        if item.get("cost_usd") is None and item.get("price_source") is None:
+            tup = usage_tuple(item, config=config, table=table)
+            item["tier"], item["cost_usd"], item["price_source"] = tup[2], tup[19], tup[20]
+        prepared.append(item)
+    return _persist("usage", prepared, config)
+
+
+def record_decision(dec: dict[str, Any]) -> int:
+    item = dict(dec)
+    if not item.get("run_id"):
+        import uuid
+
+        item["run_id"] = uuid.uuid4().hex
+    item.setdefault("timestamp", now_iso())
+    return _persist("decision", item)
+
+
+def record_skill_run(rec: dict[str, Any]) -> int:
+    item = dict(rec)
+    if not item.get("run_id"):
+        import uuid
+
+        item["run_id"] = uuid.uuid4().hex
+    item.setdefault("timestamp", now_iso())
+    return _persist("skill_run", item)
+
+
+def record_summary(summary: dict[str, Any]) -> int:
+    item = dict(summary)
+    item.setdefault("timestamp", now_iso())
+    return _persist("summary", item)
+
+
+# --- spool -----------------------------------------------------------------
+
+
+def _spool(kind: str, payload: Any, cause: BaseException) -> str:
+    folder = paths.spool_dir()
+    line = json.dumps({"kind": kind, "payload": payload, "error": str(cause)}, sort_keys=True, default=str) + "\n"
+    name = f"{os.getpid()}-{time.time_ns()}.jsonl"
+    tmp = os.path.join(folder, "." + name + ".tmp")
+    final = os.path.join(folder, name)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(tmp, "x", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.rename(tmp, final)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        paths.log_error(f"ledger write failed ({cause}) and the spool is unwritable ({exc}): {line[:500]}")
+        raise StateError(
+            f"cannot record to the ledger ({cause}) nor to the spool ({exc.strerror or exc})",
+            file=final,
+            fix="free disk space and make the state directory writable "
+            f"(or set ${paths.ENV_HOME} to a writable directory)",
+        ) from exc
+    paths.log_error(f"ledger write failed ({cause}); spooled to {final}")
+    return final
+
+
+def spool_files() -> list[str]:
+    folder = paths.spool_dir()
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(os.path.join(folder, n) for n in names if (n.endswith(".jsonl") or ".claimed-" in n) and not n.endswith(".bad"))
+
+
+def replay_spool(conn: sqlite3.Connection) -> int:
+    """Apply spooled records; delete each spool file after its commit.
+
+    A file is claimed by renaming it first, so two processes never replay the
+    same file; a claim left by a crashed process is retaken after a minute.
+    """
+    applied = 0
+    for path in spool_files():
+        base = os.path.basename(path)
+        if ".claimed-" in base:
+            try:
+                if time.time() - os.stat(path).st_mtime < _CLAIM_STALE_S:
+                    continue
+            except OSError:
+                continue
+        claimed = os.path.join(os.path.dirname(path), base.split(".claimed-")[0] + f".claimed-{os.getpid()}")
+        try:
+            os.rename(path, claimed)
+            os.utime(claimed)
+        except OSError:
+            continue  # another process took it
+        try:
+            with open(claimed, encoding="utf-8") as fh:
+                entries = [json.loads(line) for line in fh if line.strip()]
+        except (OSError, ValueError) as exc:
+            paths.log_error(f"unreadable spool file kept for inspection: {claimed} ({exc})")
+            bad = claimed + ".bad"
+            try:
+                os.rename(claimed, bad)
+            except OSError:
+                pass
+            continue
+        try:
+            for entry in entries:
+                applied += _apply(conn, entry["kind"], entry["payload"])
+        except (sqlite3.InterfaceError, sqlite3.ProgrammingError, KeyError, ValueError, TypeError,
+                AttributeError) as exc:
+            paths.log_error(f"malformed spool file kept for inspection: {claimed}.bad ({exc})")
+            try:
+                os.rename(claimed, claimed + ".bad")
+            except OSError:
+                pass
+            continue
+        except sqlite3.Error:
+            try:
+                os.rename(claimed, path)  # give it back for the next open
+            except OSError:
+                pass
+            raise
+        try:
+            os.unlink(claimed)
+        except OSError:
+            pass
+    return applied

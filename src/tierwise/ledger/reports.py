@@ -1,0 +1,300 @@
+"""Usage reports over the ledger: daily, weekly, monthly, session, skill, model.
+
+Cold module (no rich here: rendering lives in ``tierwise.render``). Every
+report is SQL aggregation over indexed columns; date reports aggregate by
+15-minute UTC buckets in SQL (every time zone offset is a multiple of 15
+minutes) and fold the buckets into local days in Python.
+
+Costs: ``cost_usd`` sums the priced requests; ``coverage`` is the share of
+tokens with a known price (a model with no price is never counted as $0).
+Savings (spec §5.2): what the same tokens would have cost on the opus and on
+the sonnet tier (base rates of the tier's model), against the actual cost of
+the priced requests; net, so negative values are shown as they are.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from tierwise.errors import UsageError
+from tierwise.ledger import pricing
+
+GROUPS = ("daily", "weekly", "monthly", "session", "skill", "model")
+_SUMS = (
+    "SUM(input), SUM(output), SUM(cache_write_5m + cache_write_1h), SUM(cache_read), COUNT(*), "
+    "SUM(cost_usd), SUM(CASE WHEN cost_usd IS NULL THEN input + output + cache_write_5m + cache_write_1h + cache_read "
+    "ELSE 0 END), SUM(cache_write_5m), SUM(cache_write_1h)"
+)
+
+
+def parse_day(value: str, flag: str) -> date:
+    text = value.strip()
+    for fmt in ("%Y-%m-%d", "%Y%m%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise UsageError(f"{flag} expects a date YYYY-MM-DD (or YYYYMMDD), got {value!r}", fix=f"e.g. {flag} 2026-11-01")
+
+
+def _tz(name: str | None) -> Any:
+    from tierwise.ledger.budget import _tz as tz
+
+    return tz(name)
+
+
+def _blank() -> dict[str, Any]:
+    return {"input": 0, "output": 0, "cache_write": 0, "cache_read": 0, "total": 0, "requests": 0, "cost_usd": 0.0,
+            "unpriced_tokens": 0, "models": {}, "_w5": 0, "_w1": 0, "_tokens_by_model": {}}
+
+
+def _add(acc: dict[str, Any], model: str | None, vals: tuple[Any, ...]) -> None:
+    i, o, cw, cr, n, cost, unpriced, w5, w1 = (v or 0 for v in vals)
+    acc["input"] += i
+    acc["output"] += o
+    acc["cache_write"] += cw
+    acc["cache_read"] += cr
+    acc["total"] += i + o + cw + cr
+    acc["requests"] += n
+    acc["cost_usd"] += float(cost)
+    acc["unpriced_tokens"] += unpriced
+    acc["_w5"] += w5
+    acc["_w1"] += w1
+    name = model or "unknown"
+    acc["models"][name] = acc["models"].get(name, 0) + i + o + cw + cr
+    t = acc["_tokens_by_model"].setdefault(name, {"input": 0, "output": 0, "cache_write_5m": 0, "cache_write_1h": 0,
+                                                  "cache_read": 0})
+    t["input"] += i
+    t["output"] += o
+    t["cache_write_5m"] += w5
+    t["cache_write_1h"] += w1
+    t["cache_read"] += cr
+
+
+def _finish(key: Any, acc: dict[str, Any], label: str) -> dict[str, Any]:
+    total = acc["total"]
+    row = {
+        label: key,
+        "input": acc["input"], "output": acc["output"], "cache_write": acc["cache_write"],
+        "cache_read": acc["cache_read"], "total": total, "requests": acc["requests"],
+        "cost_usd": round(acc["cost_usd"], 6),
+        "coverage": round((total - acc["unpriced_tokens"]) / total, 4) if total else 1.0,
+        "models": sorted(acc["models"], key=lambda m: -acc["models"][m]),
+    }
+    return row
+
+
+def report(
+    conn: sqlite3.Connection,
+    group: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    project: str | None = None,
+    tz_name: str | None = None,
+    config: dict[str, Any] | None = None,
+    platform: str = "claude_code",
+) -> dict[str, Any]:
+    if group not in GROUPS:
+        raise UsageError(f"unknown report {group!r}", fix=f"use one of: {', '.join(GROUPS)}")
+    tz = _tz(tz_name)
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if since is not None:
+        where.append("ts >= ?")
+        params.append(int(datetime(since.year, since.month, since.day, tzinfo=tz).timestamp() * 1000))
+    if until is not None:
+        nxt = until + timedelta(days=1)
+        where.append("ts < ?")
+        params.append(int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).timestamp() * 1000))
+    if project:
+        where.append("(project = ? OR project LIKE ? ESCAPE '\\')")
+        esc = project.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.extend([project, esc.rstrip("/") + "/%"])
+    cond = " AND ".join(where)
+    groups: dict[Any, dict[str, Any]] = {}
+    extra: dict[Any, dict[str, Any]] = {}
+    # one pass: the pricing sources (by tokens) and the priced part for the savings come along
+    source_tokens: dict[Any, int] = {}
+    priced = _blank()
+
+    def note(src: Any, vals: list[Any]) -> None:
+        i, o, cw, cr = (v or 0 for v in vals[:4])
+        source_tokens[src] = source_tokens.get(src, 0) + i + o + cw + cr
+        if vals[5] is not None and not vals[6]:
+            _add(priced, None, tuple(vals))
+
+    label = {"daily": "date", "weekly": "week", "monthly": "month"}.get(group, group)
+    if group in ("daily", "weekly", "monthly"):
+        week_start = str(((config or {}).get("budget_windows") or {}).get("week_start") or "monday").lower()
+        from tierwise.ledger.budget import WEEKDAYS
+
+        ws = WEEKDAYS.index(week_start) if week_start in WEEKDAYS else 0
+        memo: dict[int, Any] = {}
+        sql = (f"SELECT ts / 900000 AS b, model, price_source, {_SUMS} FROM usage WHERE {cond} "
+               "GROUP BY b, model, price_source")
+        for b, model, src, *vals in conn.execute(sql, params):
+            note(src, vals)
+            key = memo.get(b)
+            if key is None:
+                day = datetime.fromtimestamp(b * 900, tz=timezone.utc).astimezone(tz).date()
+                if group == "daily":
+                    key = day.isoformat()
+                elif group == "weekly":
+                    key = (day - timedelta(days=(day.weekday() - ws) % 7)).isoformat()
+                else:
+                    key = day.strftime("%Y-%m")
+                memo[b] = key
+            _add(groups.setdefault(key, _blank()), model, tuple(vals))
+        keys = sorted(groups)
+    else:
+        col = {"session": "session_id", "skill": "skill", "model": "model"}[group]
+        sql = (f"SELECT {col}, model, price_source, {_SUMS}, MIN(ts), MAX(ts), MAX(project), MAX(client) "
+               f"FROM usage WHERE {cond} GROUP BY {col}, model, price_source")
+        for k, model, src, *vals in conn.execute(sql, params):
+            note(src, vals[:9])
+            key = k if k is not None else ("(main)" if group == "skill" else "unknown")
+            _add(groups.setdefault(key, _blank()), model, tuple(vals[:9]))
+            e = extra.setdefault(key, {"first": vals[9], "last": vals[10], "project": vals[11], "client": vals[12]})
+            e["first"] = min(e["first"], vals[9])
+            e["last"] = max(e["last"], vals[10])
+        if group == "session":
+            keys = sorted(groups, key=lambda k: extra[k]["last"])
+        else:
+            keys = sorted(groups, key=lambda k: (-groups[k]["cost_usd"], -groups[k]["total"], str(k)))
+    rows = []
+    for key in keys:
+        row = _finish(key, groups[key], label)
+        if group == "session":
+            e = extra[key]
+            row["project"] = e["project"]
+            row["client"] = e["client"]
+            row["first_activity"] = datetime.fromtimestamp(e["first"] / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            row["last_activity"] = datetime.fromtimestamp(e["last"] / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if group == "model":
+            row["tier"] = pricing.tier_for_model(str(key), config, platform) if key != "unknown" else None
+        rows.append(row)
+    total_acc = _blank()
+    for acc in groups.values():
+        for k in ("input", "output", "cache_write", "cache_read", "total", "requests", "cost_usd", "unpriced_tokens",
+                  "_w5", "_w1"):
+            total_acc[k] += acc[k]
+        for m, n in acc["models"].items():
+            total_acc["models"][m] = total_acc["models"].get(m, 0) + n
+    totals = {
+        "input": total_acc["input"], "output": total_acc["output"], "cache_write": total_acc["cache_write"],
+        "cache_read": total_acc["cache_read"], "total": total_acc["total"],
+        "cost_usd": round(total_acc["cost_usd"], 6),
+    }
+    sources = sorted(source_tokens, key=lambda src: -source_tokens[src])
+    return {
+        "report": group,
+        "timezone": tz_name or "UTC",
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "project": project,
+        "rows": rows,
+        "totals": totals,
+        "requests": total_acc["requests"],
+        "coverage": {
+            "priced_tokens": total_acc["total"] - total_acc["unpriced_tokens"],
+            "unpriced_tokens": total_acc["unpriced_tokens"],
+            "share": round((total_acc["total"] - total_acc["unpriced_tokens"]) / total_acc["total"], 4)
+            if total_acc["total"] else 1.0,
+        },
+        "savings": savings(priced, config, platform),
+        "pricing_sources": sources,
+    }
+
+
+def savings(acc: dict[str, Any], config: dict[str, Any] | None, platform: str) -> dict[str, Any]:
+    """§5.2 routing savings over the priced requests (net; negative allowed)."""
+    names = [t.get("name") for t in (config or {}).get("tiers") or [] if isinstance(t, dict)]
+    opus = "opus" if "opus" in names else (names[-1] if names else None)
+    sonnet = "sonnet" if "sonnet" in names else None
+    actual = round(acc["cost_usd"], 6)
+    out: dict[str, Any] = {"actual_usd": actual, "priced_tokens": acc["total"]}
+    for label, tier in (("all_opus", opus), ("all_sonnet", sonnet)):
+        if tier is None or config is None:
+            out[label] = None
+            continue
+        tokens = {"input": acc["input"], "output": acc["output"], "cache_write_5m": acc["_w5"],
+                  "cache_write_1h": acc["_w1"], "cache_read": acc["cache_read"]}
+        cost, src = pricing.cost_as_tier(tier, tokens, config=config, platform=platform)
+        out[label] = None if cost is None else {"tier": tier, "cost_usd": round(cost, 6), "price_source": src}
+    if out.get("all_opus"):
+        ref = out["all_opus"]["cost_usd"]
+        out["saved_vs_opus_usd"] = round(ref - actual, 6)
+        out["saved_vs_opus_pct"] = round((ref - actual) / ref * 100, 1) if ref else None
+    if out.get("all_sonnet"):
+        out["premium_vs_sonnet_usd"] = round(actual - out["all_sonnet"]["cost_usd"], 6)
+    return out
+
+
+# --- repeat-report cache ------------------------------------------------------
+
+
+def ledger_fingerprint() -> list[Any] | None:
+    """Size and mtime (ns) of the ledger and its WAL: every commit changes the
+    WAL (or, after a checkpoint, the database file). None when there is a spool
+    to replay (the next open changes the ledger)."""
+    import os
+
+    from tierwise import paths
+    from tierwise.ledger import record
+
+    if record.spool_files():
+        return None
+    out: list[Any] = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(paths.ledger_path() + suffix)
+            out.append([st.st_size, st.st_mtime_ns, st.st_ino])
+        except OSError:
+            out.append(None)
+    return out if out[0] is not None else None
+
+
+def _cache_file(key: str) -> str:
+    import hashlib
+    import os
+
+    from tierwise import paths
+
+    return os.path.join(paths.cache_dir(), "reports", hashlib.sha1(key.encode()).hexdigest()[:20] + ".json")
+
+
+def cached(key: str, fingerprint: list[Any] | None) -> dict[str, Any] | None:
+    import json
+
+    if fingerprint is None:
+        return None
+    try:
+        with open(_cache_file(key), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("fingerprint") != fingerprint or data.get("key") != key:
+        return None
+    report_data = data.get("report")
+    return report_data if isinstance(report_data, dict) else None
+
+
+def store(key: str, fingerprint: list[Any] | None, data: dict[str, Any]) -> None:
+    import json
+    import os
+
+    if fingerprint is None:
+        return
+    path = _cache_file(key)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            # json.dumps (C encoder), not json.dump (pure-Python streaming)
+            fh.write(json.dumps({"key": key, "fingerprint": fingerprint, "report": data}, separators=(",", ":")))
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -1,0 +1,102 @@
+"""The statusline's work, hot-ish: standard library and hot modules only."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+
+from tierwise import paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def save_rate_limits(payload: dict[str, Any], now: datetime) -> bool:
+    """Store the payload's ``rate_limits`` (unknown shapes are skipped)."""
+    limits = payload.get("rate_limits")
+    if not isinstance(limits, dict):
+        return False
+    kept = {}
+    for name, item in limits.items():
+        if isinstance(item, dict) and isinstance(item.get("used_percentage", item.get("utilization")), (int, float)):
+            kept[str(name)] = {k: item.get(k) for k in ("used_percentage", "utilization", "resets_at") if k in item}
+    if not kept:
+        return False
+    from tierwise.ledger.budget import rate_limits_path
+
+    path = rate_limits_path()
+    data = {"captured_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "session_id": payload.get("session_id"), "limits": kept}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(tmp, path)
+    return True
+
+
+def main(stdin_text: str, now: datetime | None = None) -> str:
+    now = now or datetime.now(timezone.utc)
+    try:
+        payload = json.loads(stdin_text) if stdin_text.strip() else {}
+        if not isinstance(payload, dict):
+            payload = {}
+    except ValueError:
+        payload = {}
+    try:
+        save_rate_limits(payload, now)
+    except OSError as exc:
+        paths.log_error(f"statusline: cannot save rate_limits: {exc}")
+    try:
+        return _line(payload, now)
+    except Exception as exc:  # noqa: BLE001 - a status line must never break the client's UI
+        paths.log_error(f"statusline: {type(exc).__name__}: {exc}")
+        return "tierwise: status unavailable"
+
+
+def _line(payload: dict[str, Any], now: datetime) -> str:
+    from tierwise.ledger import budget, configsnap, db
+
+    raw_ws = payload.get("workspace")
+    workspace: dict[str, Any] = raw_ws if isinstance(raw_ws, dict) else {}
+    project = workspace.get("project_dir") or payload.get("cwd") or paths.project_dir()
+    config = configsnap.load(str(project), "claude_code") or {}
+    session_id = payload.get("session_id")
+    conn = db.connect()
+    try:
+        state = budget.state(conn, config, session_id, now)
+        ledger_cost = None
+        if session_id:
+            row = conn.execute("SELECT SUM(cost_usd), COUNT(*) FROM usage WHERE session_id = ?", (session_id,)).fetchone()
+            ledger_cost = row[0] if row and row[1] else None
+    finally:
+        conn.close()
+    parts = [f"tierwise {state['zone'].upper()}"]
+    raw_cost = payload.get("cost")
+    cost_obj: dict[str, Any] = raw_cost if isinstance(raw_cost, dict) else {}
+    cost = cost_obj.get("total_cost_usd")
+    if not isinstance(cost, (int, float)) or isinstance(cost, bool):
+        cost = ledger_cost
+    if cost is not None:
+        parts.append(f"session ${float(cost):.2f}")
+    weekly = [b for b in state["budgets"] if b["window"] == "weekly"]
+    if weekly:
+        top = max(weekly, key=lambda b: b["share"])
+        label = "official" if top["source"] == "official" else "est."
+        parts.append(f"weekly {top['share'] * 100:.0f}% ({label})")
+    if state.get("binding") and state["zone"] != "green":
+        parts.append(state["binding"]["label"])
+    return " | ".join(parts)
+
+
+def cli_main() -> int:
+    """``tierwise statusline`` without argparse (see cli.main)."""
+    import sys
+
+    try:
+        text = sys.stdin.read()
+    except (OSError, ValueError):
+        text = ""
+    print(main(text))
+    return 0
