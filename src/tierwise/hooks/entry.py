@@ -21,12 +21,22 @@ def _read_stdin() -> bytes | None:
     stream = getattr(sys.stdin, "buffer", None)
     if stream is None:
         return b""
-    data = stream.read(MAX_PAYLOAD_BYTES + 1)
+    data: bytes = stream.read(MAX_PAYLOAD_BYTES + 1)
     if len(data) > MAX_PAYLOAD_BYTES:
         while stream.read(1 << 20):
             pass
         return None
     return data
+
+
+def _client(argv: list[str]) -> str | None:
+    """``--client claude|qwen`` (installed hooks pass it; the plugin launcher may not)."""
+    for i, arg in enumerate(argv):
+        if arg == "--client" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--client="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def main(argv: list[str]) -> int:
@@ -41,11 +51,17 @@ def main(argv: list[str]) -> int:
             return 0
         from tierwise.hooks.dispatch import handle
 
-        out = handle(event, raw)
+        out = handle(event, raw, _client(argv[1:]))
     except BaseException as exc:  # noqa: BLE001 - a hook never breaks the agent
         if isinstance(exc, KeyboardInterrupt):
             return 0
-        _report(event, f"internal error: {type(exc).__name__}: {exc}", exc)
+        from tierwise.errors import TierwiseError
+
+        if isinstance(exc, TierwiseError):  # the user's config or files: say what and where, no traceback
+            where = f" ({exc.file}{': ' + exc.key if exc.key else ''})" if exc.file or exc.key else ""
+            _report(event, f"{exc.message}{where}; run `tierwise validate` for details", None)
+        else:
+            _report(event, f"internal error: {type(exc).__name__}: {exc}", exc)
         return 0
     finally:
         sys.stdout = real_stdout

@@ -1,0 +1,287 @@
+"""``tierwise demo``: a realistic Claude Code session of the example frontend-QA
+suite, replayed through the real hook entry points.
+
+Every hook is the real process the client would start (``python -m tierwise
+hook EVENT --client claude``) fed a payload shaped like the recorded Claude Code
+2.1.197 payloads (PLATFORMS.md), in a throwaway project (the example suite under
+``.claude/skills``, hooks installed with ``tierwise install``) and a throwaway
+state dir, with transcripts written the way Claude Code writes them. No
+network, no account. It ends with the session summary and the routing audit.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "demo",
+        help="replay a frontend-QA session through the real hooks; show summary and audit",
+        description="Replay a realistic Claude Code session of the example skill suite through the real "
+        "`tierwise hook` entry points (no network) in a temp project and state dir, then show the "
+        "session summary and the routing audit.",
+    )
+    parser.add_argument("--keep", metavar="DIR", default=None,
+                        help="build the project and state dir under DIR and keep them (default: a temp dir, removed)")
+    parser.add_argument("--json", action="store_true", help="print {summary, audit} as JSON instead of tables")
+    parser.set_defaults(func=run)
+
+
+# (skill, request for the handoff, [(input, output, cache_read) per request of the subagent])
+FIRST_PROMPT = ("The cart badge on /checkout shows a stale count after hydration. Map the page, find the bug, "
+                "fix it and add a regression test.")
+SECOND_PROMPT = "Run everything on haiku — I'm conserving budget. Check why the badge overlaps the header on mobile."
+FIRST_JOBS = [
+    ("page-component-mapper", "Map the components rendered on /checkout.", [(5200, 640, 1800), (7400, 910, 5200)]),
+    ("ui-bug-investigator", "Find why the cart badge count is stale after hydration.",
+     [(14200, 2100, 4000), (21800, 3900, 14200), (26500, 4400, 21800)]),
+    ("component-fix-and-verify", "Apply the fix from the investigator's diagnosis and verify it.",
+     [(9800, 1500, 3000), (12100, 2200, 9800)]),
+    ("regression-test-generator", "Add a test that fails if the badge is stale after hydration.",
+     [(8700, 1900, 2500), (10400, 2600, 8700)]),
+]
+SECOND_JOBS = [
+    ("css-layout-debugger", "Find why the badge overlaps the header below 640px.", [(6100, 900, 2000), (8300, 1300, 6100)]),
+]
+MAIN_MODEL = "claude-opus-4-6"
+CONCRETE = {"haiku": "claude-haiku-4-5-20251001", "sonnet": "claude-sonnet-4-6", "opus": "claude-opus-4-6"}
+
+
+class _Session:
+    def __init__(self, root: Any, console: Any, quiet: bool) -> None:
+        import os
+        import sys
+        import uuid
+
+        self.root = root
+        self.console = console
+        self.quiet = quiet
+        self.project = root / "shop"
+        self.home = root / "home"
+        self.state = root / "tierwise-home"
+        self.session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "tierwise-demo"))
+        self.transcripts = self.home / ".claude" / "projects" / "-demo-shop"
+        self.main = self.transcripts / f"{self.session_id}.jsonl"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "QWEN_", "ANTHROPIC_"))}
+        self.env.update(HOME=str(self.home), TIERWISE_HOME=str(self.state), CLAUDE_PROJECT_DIR=str(self.project),
+                        CLAUDE_CODE_ENTRYPOINT="sdk-cli", NO_COLOR=os.environ.get("NO_COLOR", ""))
+        self.python = sys.executable
+        self.n = 0
+        self.msg = 0
+        self.clock = 1_795_310_000.0
+
+    # -- plumbing ---------------------------------------------------------------
+    def say(self, text: str, style: str = "") -> None:
+        if not self.quiet:
+            self.console.print(text, style=style, highlight=False, markup=False)
+
+    def hook(self, event: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        import json
+        import subprocess
+
+        base = {"session_id": self.session_id, "transcript_path": str(self.main), "cwd": str(self.project),
+                "permission_mode": "default", "hook_event_name": event}
+        proc = subprocess.run([self.python, "-m", "tierwise", "hook", event, "--client", "claude"],
+                              input=json.dumps({**base, **payload}).encode(), capture_output=True, env=self.env,
+                              timeout=120)
+        if proc.returncode != 0 or proc.stderr:
+            from tierwise.errors import StateError
+
+            raise StateError(f"hook {event} failed: exit {proc.returncode}: {proc.stderr.decode()[-500:]}")
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+    def stamp(self) -> str:
+        import time
+
+        self.clock += 7.3
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.clock)) + ".000Z"
+
+    def line(self, path: Any, entry: dict[str, Any]) -> None:
+        import json
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
+
+    def assistant(self, path: Any, model: str, usage: tuple[int, int, int], content: list[dict[str, Any]],
+                  skill: str | None = None, agent: str | None = None) -> None:
+        self.msg += 1
+        entry: dict[str, Any] = {
+            "type": "assistant", "isSidechain": agent is not None, "sessionId": self.session_id,
+            "timestamp": self.stamp(), "requestId": f"req_demo{self.msg:04d}",
+            "message": {"id": f"msg_demo{self.msg:04d}", "model": model, "role": "assistant", "content": content,
+                        "usage": {"input_tokens": usage[0], "output_tokens": usage[1], "cache_read_input_tokens": usage[2],
+                                  "cache_creation_input_tokens": 0}},
+        }
+        if agent:
+            entry["agentId"] = agent
+        if skill:
+            entry["attributionSkill"] = skill
+        self.line(path, entry)
+        if path == self.main and not agent:
+            pass
+
+    def user(self, text: str) -> None:
+        self.line(self.main, {"type": "user", "isSidechain": False, "sessionId": self.session_id,
+                              "timestamp": self.stamp(), "message": {"role": "user", "content": text}})
+
+    # -- the session --------------------------------------------------------------
+    def setup(self) -> None:
+        import shutil
+        import subprocess
+        from importlib import resources
+
+        skills = resources.files("tierwise") / "data" / "skills"
+        with resources.as_file(skills) as src:
+            shutil.copytree(src, self.project / ".claude" / "skills")
+        self.home.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([self.python, "-m", "tierwise", "install", "--platform", "claude", "--project",
+                               str(self.project)], capture_output=True, env=self.env, timeout=120)
+        if proc.returncode != 0:
+            from tierwise.errors import StateError
+
+            raise StateError(f"tierwise install failed: {proc.stderr.decode()[-500:]}")
+        self.say(f"project: {self.project}  (example suite in .claude/skills, hooks installed)", "dim")
+        self.say(f"state:   {self.state}", "dim")
+
+    def prompt(self, text: str) -> None:
+        self.say(f"\n» user: {text}", "bold")
+        self.user(text)
+        out = self.hook("UserPromptSubmit", {"prompt": text})
+        if out:
+            self.say("  UserPromptSubmit → " + out["hookSpecificOutput"]["additionalContext"], "cyan")
+
+    def load_skill(self, name: str) -> None:
+        self.n += 1
+        tid = f"toolu_demo{self.n:03d}"
+        self.assistant(self.main, MAIN_MODEL, (3100, 120, 0),
+                       [{"type": "tool_use", "id": tid, "name": "Skill", "input": {"skill": name}}])
+        out = self.hook("PreToolUse", {"tool_name": "Skill", "tool_input": {"skill": name}, "tool_use_id": tid})
+        self.say(f"  Skill({name}) → PreToolUse tells the model:", "")
+        if out:
+            for text_line in out["hookSpecificOutput"]["additionalContext"].splitlines():
+                self.say("    " + text_line, "cyan")
+        self.hook("PostToolUse", {"tool_name": "Skill", "tool_input": {"skill": name}, "tool_use_id": tid,
+                                  "tool_response": {"success": True, "commandName": name}})
+
+    def dispatch(self, coordinator: str, skill: str, request: str, calls: list[tuple[int, int, int]]) -> None:
+        import json
+
+        self.n += 1
+        tid = f"toolu_demo{self.n:03d}"
+        prompt = f"Load skills/{skill}/SKILL.md and execute it.\nRequest: {request}"
+        tool_input = {"description": skill, "prompt": prompt, "subagent_type": "general-purpose"}
+        # the coordinator's own turn (inline, on the session's model) that dispatches the subagent
+        self.assistant(self.main, MAIN_MODEL, (4200, 380, 3100),
+                       [{"type": "tool_use", "id": tid, "name": "Agent", "input": tool_input}], skill=coordinator)
+        out = self.hook("PreToolUse", {"tool_name": "Agent", "tool_input": tool_input, "tool_use_id": tid})
+        model = tool_input.get("model")
+        if out and "updatedInput" in out.get("hookSpecificOutput", {}):
+            updated = out["hookSpecificOutput"]["updatedInput"]
+            model = updated.get("model")
+            handoff = updated["prompt"].split("\n\n", 1)[0]
+            self.say(f"  Agent({skill}) → PreToolUse sets model={model}, prompt starts with {handoff}", "green")
+        elif out:
+            self.say(f"  Agent({skill}) → {out['hookSpecificOutput'].get('permissionDecision')}: "
+                     f"{out['hookSpecificOutput'].get('permissionDecisionReason')}", "yellow")
+            return
+        concrete = CONCRETE.get(str(model), MAIN_MODEL)
+        agent_id = f"demo{self.n:03d}{skill[:6]}"
+        sub = self.transcripts / self.session_id / "subagents" / f"agent-{agent_id}.jsonl"
+        for usage in calls:
+            self.assistant(sub, concrete, usage, [{"type": "text", "text": "…"}], agent=agent_id)
+        last = calls[-1]
+        response = {"status": "completed", "prompt": prompt, "agentId": agent_id, "agentType": "general-purpose",
+                    "content": [{"type": "text", "text": "done"}], "resolvedModel": concrete,
+                    "totalTokens": last[0] + last[1] + last[2], "totalToolUseCount": 2 * len(calls),
+                    "usage": {"input_tokens": last[0], "output_tokens": last[1], "cache_read_input_tokens": last[2],
+                              "cache_creation_input_tokens": 0}}
+        self.hook("SubagentStop", {"agent_id": agent_id, "agent_type": "general-purpose",
+                                   "agent_transcript_path": str(sub), "stop_hook_active": False})
+        self.hook("PostToolUse", {"tool_name": "Agent", "tool_input": json.loads(json.dumps(tool_input)),
+                                  "tool_use_id": tid, "tool_response": response})
+        total = sum(sum(c) for c in calls)
+        self.say(f"    subagent ran on {concrete}: {len(calls)} requests, {total:,} tokens → recorded", "dim")
+
+    def stop(self) -> None:
+        self.assistant(self.main, MAIN_MODEL, (5200, 420, 4200), [{"type": "text", "text": "Done."}])
+        out = self.hook("Stop", {"stop_hook_active": False, "last_assistant_message": "Done."})
+        if out and out.get("systemMessage"):
+            self.say("  Stop → summary shown to the user (systemMessage):", "")
+            for text_line in out["systemMessage"].splitlines():
+                self.say("    " + text_line, "magenta")
+
+    def play(self) -> None:
+        self.setup()
+        self.hook("SessionStart", {"source": "startup"})
+        coordinator = "frontend-qa-coordinator"
+        self.prompt(FIRST_PROMPT)
+        self.load_skill(coordinator)
+        for skill, request, calls in FIRST_JOBS:
+            self.dispatch(coordinator, skill, request, calls)
+        self.stop()
+        self.prompt(SECOND_PROMPT)
+        self.load_skill(coordinator)
+        for skill, request, calls in SECOND_JOBS:
+            self.dispatch(coordinator, skill, request, calls)
+        self.dispatch(coordinator, "ui-bug-investigator", "Confirm the overlap is not a state bug.",
+                      [(9000, 1100, 2000)])
+        self.stop()
+        self.hook("SessionEnd", {"reason": "other"})
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tierwise.render import make_console
+
+    console = make_console()
+    if args.keep:
+        root = Path(args.keep).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        if any(root.iterdir()):
+            from tierwise.errors import UsageError
+
+            raise UsageError(f"{root} is not empty", fix="pass an empty or new directory to --keep")
+    else:
+        root = Path(tempfile.mkdtemp(prefix="tierwise-demo-"))
+    session = _Session(root, console, quiet=args.json)
+    saved = os.environ.get("TIERWISE_HOME")
+    try:
+        session.play()
+        os.environ["TIERWISE_HOME"] = str(session.state)
+        from tierwise.commands.audit import decisions
+        from tierwise.commands.summary import session_summary
+        from tierwise.ledger import db
+
+        summary = session_summary(session.session_id, str(session.project))
+        conn = db.connect()
+        try:
+            audit = decisions(conn, session.session_id)
+        finally:
+            conn.close()
+        if args.json:
+            print(json.dumps({"summary": summary, "audit": audit}, indent=2))
+            return 0
+        from tierwise.render.summary import render_audit, render_summary
+
+        console.rule("tierwise audit")
+        render_audit(console, audit)
+        console.rule("tierwise summary")
+        render_summary(console, summary)
+        if args.keep:
+            console.print(f"\nkept: {root}  (TIERWISE_HOME={session.state} tierwise summary / audit)", style="dim")
+        return 0
+    finally:
+        if saved is None:
+            os.environ.pop("TIERWISE_HOME", None)
+        else:
+            os.environ["TIERWISE_HOME"] = saved
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)

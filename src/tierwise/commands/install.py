@@ -1,0 +1,59 @@
+"""``tierwise install --platform claude|qwen|all [--project DIR] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "install",
+        help="add tierwise's hooks to a project's Claude Code / Qwen Code settings",
+        description="Merge tierwise's hook entries into DIR/.claude/settings.json and/or "
+        "DIR/.qwen/settings.json (other keys and hooks are kept; a backup is made before the "
+        "first change; running it again changes nothing), then list skills the client would not load.",
+    )
+    parser.add_argument("--platform", choices=["claude", "qwen", "all"], default="all")
+    parser.add_argument("--project", default=None, help="project directory (default: the current directory)")
+    parser.add_argument("--json", action="store_true", help="print what was done as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import sys
+
+    from tierwise import install
+    from tierwise.errors import UsageError
+
+    project = os.path.abspath(args.project or os.getcwd())
+    if not os.path.isdir(project):
+        raise UsageError(f"not a directory: {project}", fix="pass an existing project with --project DIR")
+    try:  # price the known models now, so hooks find costs in the cache from the first session
+        from tierwise import prices
+
+        prices.ensure_table()
+    except Exception as exc:  # noqa: BLE001 - costs then show as pending until a report prices them
+        print(f"note: could not build the price table ({exc}); costs stay pending until `tierwise report`",
+              file=sys.stderr)
+    results = []
+    for client in install.clients_for(args.platform):
+        result = install.install_client(project, client)
+        result["unloadable_skills"] = install.unloadable_skills(project, client)
+        results.append(result)
+    if args.json:
+        print(json.dumps({"project": project, "installed": results}, indent=2))
+        return 0
+    for result in results:
+        state = "updated" if result["changed"] else "already up to date"
+        print(f"{result['client']}: {result['settings']} {state}", file=sys.stderr)
+        if result.get("backup"):
+            print(f"  backup of the original: {result['backup']}", file=sys.stderr)
+        for skill in result["unloadable_skills"]:
+            print(
+                f"  {result['client']} would not load skill {skill['skill']} ({skill['path']}): "
+                f"{skill['problem']}\n    fix: {skill['fix']}",
+                file=sys.stderr,
+            )
+    return 0

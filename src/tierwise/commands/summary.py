@@ -1,0 +1,77 @@
+"""``tierwise summary [--session ID] [--json]``: the §5.2 session summary."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "summary",
+        help="the session token summary (§5.2): per skill, model, tokens, cost, savings",
+        description="Per-skill tokens and cost of one session (default: the latest), routing savings "
+        "against all-opus and all-sonnet, and the budget status.",
+    )
+    parser.add_argument("--session", default=None, help="session id (default: the latest session)")
+    parser.add_argument("--project", default=None, help="project whose routing config prices tiers (default: the session's)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.set_defaults(func=run)
+
+
+def session_summary(session: str | None, project: str | None = None) -> dict[str, Any]:
+    import os
+
+    from tierwise.errors import TierwiseError, UsageError
+    from tierwise.hooks.summary import build, latest_session
+    from tierwise.ledger import budget, db
+
+    conn = db.connect()
+    try:
+        sid = session or latest_session(conn)
+        if not sid:
+            raise UsageError("the ledger holds no session yet",
+                             fix="install the hooks (`tierwise install`) and run a session, or try `tierwise demo`")
+        row = conn.execute(
+            "SELECT project, platform FROM decisions WHERE session_id = ? UNION ALL "
+            "SELECT project, client FROM usage WHERE session_id = ? LIMIT 1", (sid, sid)
+        ).fetchone()
+        if row is None:
+            raise UsageError(f"no session {sid!r} in the ledger", fix="run `tierwise summary` for the latest session")
+        proj = project or row[0] or os.getcwd()
+        platform = row[1] or "claude_code"
+        config = None
+        try:
+            from tierwise import cache
+
+            config = cache.load(proj, platform)["config"]
+        except (TierwiseError, OSError):
+            from tierwise import config as config_mod
+
+            config = config_mod.resolve(os.getcwd(), platform)
+        try:
+            from tierwise import prices
+
+            prices.reprice_pending(conn, config)
+        except Exception:  # noqa: BLE001 - prices stay unknown; the summary says so
+            pass
+        state = budget.state(conn, config, sid, None, proj)
+        summary = build(conn, sid, config, platform, state)
+        summary["project"] = proj
+        return summary
+    finally:
+        conn.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    summary = session_summary(args.session, args.project)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    from tierwise.render import make_console
+    from tierwise.render.summary import render_summary
+
+    render_summary(make_console(), summary)
+    return 0

@@ -1,0 +1,35 @@
+"""``tierwise uninstall --platform claude|qwen|all [--project DIR] [--json]``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser(
+        "uninstall",
+        help="remove tierwise's hooks from a project's client settings",
+        description="Remove exactly tierwise's own hook entries (commands running `tierwise hook`) "
+        "from DIR/.claude/settings.json and/or DIR/.qwen/settings.json; everything else stays.",
+    )
+    parser.add_argument("--platform", choices=["claude", "qwen", "all"], default="all")
+    parser.add_argument("--project", default=None, help="project directory (default: the current directory)")
+    parser.add_argument("--json", action="store_true", help="print what was done as JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import sys
+
+    from tierwise import install
+
+    project = os.path.abspath(args.project or os.getcwd())
+    results = [install.uninstall_client(project, client) for client in install.clients_for(args.platform)]
+    if args.json:
+        print(json.dumps({"project": project, "uninstalled": results}, indent=2))
+        return 0
+    for result in results:
+        print(f"{result['client']}: removed {result['removed']} tierwise hook(s) from {result['settings']}", file=sys.stderr)
+    return 0

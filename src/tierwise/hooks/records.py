@@ -1,0 +1,240 @@
+"""Build the ledger records a hook writes (decision, usage row, §5.1 skill run).
+
+Hot module: standard library and tierwise's hot modules only.
+"""
+
+from __future__ import annotations
+
+from tierwise.hooks.runtime import Context
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+TOKEN_KEYS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+
+
+def decision_record(ctx: Context, decision: dict[str, Any], run_id: str, tool: str, route: str) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "session_id": ctx.session_id,
+        "skill": decision.get("skill"),
+        "tool": tool,
+        "platform": ctx.adapter.platform,
+        "preferred": decision.get("preferred"),
+        "minimum": decision.get("minimum"),
+        "tier": decision.get("tier"),
+        "model": decision.get("model"),
+        "reason": decision.get("reason"),
+        "zone": decision.get("zone"),
+        "blocked": bool(decision.get("blocked")),
+        "steps": decision.get("steps") or [],
+        "route": route,
+        "timestamp": ctx.timestamp,
+        "project": ctx.project,
+    }
+
+
+def write_decision(rec: dict[str, Any]) -> None:
+    from tierwise.ledger import record
+
+    record.record_decision(rec)
+
+
+def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
+    """Write several records over the hook's one ledger connection.
+
+    ``record.record_*`` each open and close the ledger (and a close
+    checkpoints the WAL); a hook that writes a decision, usage rows and a §5.1
+    record does it over one connection instead. Any failure falls back to the
+    public ``record_*`` functions, which spool what they cannot write.
+    """
+    import sqlite3
+
+    from tierwise.errors import StateError
+    from tierwise.ledger import record
+
+    done = 0
+    try:
+        conn = ctx.conn
+        for kind, payload in items:
+            # usage rows already carry their source_key; usage_tuple prices them from the cached table
+            record._apply(conn, kind, payload, ctx.config)
+            done += 1
+    except (sqlite3.Error, StateError, OSError):
+        for kind, payload in items[done:]:
+            if kind == "usage":
+                record.record_usage(payload, ctx.config)
+            elif kind == "decision":
+                record.record_decision(payload)
+            elif kind == "skill_run":
+                record.record_skill_run(payload)
+            elif kind == "summary":
+                record.record_summary(payload)
+    ctx.forget_budget()
+
+
+def flush_pending(session_id: str, *, remove: bool) -> int:
+    """Record every decision still waiting in a session's state (Stop, `tierwise audit`)."""
+    from tierwise.hooks import state
+
+    def change(st: dict[str, Any]) -> list[dict[str, Any]]:
+        found = []
+        for table in ("pending", "background"):
+            runs = st.get(table)
+            if not isinstance(runs, dict):
+                continue
+            for run in runs.values():
+                if isinstance(run, dict) and isinstance(run.get("decision_record"), dict):
+                    found.append(run["decision_record"])
+                    if remove:
+                        run.pop("decision_record", None)
+        return found
+
+    found = state.update(session_id, change)
+    for rec in found if isinstance(found, list) else []:
+        write_decision(rec)
+    return len(found) if isinstance(found, list) else 0
+
+
+def tier_of_model(ctx: Context, model: str | None) -> str | None:
+    if not model:
+        return None
+    from tierwise.ledger import pricing
+
+    return pricing.tier_for_model(model, ctx.config, ctx.adapter.platform)
+
+
+def _pct(value: float | None) -> str | None:
+    return None if value is None else f"{value * 100:.1f}%"
+
+
+def cost_estimate(ctx: Context, model: str | None, tier: str | None, tokens: dict[str, int]) -> dict[str, Any]:
+    from tierwise.ledger import pricing
+
+    day = ctx.timestamp[:10]
+    actual, source = pricing.resolve(model, tier, tokens, config=ctx.config, platform=ctx.adapter.platform, day=day)
+    out: dict[str, Any] = {"actual_model": actual, "price_source": source}
+    names = ctx.tier_names()
+    for label, wanted in (("if_sonnet", "sonnet"), ("if_opus", "opus")):
+        target = wanted if wanted in names else (names[-1] if wanted == "opus" and names else None)
+        value = None
+        if target:
+            value, _ = pricing.cost_as_tier(target, tokens, config=ctx.config, platform=ctx.adapter.platform, day=day)
+        out[label] = value
+    opus = out["if_opus"]
+    out["savings_vs_opus"] = _pct((opus - actual) / opus) if (actual is not None and opus) else None
+    return out
+
+
+def budget_status(ctx: Context) -> dict[str, Any]:
+    try:
+        state = ctx.budget()
+    except Exception:  # noqa: BLE001 - a budget problem must not lose the token record
+        return {"zone": None, "weekly_consumed_pct": None, "session_consumed_pct": None}
+    weekly = session = None
+    for item in state.get("budgets") or []:
+        if not isinstance(item, dict) or item.get("share") is None:
+            continue
+        if item.get("window") == "weekly":
+            weekly = max(weekly or 0.0, float(item["share"]))
+        elif item.get("window") == "session":
+            session = max(session or 0.0, float(item["share"]))
+    return {"zone": state.get("zone"), "weekly_consumed_pct": weekly, "session_consumed_pct": session}
+
+
+def record_run_usage(
+    ctx: Context,
+    run: dict[str, Any] | None,
+    usage: dict[str, Any],
+    skill: str | None,
+    *,
+    rows: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Record the usage rows and the §5.1 skill-run record of one subagent run
+    (and the run's decision when it is still waiting).
+
+    ``rows``: the run's requests from its transcript (exact, deduplicated by
+    message id); without them, the one row the client's tool response gives.
+    """
+    run = run or {}
+    run_id = run.get("run_id") or ctx.run_id()
+    model = usage.get("model_used")
+    if rows:
+        model = model or next((r["model"] for r in reversed(rows) if r.get("model")), None)
+        tokens = {k: sum(int(r.get(k) or 0) for r in rows) for k in TOKEN_KEYS}
+        total = sum(tokens.values())
+    else:
+        tokens = {k: int(usage.get(k) or 0) for k in TOKEN_KEYS}
+        total = int(usage.get("total") or sum(tokens.values()))
+    tier_used = tier_of_model(ctx, model) if model else None
+    base = {
+        "client": ctx.adapter.platform,
+        "session_id": ctx.session_id,
+        "project": ctx.project,
+        "skill": skill,
+        "agent_id": usage.get("agent_id"),
+        "run_id": run_id,
+        "source": "hook",
+    }
+    if rows:
+        ledger_rows = []
+        for r in rows:
+            row_model = r.get("model") or model
+            ledger_rows.append(
+                {
+                    **base,
+                    "model": row_model,
+                    "tier": tier_of_model(ctx, row_model),
+                    **{k: int(r.get(k) or 0) for k in TOKEN_KEYS},
+                    "timestamp": r.get("timestamp") or ctx.timestamp,
+                    "message_id": r.get("message_id"),
+                    "request_id": r.get("request_id"),
+                    "source_key": r.get("source_key"),
+                }
+            )
+    else:
+        ledger_rows = [
+            {
+                **base,
+                "model": model,
+                "tier": tier_used if model else run.get("tier"),
+                **tokens,
+                "timestamp": ctx.timestamp,
+                "source_key": f"hook:{ctx.adapter.name}:{run_id}",
+            }
+        ]
+    if tier_used is None and not model:
+        tier_used = run.get("tier")  # the client did not say: the tier asked for
+    requested = run.get("tier")
+    downgrade = None
+    if requested and run.get("preferred") and requested != run.get("preferred"):
+        downgrade = run.get("reason")
+    rec = {
+        "run_id": run_id,
+        "skill": skill,
+        "model_requested": requested,
+        "model_used": {"tier": tier_used, "id": model},
+        "downgrade_reason": downgrade,
+        "tokens": {
+            "input": tokens["input"],
+            "output": tokens["output"],
+            "cache_read": tokens["cache_read"],
+            "cache_write": tokens["cache_write_5m"] + tokens["cache_write_1h"],
+            "tool_calls": usage.get("tool_calls"),
+            "total": total,
+        },
+        "cost_estimate": cost_estimate(ctx, model, tier_used, tokens),
+        "budget_status": budget_status(ctx),
+        "timestamp": ctx.timestamp,
+        "session_id": ctx.session_id,
+        "platform": ctx.adapter.platform,
+        "project": ctx.project,
+        "source": "transcript" if rows else "tool_response",
+    }
+    items: list[tuple[str, Any]] = []
+    if isinstance(run.get("decision_record"), dict):
+        items.append(("decision", run["decision_record"]))
+    items += [("usage", ledger_rows), ("skill_run", rec)]
+    persist(ctx, items)
+    return rec

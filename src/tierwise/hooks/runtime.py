@@ -1,0 +1,238 @@
+"""What one hook invocation knows: the payload, the client adapter, the project,
+the session, and lazy handles on the compiled cache, the ledger and the budget.
+
+Every call into the routing core and the ledger goes through here, so the
+handlers stay about *what* happens on each event.
+
+Hot module: standard library and tierwise's hot modules only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+from tierwise import paths
+from tierwise.hooks import state
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from typing import Any
+
+    from tierwise.hooks.adapters import Adapter
+
+AUDIT_LOG = "audit.log"
+BUDGET_TTL_S = 60.0
+
+
+def ledger_stamp() -> list[int]:
+    """(mtime_ns, size) of the ledger and of its WAL when it holds frames.
+
+    A write appends to the WAL; a checkpoint moves it into the file (changing
+    the file's stamp). An empty WAL (a reader's connection) counts as none, so
+    merely reading the ledger does not invalidate the cached budget state.
+    """
+    out: list[int] = []
+    base = paths.ledger_path()
+    for path in (base, base + "-wal"):
+        try:
+            st = os.stat(path)
+        except OSError:
+            out += [0, 0]
+            continue
+        out += [st.st_mtime_ns, st.st_size] if st.st_size else [0, 0]
+    return out
+
+
+def iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts * 1000) % 1000:03d}Z"
+
+
+def audit_log_path() -> str:
+    return os.path.join(paths.state_dir(), AUDIT_LOG)
+
+
+class Context:
+    def __init__(self, event: str, payload: dict[str, Any], adapter: Adapter) -> None:
+        self.event = event
+        self.payload = payload
+        self.adapter = adapter
+        self.now = time.time()
+        self.timestamp = iso(self.now)
+        sid = payload.get("session_id")
+        self.session_id = sid if isinstance(sid, str) and 0 < len(sid) <= 200 else "unknown-session"
+        cwd = payload.get("cwd")
+        self.project = paths.project_dir(cwd if isinstance(cwd, str) and "\x00" not in cwd else None)
+        tuid = payload.get("tool_use_id")
+        self.tool_use_id = tuid if isinstance(tuid, str) and 0 < len(tuid) <= 200 else None
+        tool = payload.get("tool_name")
+        self.tool_name = tool if isinstance(tool, str) and len(tool) <= 200 else None
+        self._cache: dict[str, Any] | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._budget: dict[str, Any] | None = None
+        self._session: dict[str, Any] | None = None
+
+    # -- routing core ---------------------------------------------------------
+    @property
+    def cache(self) -> dict[str, Any]:
+        if self._cache is None:
+            from tierwise import cache
+
+            self._cache = cache.load(self.project, self.adapter.platform)
+        return self._cache
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.cache["config"]  # type: ignore[no-any-return]
+
+    def skill(self, name: str | None) -> dict[str, Any] | None:
+        """The skill index entry for ``name`` (None when unknown or unsafe)."""
+        if not name:
+            return None
+        from tierwise import cache
+        from tierwise.errors import TierwiseError
+
+        compiled = self.cache  # a config error propagates: the user must hear of it
+        try:
+            entry = cache.find_skill(compiled, name)
+        except TierwiseError:
+            return None
+        return entry if isinstance(entry, dict) else None
+
+    def skill_names(self) -> list[str]:
+        skills = self.cache.get("skills") or {}
+        return sorted(skills) if isinstance(skills, dict) else []
+
+    def tier_names(self) -> list[str]:
+        return [t["name"] for t in self.config.get("tiers", []) if isinstance(t, dict) and "name" in t]
+
+    @property
+    def session(self) -> dict[str, Any]:
+        if self._session is None:
+            self._session = state.read(self.session_id)
+        return self._session
+
+    def overrides(self) -> dict[str, Any]:
+        value = self.session.get("overrides")
+        return value if isinstance(value, dict) else {}
+
+    def request_text(self) -> str:
+        value = self.session.get("prompt")
+        return value if isinstance(value, str) else ""
+
+    def decide(self, entry: dict[str, Any], request_text: str | None = None) -> dict[str, Any]:
+        from tierwise.routing.decide import decide
+
+        return decide(
+            entry["name"],
+            entry.get("block"),
+            entry.get("role") or "specialist",
+            self.config,
+            self.overrides(),
+            self.budget(),
+            self.request_text() if request_text is None else request_text,
+            self.adapter.platform,
+        )
+
+    def render_route(self, decision: dict[str, Any]) -> str:
+        from tierwise.routing.audit import render_route
+
+        return render_route(decision)
+
+    # -- ledger ---------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            from tierwise.ledger import db
+
+            self._conn = db.connect()
+        return self._conn
+
+    def budget(self) -> dict[str, Any]:
+        """The budget state; reused from the session's cache while the ledger is unchanged.
+
+        PreToolUse is the hottest hook: when no process has written to the ledger
+        since the state was computed (the ledger file and its WAL have the same
+        stamps) and it is under BUDGET_TTL_S old, the cached state is the state
+        (rolling windows can only move within the TTL). Else it is computed with
+        one indexed query per window and cached for the next hook.
+        """
+        if self._budget is None:
+            stamp = ledger_stamp()
+            cached = self.session.get("budget_cache")
+            if (
+                isinstance(cached, dict)
+                and cached.get("stamp") == stamp
+                and isinstance(cached.get("at"), (int, float))
+                and 0 <= self.now - cached["at"] < BUDGET_TTL_S
+                and cached.get("project") == self.project
+                and isinstance(cached.get("state"), dict)
+            ):
+                self._budget = cached["state"]
+            else:
+                from tierwise.ledger import budget
+
+                self._budget = budget.state(self.conn, self.config, self.session_id, self.now, self.project)
+                entry = {"stamp": stamp, "at": self.now, "project": self.project, "state": self._budget}
+
+                def change(st: dict[str, Any]) -> None:
+                    st["budget_cache"] = entry
+
+                state.update(self.session_id, change)
+                if self._session is not None:
+                    self._session["budget_cache"] = entry
+        return self._budget
+
+    def refresh_budget_cache(self) -> None:
+        """After this process wrote to the ledger: compute the budget state over
+        its connection (its own writes included), close (the checkpoint changes
+        the ledger's stamp), and cache the state under the stamp left behind."""
+        from tierwise.ledger import budget
+
+        current = budget.state(self.conn, self.config, self.session_id, self.now, self.project)
+        self.close()
+        entry = {"stamp": ledger_stamp(), "at": self.now, "project": self.project, "state": current}
+
+        def change(st: dict[str, Any]) -> None:
+            st["budget_cache"] = entry
+
+        state.update(self.session_id, change)
+        self._budget = current
+
+    def forget_budget(self) -> None:
+        """After this process recorded usage: the next hook recomputes."""
+        self._budget = None
+
+    def run_id(self) -> str:
+        if self.tool_use_id:
+            return f"{self.session_id}:{self.tool_use_id}"
+        import uuid
+
+        return uuid.uuid4().hex
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    # -- audit ----------------------------------------------------------------
+    def audit(self, text: str) -> None:
+        """Append lines to the plain-text audit log in one write (O_APPEND)."""
+        header = f"# {self.timestamp} session={self.session_id} client={self.adapter.name} event={self.event}"
+        if self.tool_name:
+            header += f" tool={self.tool_name}"
+        data = (header + "\n" + text.rstrip("\n") + "\n").encode("utf-8", "replace")
+        os.makedirs(paths.state_dir(), exist_ok=True)
+        fd = os.open(audit_log_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def dumps_line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False)

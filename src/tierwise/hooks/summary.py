@@ -1,0 +1,222 @@
+"""The §5.2 session summary: built from the ledger, rendered as plain text.
+
+``build(conn, session_id, config, platform)`` is shared by the Stop/SessionEnd
+hooks (hot: stdlib + sqlite) and ``tierwise summary`` (which renders it with
+rich, ``tierwise.render.summary``). Tokens and cost come from the ``usage``
+rows of the session (the client's own numbers); the requested tier from the
+session's last decision per skill.
+
+Hot module.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+    from typing import Any
+
+MAIN = "(main conversation)"
+TOKEN_KEYS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
+
+
+def latest_session(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute(
+        "SELECT session_id FROM (SELECT session_id, MAX(ts) AS t FROM usage WHERE session_id IS NOT NULL GROUP BY session_id "
+        "UNION ALL SELECT session_id, MAX(ts) FROM decisions WHERE session_id IS NOT NULL GROUP BY session_id) "
+        "ORDER BY t DESC LIMIT 1"
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def _blank_tokens() -> dict[str, int]:
+    return {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0, "total": 0}
+
+
+def build(
+    conn: sqlite3.Connection,
+    session_id: str,
+    config: dict[str, Any] | None,
+    platform: str,
+    budget: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    from tierwise.ledger import pricing
+
+    skills: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+
+    def slot(name: str) -> dict[str, Any]:
+        if name not in skills:
+            skills[name] = {
+                "skill": name,
+                "model_requested": None,
+                "model_used": None,
+                "models_used": [],
+                "runs": 0,
+                "tokens": _blank_tokens(),
+                "cost_usd": 0.0,
+                "cost_known": True,
+                "if_opus": 0.0,
+                "if_sonnet": 0.0,
+            }
+            order.append(name)
+        return skills[name]
+
+    for skill, tier, blocked in conn.execute(
+        "SELECT skill, tier, blocked FROM decisions WHERE session_id = ? ORDER BY ts, rowid", (session_id,)
+    ):
+        entry = slot(skill or MAIN)
+        asked = "blocked" if blocked else tier
+        if asked:
+            entry.setdefault("_requested", [])
+            if asked not in entry["_requested"]:
+                entry["_requested"].append(asked)
+    names = [t.get("name") for t in (config or {}).get("tiers") or [] if isinstance(t, dict)]
+    opus = "opus" if "opus" in names else (names[-1] if names else "opus")
+    sonnet = "sonnet" if "sonnet" in names else None
+    comparable = True
+    priced_sources: set[str] = set()
+    rows = conn.execute(
+        "SELECT skill, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, cost_usd, price_source, run_id "
+        "FROM usage WHERE session_id = ? ORDER BY ts, id",
+        (session_id,),
+    ).fetchall()
+    runs_seen: dict[str, set[str]] = {}
+    for skill, model, tier, i, o, w5, w1, r, cost, source, run_id in rows:
+        entry = slot(skill or MAIN)
+        tokens = {"input": i or 0, "output": o or 0, "cache_write_5m": w5 or 0, "cache_write_1h": w1 or 0, "cache_read": r or 0}
+        t = entry["tokens"]
+        t["input"] += tokens["input"]
+        t["output"] += tokens["output"]
+        t["cache_read"] += tokens["cache_read"]
+        t["cache_write"] += tokens["cache_write_5m"] + tokens["cache_write_1h"]
+        t["total"] += sum(tokens.values())
+        label = tier or model
+        if label and label not in entry["models_used"]:
+            entry["models_used"].append(label)
+        if run_id:
+            runs_seen.setdefault(entry["skill"], set()).add(run_id)
+        if cost is None:
+            entry["cost_known"] = False
+        else:
+            entry["cost_usd"] += float(cost)
+            if source:
+                priced_sources.add(str(source).split(":")[0])
+        day = None
+        for target, key in ((opus, "if_opus"), (sonnet, "if_sonnet")):
+            if target is None:
+                comparable = False
+                continue
+            value, _ = pricing.cost_as_tier(target, tokens, config=config, platform=platform, day=day)
+            if value is None:
+                comparable = False
+            else:
+                entry[key] += value
+    out_skills = []
+    totals = _blank_tokens()
+    total_cost = 0.0
+    cost_known = True
+    if_opus = if_sonnet = 0.0
+    for name in order:
+        e = skills[name]
+        e["runs"] = len(runs_seen.get(name, ()))
+        e["model_used"] = "+".join(e.pop("models_used")) or None
+        e["model_requested"] = "+".join(e.pop("_requested", [])) or None
+        if not e.pop("cost_known"):
+            e["cost_usd"] = None
+            cost_known = False
+        else:
+            e["cost_usd"] = round(e["cost_usd"], 6)
+            total_cost += e["cost_usd"]
+        if_opus += e.pop("if_opus")
+        if_sonnet += e.pop("if_sonnet")
+        for k in totals:
+            totals[k] += e["tokens"][k]
+        out_skills.append(e)
+    savings: dict[str, Any] = {"if_all_opus": None, "if_all_sonnet": None, "actual": None, "saved_vs_opus_pct": None,
+                               "opus_premium_vs_sonnet": None, "pricing_source": ", ".join(sorted(priced_sources)) or None}
+    if cost_known:
+        savings["actual"] = round(total_cost, 6)
+        if comparable and rows:
+            savings["if_all_opus"] = round(if_opus, 6)
+            savings["if_all_sonnet"] = round(if_sonnet, 6)
+            savings["saved_vs_opus_pct"] = round((if_opus - total_cost) / if_opus * 100, 1) if if_opus else None
+            savings["opus_premium_vs_sonnet"] = round(total_cost - if_sonnet, 6)
+    return {
+        "session_id": session_id,
+        "platform": platform,
+        "skills": out_skills,
+        "totals": {**totals, "cost_usd": round(total_cost, 6) if cost_known else None},
+        "savings": savings,
+        "budget": _budget_summary(budget),
+    }
+
+
+def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
+    if not isinstance(budget, dict):
+        return {"zone": None, "binding": None, "weekly_opus_pct": None, "session_pct": None}
+    weekly_opus = session = None
+    for item in budget.get("budgets") or []:
+        if not isinstance(item, dict) or item.get("share") is None:
+            continue
+        if item.get("window") == "weekly" and str(item.get("key", "")).startswith("opus"):
+            weekly_opus = max(weekly_opus or 0.0, float(item["share"]))
+        if item.get("window") == "session":
+            session = max(session or 0.0, float(item["share"]))
+    binding = budget.get("binding")
+    return {
+        "zone": budget.get("zone"),
+        "binding": binding.get("label") if isinstance(binding, dict) else None,
+        "weekly_opus_pct": None if weekly_opus is None else round(weekly_opus * 100, 1),
+        "session_pct": None if session is None else round(session * 100, 1),
+    }
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"${value:,.3f}" if value < 1000 else f"${value:,.0f}"
+
+
+def render_text(summary: dict[str, Any]) -> str:
+    """The §5.2 layout in plain text (no colour): for the hook's systemMessage."""
+    rows = summary.get("skills") or []
+    width = max([len("Skill")] + [len(str(r["skill"])) for r in rows] + [len("Total")]) + 2
+    rule = "━" * (width + 30)
+    thin = "─" * (width + 30)
+    lines = ["Session Token Summary", rule, f"{'Skill':<{width}}{'Model':<9}{'Tokens':>10}{'Cost':>10}", thin]
+    for r in rows:
+        model = r.get("model_used") or r.get("model_requested") or "-"
+        lines.append(f"{str(r['skill']):<{width}}{str(model)[:8]:<9}{r['tokens']['total']:>10,}{_money(r.get('cost_usd')):>10}")
+    totals = summary.get("totals") or {}
+    lines.append(thin)
+    lines.append(f"{'Total':<{width}}{'':<9}{int(totals.get('total') or 0):>10,}{_money(totals.get('cost_usd')):>10}")
+    sav = summary.get("savings") or {}
+    if sav.get("if_all_opus") is not None and sav.get("actual") is not None:
+        lines.append("")
+        lines.append("Routing savings:")
+        pct = sav.get("saved_vs_opus_pct")
+        lines.append(
+            f"  If all opus:   {_money(sav['if_all_opus'])}  → actual: {_money(sav['actual'])}"
+            + (f" → saved: {pct:.1f}%" if pct is not None else "")
+        )
+        if sav.get("if_all_sonnet") is not None:
+            lines.append(
+                f"  If all sonnet: {_money(sav['if_all_sonnet'])}  → actual: {_money(sav['actual'])}"
+                f" → opus premium: {_money(sav.get('opus_premium_vs_sonnet'))}"
+            )
+        if sav.get("pricing_source"):
+            lines.append(f"  prices: {sav['pricing_source']}")
+    elif totals.get("cost_usd") is None:
+        lines.append("")
+        lines.append("Routing savings: unknown (a model without a known price; see `tierwise report`)")
+    budget = summary.get("budget") or {}
+    lines.append("")
+    lines.append("Budget status:")
+    if budget.get("weekly_opus_pct") is not None:
+        lines.append(f"  Weekly opus: {budget['weekly_opus_pct']:.0f}% consumed ({budget.get('zone')} zone)")
+    else:
+        lines.append(f"  Zone: {budget.get('zone') or 'unknown'}" + (f" ({budget['binding']})" if budget.get("binding") else ""))
+    if budget.get("session_pct") is not None:
+        lines.append(f"  Session: {budget['session_pct']:.0f}% of its allocation")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""The §5.2 session summary and the routing audit as rich output (cold)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def _money(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return f"${value:,.3f}" if abs(value) < 1000 else f"${value:,.0f}"
+
+
+def render_summary(console: Console, summary: dict[str, Any]) -> None:
+    table = Table(
+        title=f"Session Token Summary — {summary.get('session_id')}",
+        title_justify="left",
+        show_footer=True,
+        box=None,
+        header_style="bold",
+        footer_style="bold",
+        pad_edge=False,
+    )
+    totals = summary.get("totals") or {}
+    width = max([len(str(r.get("skill"))) for r in summary.get("skills") or []] + [5])
+    table.add_column("Skill", footer="Total", no_wrap=True, min_width=width)
+    table.add_column("Requested", no_wrap=True)
+    table.add_column("Model used", no_wrap=True)
+    wide = console.width >= 100  # the token breakdown only where it fits
+    if wide:
+        table.add_column("Input", justify="right", no_wrap=True, footer=f"{int(totals.get('input') or 0):,}")
+        table.add_column("Output", justify="right", no_wrap=True, footer=f"{int(totals.get('output') or 0):,}")
+        table.add_column("Cache", justify="right", no_wrap=True,
+                         footer=f"{int((totals.get('cache_read') or 0) + (totals.get('cache_write') or 0)):,}")
+    table.add_column("Tokens", justify="right", no_wrap=True, footer=f"{int(totals.get('total') or 0):,}")
+    table.add_column("Cost", justify="right", no_wrap=True, footer=_money(totals.get("cost_usd")))
+    for row in summary.get("skills") or []:
+        tokens = row.get("tokens") or {}
+        cells = [str(row.get("skill")), str(row.get("model_requested") or "-"), str(row.get("model_used") or "-")]
+        if wide:
+            cells += [
+                f"{int(tokens.get('input') or 0):,}",
+                f"{int(tokens.get('output') or 0):,}",
+                f"{int((tokens.get('cache_read') or 0) + (tokens.get('cache_write') or 0)):,}",
+            ]
+        cells += [f"{int(tokens.get('total') or 0):,}", _money(row.get("cost_usd"))]
+        table.add_row(*(Text(c) for c in cells))
+    console.print(table)
+    sav = summary.get("savings") or {}
+    console.print()
+    console.print(Text("Routing savings:", style="bold"))
+    if sav.get("if_all_opus") is not None and sav.get("actual") is not None:
+        pct = sav.get("saved_vs_opus_pct")
+        console.print(
+            f"  If all opus:   {_money(sav['if_all_opus'])}  → actual: {_money(sav['actual'])}"
+            + (f" → saved: {pct:.1f}%" if pct is not None else "")
+        )
+        if sav.get("if_all_sonnet") is not None:
+            console.print(
+                f"  If all sonnet: {_money(sav['if_all_sonnet'])}  → actual: {_money(sav['actual'])}"
+                f" → opus premium: {_money(sav.get('opus_premium_vs_sonnet'))}"
+            )
+        if sav.get("pricing_source"):
+            console.print(f"  prices: {sav['pricing_source']}")
+    else:
+        console.print("  unknown: a model in this session has no known price")
+    budget = summary.get("budget") or {}
+    console.print(Text("Budget status:", style="bold"))
+    if budget.get("weekly_opus_pct") is not None:
+        console.print(f"  Weekly opus: {budget['weekly_opus_pct']:.0f}% consumed ({budget.get('zone')} zone)")
+    else:
+        console.print(f"  Zone: {budget.get('zone') or 'unknown'}" + (f" ({budget['binding']})" if budget.get("binding") else ""))
+    if budget.get("session_pct") is not None:
+        console.print(f"  Session: {budget['session_pct']:.0f}% of its allocation")
+
+
+def render_audit(console: Console, decisions: list[dict[str, Any]]) -> None:
+    if not decisions:
+        console.print("no routing decisions recorded")
+        return
+    for d in decisions:
+        head = Text(f"{d.get('timestamp')}  {d.get('tool') or '?'}  session {d.get('session_id')}", style="dim")
+        console.print(head)
+        route = d.get("route") or f"[ROUTE] {d.get('skill')}\n  → Decision: {d.get('decision')} ({d.get('reason')})"
+        console.print(Text(route))
+        used = d.get("model_used")
+        if used:
+            tokens = d.get("tokens") or {}
+            line = f"  Ran on: {used} · {int(tokens.get('total') or 0):,} tokens"
+            style = "yellow" if d.get("mismatch") else ""
+            if d.get("mismatch"):
+                line += f" (differs from the decision {d.get('decision')})"
+            console.print(Text(line, style=style))
+        console.print()
