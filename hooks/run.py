@@ -90,7 +90,13 @@ def main():
         src = os.path.join(ROOT, "src")
         if os.path.isdir(os.path.join(src, "tierwise")):
             sys.path.insert(0, src)
-    missing = _missing()
+    ok_marker = os.path.join(_state_dir(), "plugin-deps-ok")
+    try:
+        with open(ok_marker) as fh:
+            checked = fh.read().strip() == sys.executable
+    except OSError:
+        checked = False
+    missing = [] if checked else _missing()
     if missing:
         venv_python = os.path.join(ROOT, ".venv", "bin", "python")
         if os.path.exists(venv_python) and os.path.realpath(venv_python) != os.path.realpath(sys.executable):
@@ -103,10 +109,17 @@ def main():
         _drain()
         _say_once(missing)
         return 0
-    try:
-        os.unlink(os.path.join(_state_dir(), "plugin-deps-missing"))  # fixed: say so again next time
-    except OSError:
-        pass
+    if not checked:
+        try:
+            os.unlink(os.path.join(_state_dir(), "plugin-deps-missing"))  # fixed: say so again next time
+        except OSError:
+            pass
+        try:  # checked once per interpreter: find_spec costs every hook call milliseconds
+            os.makedirs(os.path.dirname(ok_marker), exist_ok=True)
+            with open(ok_marker, "w") as fh:
+                fh.write(sys.executable + "\n")
+        except OSError:
+            pass
     from tierwise.hooks.entry import main as hook_main
 
     return hook_main(argv)

@@ -19,9 +19,9 @@ Hot module (imported by hooks): standard library only.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
+
+from tierwise import hotjson as json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -43,13 +43,12 @@ def cache_path(project_dir: str, platform: str) -> str:
     """One file per (project, platform) and per set of user-level skill roots
     (``$CLAUDE_CONFIG_DIR``, ``HOME``), so switching either never reads a cache
     built for the other."""
-    from tierwise.paths import cache_dir
+    from tierwise.paths import cache_dir, short_digest
 
     home = os.path.expanduser("~")
     claude_config = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude")
     raw = "\0".join((os.path.abspath(project_dir), platform, home, claude_config))
-    key = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
-    return os.path.join(cache_dir(), f"routing-{key[:32]}.json")
+    return os.path.join(cache_dir(), f"routing-{short_digest(raw)}.json")
 
 
 def _canonical(platform: str) -> str:

@@ -45,9 +45,11 @@ EVENTS: dict[str, tuple[str | None, int]] = {
 PLATFORM_DIRS = {"claude": ".claude", "qwen": ".qwen"}
 BACKUP_SUFFIX = ".tierwise-backup"
 
-# A command is ours when it runs `tierwise hook EVENT` (module or script) or the plugin launcher.
+# A command is ours when it runs `tierwise hook EVENT` (module or script), the
+# hook entry directly, or the plugin launcher.
 _OURS = re.compile(
     r"""(?:^|[\s"'/\\])(?:-m\s+tierwise|tierwise(?:\.exe)?["']?)\s+hook\s+[A-Za-z]+"""
+    r"""|tierwise\.hooks\.entry import run; run\(\)["']?\s+[A-Za-z]+"""
     r"""|[/\\]hooks[/\\]run\.py["']?\s+[A-Za-z]+"""
 )
 
@@ -56,10 +58,17 @@ def is_tierwise_command(command: object) -> bool:
     return isinstance(command, str) and bool(_OURS.search(command))
 
 
+HOOK_ENTRY = "from tierwise.hooks.entry import run; run()"
+
+
 def hook_command(event: str, client: str, python: str | None = None) -> str:
-    """``"<python>" -m tierwise hook EVENT --client C``, quoted for the shell."""
+    """``"<python>" -P -c "<entry>" EVENT --client C``, quoted for the shell.
+
+    The same as ``tierwise hook EVENT`` without runpy's start-up cost; ``-P``
+    keeps the project directory off ``sys.path`` so a file there cannot shadow
+    a module the hook imports."""
     exe = python or sys.executable
-    return f"{shlex.quote(exe)} -m tierwise hook {event} --client {client}"
+    return f"{shlex.quote(exe)} -P -c {shlex.quote(HOOK_ENTRY)} {event} --client {client}"
 
 
 def timeout_for(client: str, seconds: int) -> int:

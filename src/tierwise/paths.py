@@ -78,3 +78,19 @@ def log_error(line: str) -> None:
             fh.write(f"{stamp} {line.rstrip()}\n")
     except OSError:
         pass
+
+
+def short_digest(text: str) -> str:
+    """A 128-bit hex key for file names (FNV-1a, two seeds).
+
+    Not cryptographic: it names cache and state files on the hook path, where
+    ``hashlib`` (OpenSSL, a few ms to load) would cost more than the hook's work.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    out = ""
+    for seed in (0xCBF29CE484222325, 0x84222325CBF29CE4):
+        h = seed
+        for byte in data:
+            h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        out += f"{h:016x}"
+    return out

@@ -72,7 +72,26 @@ def test_qwen_timeouts_are_milliseconds_and_matchers_name_only_routed_tools(tmp_
 
 def test_command_is_the_current_interpreter_quoted(tmp_path: Path) -> None:
     cmd = install.hook_command("Stop", "claude", "/opt/my python/bin/python3")
-    assert shlex.split(cmd) == ["/opt/my python/bin/python3", "-m", "tierwise", "hook", "Stop", "--client", "claude"]
+    assert shlex.split(cmd) == [
+        "/opt/my python/bin/python3", "-P", "-c", install.HOOK_ENTRY, "Stop", "--client", "claude"
+    ]
+    assert install.is_tierwise_command(cmd)
+    assert install.is_tierwise_command("python3 -m tierwise hook Stop --client claude")  # earlier installs
+
+
+def test_installed_command_runs_the_hook(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cmd = install.hook_command("PreToolUse", "claude", sys.executable)
+    payload = '{"session_id": "s1", "cwd": "%s", "hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {}}' % tmp_path
+    proc = subprocess.run(cmd, shell=True, input=payload, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    # a file in the project named like a module the hook imports cannot shadow it (-P)
+    (tmp_path / "json.py").write_text("raise SystemExit('shadowed')\n")
+    (tmp_path / "tierwise.py").write_text("raise SystemExit('shadowed')\n")
+    proc = subprocess.run(cmd, shell=True, input=payload, capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and "shadowed" not in proc.stderr, proc.stderr
     install.install_client(str(tmp_path), "claude")
     command = _settings(tmp_path, "claude")["hooks"]["Stop"][0]["hooks"][0]["command"]
     assert shlex.split(command)[0] == sys.executable

@@ -10,7 +10,7 @@ Hot module: standard library and tierwise's hot modules only.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -89,3 +89,11 @@ def _report(event: str, message: str, exc: BaseException | None) -> None:
         log_error(line + "\n" + detail)
     else:
         log_error(line)
+
+
+def run() -> None:
+    """What installed hooks call: ``python -P -c "...entry import run; run()" EVENT``.
+
+    ``python -m tierwise hook`` would also work, but runpy costs a hook process
+    several milliseconds on every tool call."""
+    raise SystemExit(main(sys.argv[1:]))

@@ -15,7 +15,7 @@ Hot module: standard library only.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 
 from tierwise.hooks.adapters import _NAME_CHARS, safe_skill_name
 

@@ -49,9 +49,8 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
     record does it over one connection instead. Any failure falls back to the
     public ``record_*`` functions, which spool what they cannot write.
     """
-    import sqlite3
-
     from tierwise.errors import StateError
+    from tierwise.ledger.db import sqlite3
     from tierwise.ledger import record
 
     done = 0

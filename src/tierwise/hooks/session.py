@@ -12,7 +12,7 @@ Hot module (SessionStart may rebuild the cache, which is cold by design).
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json, paths
 
 from tierwise.hooks import records, state
 from tierwise.hooks.runtime import Context
@@ -114,8 +114,6 @@ def _attribute_main(ctx: Context) -> None:
 
 
 def _summary(ctx: Context) -> dict[str, Any] | None:
-    import hashlib
-
     records.flush_pending(ctx.session_id, remove=True)
     _attribute_main(ctx)
     from tierwise.hooks.summary import build, render_text
@@ -127,9 +125,7 @@ def _summary(ctx: Context) -> dict[str, Any] | None:
     summary = build(ctx.conn, ctx.session_id, ctx.config, ctx.adapter.platform, budget)
     if not summary["skills"]:
         return None  # tierwise routed nothing in this session: say nothing
-    fingerprint = hashlib.sha256(
-        json.dumps([summary["skills"], summary["totals"]], sort_keys=True).encode()
-    ).hexdigest()
+    fingerprint = paths.short_digest(json.dumps([summary["skills"], summary["totals"]], sort_keys=True))
 
     def change(st: dict[str, Any]) -> bool:
         if st.get("summary_fingerprint") == fingerprint:

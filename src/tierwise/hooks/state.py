@@ -15,9 +15,9 @@ Hot module: standard library only.
 
 from __future__ import annotations
 
-import json
 import os
-import re
+
+from tierwise import hotjson as json
 
 from tierwise import paths
 
@@ -30,18 +30,23 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None  # type: ignore[assignment]
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_ID_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_ID_REST = _ID_FIRST | frozenset("_.-")
 MAX_PENDING = 512
 
 
 def session_key(session_id: object) -> str:
     """A file-name-safe key for a session id (hashed when it is not one)."""
-    if isinstance(session_id, str) and _SAFE_ID.match(session_id) and ".." not in session_id:
+    if (
+        isinstance(session_id, str)
+        and 0 < len(session_id) <= 100
+        and session_id[0] in _ID_FIRST
+        and _ID_REST.issuperset(session_id)
+        and ".." not in session_id
+    ):
         return session_id
-    import hashlib
-
     text = session_id if isinstance(session_id, str) else repr(session_id)
-    return "h-" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+    return "h-" + paths.short_digest(text)
 
 
 def _path(key: str) -> str:

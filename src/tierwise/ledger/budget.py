@@ -30,7 +30,7 @@ the zone like any other budget.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
 from datetime import date, datetime, timedelta, timezone
 

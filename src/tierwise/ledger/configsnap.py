@@ -10,8 +10,7 @@ snapshot is used while none of those files changed.
 
 from __future__ import annotations
 
-import hashlib
-import json
+from tierwise import hotjson as json
 import os
 
 from tierwise import paths
@@ -46,7 +45,7 @@ def _stamps(files: list[str]) -> list[Any]:
 
 
 def snapshot_path(project_dir: str, platform: str) -> str:
-    digest = hashlib.sha1(f"{platform}\0{os.path.abspath(project_dir)}".encode()).hexdigest()[:16]
+    digest = paths.short_digest(f"{platform}\0{os.path.abspath(project_dir)}")[:16]
     return os.path.join(paths.cache_dir(), "ledger-config", f"{digest}.json")
 
 

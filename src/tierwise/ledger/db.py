@@ -17,7 +17,6 @@ Hot module: imported by hook processes. Standard library only.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
 from tierwise import paths
@@ -25,11 +24,19 @@ from tierwise.errors import StateError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3 as sqlite3  # re-exported for the other hot ledger modules
     from collections.abc import Callable, Sequence
     from typing import TypeVar
 
     T = TypeVar("T")
     Step = str | Callable[[sqlite3.Connection], None]
+else:
+    try:
+        # The C module itself: the `sqlite3` package around it only adds datetime
+        # adapters (unused here) and costs every hook process several milliseconds.
+        import _sqlite3 as sqlite3
+    except ImportError:  # pragma: no cover - a Python built without the split module
+        import sqlite3
 
 BUSY_TIMEOUT_MS = 5000
 WRITE_ATTEMPTS = 8

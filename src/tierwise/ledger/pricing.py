@@ -27,7 +27,7 @@ Resolution order for one usage row (:func:`resolve`):
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
 
 from tierwise import paths

@@ -24,15 +24,21 @@ rule) and by ``source_key``: the first record wins, later ones are skipped.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
-import sqlite3
 import time
 from datetime import datetime, timezone
 
 from tierwise import paths
 from tierwise.errors import StateError
 from tierwise.ledger import db, pricing
+from tierwise.ledger.db import sqlite3
+
+
+def _new_id() -> str:
+    """128 random bits as 32 hex digits (uuid4's shape without importing uuid,
+    which pulls in `platform` and `re`)."""
+    return os.urandom(16).hex()
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -163,10 +169,8 @@ def _write_usage(conn: sqlite3.Connection, rows: list[dict[str, Any]], config: d
 
 
 def _decision_params(dec: dict[str, Any]) -> tuple[Any, ...]:
-    import uuid
-
     stamp, ts = _stamp_ms(dec.get("timestamp"))
-    run_id = dec.get("run_id") or uuid.uuid4().hex
+    run_id = dec.get("run_id") or _new_id()
     return _clean((
         run_id, dec.get("session_id"), dec.get("skill"), dec.get("tool"), dec.get("platform"),
         dec.get("preferred"), dec.get("minimum"), dec.get("tier"), dec.get("model"), dec.get("reason"),
@@ -189,8 +193,6 @@ def _write_decision(conn: sqlite3.Connection, dec: dict[str, Any]) -> int:
 
 
 def _write_skill_run(conn: sqlite3.Connection, rec: dict[str, Any]) -> int:
-    import uuid
-
     stamp, ts = _stamp_ms(rec.get("timestamp"))
     tokens = _dict(rec.get("tokens"))
     cost = _dict(rec.get("cost_estimate"))
@@ -199,7 +201,7 @@ def _write_skill_run(conn: sqlite3.Connection, rec: dict[str, Any]) -> int:
     used_tier, used_id = (used.get("tier"), used.get("id")) if isinstance(used, dict) else (used, None)
     savings = cost.get("savings_vs_opus")
     params = _clean((
-        rec.get("run_id") or uuid.uuid4().hex, rec.get("skill"), rec.get("model_requested"), used_tier, used_id,
+        rec.get("run_id") or _new_id(), rec.get("skill"), rec.get("model_requested"), used_tier, used_id,
         rec.get("downgrade_reason"), tokens.get("input"), tokens.get("output"), tokens.get("cache_read"),
         tokens.get("cache_write"), tokens.get("tool_calls"), tokens.get("total"), cost.get("actual_model"),
         cost.get("if_sonnet"), cost.get("if_opus"), None if savings is None else str(savings), status.get("zone"),
@@ -274,10 +276,8 @@ def record_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = Non
         if not item.get("timestamp") and item.get("ts") is None:
             item["timestamp"] = now_iso()
         if item.get("source_key") is None and not (item.get("message_id") and item.get("request_id")):
-            import uuid
-
             # A unique key makes a spool replay idempotent for rows without client ids.
-            item["source_key"] = "hook:" + uuid.uuid4().hex
+            item["source_key"] = "hook:" + _new_id()
         if item.get("cost_usd") is None and item.get("price_source") is None:
             tup = usage_tuple(item, config=config, table=table)
             item["tier"], item["cost_usd"], item["price_source"] = tup[2], tup[19], tup[20]
@@ -288,9 +288,7 @@ def record_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = Non
 def record_decision(dec: dict[str, Any]) -> int:
     item = dict(dec)
     if not item.get("run_id"):
-        import uuid
-
-        item["run_id"] = uuid.uuid4().hex
+        item["run_id"] = _new_id()
     item.setdefault("timestamp", now_iso())
     return _persist("decision", item)
 
@@ -298,9 +296,7 @@ def record_decision(dec: dict[str, Any]) -> int:
 def record_skill_run(rec: dict[str, Any]) -> int:
     item = dict(rec)
     if not item.get("run_id"):
-        import uuid
-
-        item["run_id"] = uuid.uuid4().hex
+        item["run_id"] = _new_id()
     item.setdefault("timestamp", now_iso())
     return _persist("skill_run", item)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
 from datetime import datetime, timezone
 

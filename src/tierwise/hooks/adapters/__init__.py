@@ -11,7 +11,7 @@ Hot module: standard library only.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
 
 TYPE_CHECKING = False

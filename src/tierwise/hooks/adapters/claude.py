@@ -10,7 +10,7 @@ Hot module: standard library only.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
 
 from tierwise.hooks.adapters import Adapter, _int, empty_usage
