@@ -19,7 +19,7 @@ Hot module.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 
 from tierwise.hooks import records, state
 from tierwise.hooks.runtime import Context
@@ -259,7 +259,7 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
 
     if usage.get("agent_id") and ctx.adapter.name == "claude":
         path = transcript.agent_transcript_path(ctx.payload.get("transcript_path"), ctx.session_id, usage["agent_id"])
-        rows = transcript.agent_usage_rows(path) if path else None
+        rows = transcript.settled_agent_rows(path, usage) if path else None
     elif ctx.adapter.name == "qwen":
         path = transcript.allowed(ctx.payload.get("transcript_path"))
         response = ctx.payload.get("tool_response")

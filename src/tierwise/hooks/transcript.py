@@ -18,7 +18,7 @@ Hot module.
 
 from __future__ import annotations
 
-import json
+from tierwise import hotjson as json
 import os
 import zlib
 
@@ -144,6 +144,26 @@ def agent_usage_rows(path: str) -> list[dict[str, Any]]:
             if row:
                 rows.append(row)
     return _dedup(rows)
+
+
+def settled_agent_rows(path: str, last: dict[str, Any], wait_s: float = 1.5) -> list[dict[str, Any]]:
+    """The subagent's rows once its transcript holds its last response.
+
+    Claude Code may still be writing the subagent transcript when PostToolUse
+    fires. Its ``tool_response.usage`` is the subagent's last response, so the
+    transcript is complete when its last row carries the same input and output
+    counts; until then (at most ``wait_s``) it is read again.
+    """
+    import time
+
+    deadline = time.monotonic() + wait_s
+    while True:
+        rows = agent_usage_rows(path)
+        if rows and all(int(rows[-1].get(k) or 0) == int(last.get(k) or 0) for k in ("input", "output")):
+            return rows
+        if time.monotonic() >= deadline:
+            return rows
+        time.sleep(0.02)
 
 
 def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
