@@ -38,7 +38,7 @@ def find_ccusage(explicit: str | None) -> str | None:
     if explicit:
         return explicit
     cache = os.environ.get("TIERWISE_E2E_CACHE", str(REPO / ".e2e-cache"))
-    for cand in (Path(cache) / "node_modules" / ".bin" / "ccusage", Path("/tmp/clients/node_modules/.bin/ccusage")):
+    for cand in (Path(cache) / "node_modules" / ".bin" / "ccusage",):
         if cand.exists():
             return str(cand)
     return shutil.which("ccusage")

@@ -82,3 +82,4 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+

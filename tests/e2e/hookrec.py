@@ -5,7 +5,7 @@ reference payloads when a client version changes).
 Installed into a project (``recorder.install(project)`` merges entries into
 ``.claude/settings.json`` or ``.qwen/settings.json``, timeouts in the client's
 units), it appends every payload the client sends, as
-``{"event", "env", "stdin"}`` (the shape of /work/shared/reference/payloads), to
+``{"event", "env", "stdin"}`` (the shape of tests/data/payloads), to
 ``recorder.log`` and prints what ``respond`` returns for it, if anything:
 
     rec = HookRecorder(tmp_path, "claude", respond='''

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PAYLOADS = Path(os.environ.get("TIERWISE_PAYLOADS", "/work/shared/reference/payloads"))
+PAYLOADS = Path(os.environ.get("TIERWISE_PAYLOADS", Path(__file__).resolve().parents[1] / "data" / "payloads"))
 CLAUDE = PAYLOADS / "claude-code-2.1.197"
 QWEN = PAYLOADS / "qwen-code-0.15.10"
 SUITE = ["frontend-qa-coordinator", "page-component-mapper", "css-layout-debugger", "ui-bug-investigator",

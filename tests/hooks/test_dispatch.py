@@ -25,7 +25,7 @@ SPECIALIST_TIERS = {
     "component-fix-and-verify": "sonnet",
     "regression-test-generator": "sonnet",
 }
-PAYLOADS = Path(os.environ.get("TIERWISE_PAYLOADS", "/work/shared/reference/payloads"))
+PAYLOADS = Path(os.environ.get("TIERWISE_PAYLOADS", Path(__file__).resolve().parents[1] / "data" / "payloads"))
 
 
 def _ledger(sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -27,7 +27,7 @@ from tierwise.hooks.dispatch import EVENTS
 
 N_IN_PROCESS = 10_500
 N_SUBPROCESS = 120
-PAYLOADS = Path(os.environ.get("TIERWISE_PAYLOADS", "/work/shared/reference/payloads"))
+PAYLOADS = Path(os.environ.get("TIERWISE_PAYLOADS", Path(__file__).resolve().parents[1] / "data" / "payloads"))
 
 _opened: list[str] = []
 _watching = False

@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
-PAYLOADS = Path("/work/shared/reference/payloads")
+PAYLOADS = Path(__file__).resolve().parents[1] / "data" / "payloads"
 
 
 def corpus_module() -> ModuleType:
@@ -25,10 +25,9 @@ def corpus_module() -> ModuleType:
 
 
 def ccusage_bin() -> str | None:
-    """ccusage 17.2.1 as installed by scripts/e2e-clients, else the dev fallback."""
+    """ccusage 17.2.1 as installed by scripts/e2e-clients."""
     cache = os.environ.get("TIERWISE_E2E_CACHE", str(REPO / ".e2e-cache"))
-    for candidate in (Path(cache) / "node_modules" / ".bin" / "ccusage",
-                      Path("/tmp/clients/node_modules/.bin/ccusage")):
+    for candidate in (Path(cache) / "node_modules" / ".bin" / "ccusage",):
         if candidate.exists():
             return str(candidate)
     return shutil.which("ccusage") if os.environ.get("TIERWISE_ALLOW_PATH_CCUSAGE") else None

@@ -189,7 +189,7 @@ def test_disk_full_while_recording_spools_and_keeps_earlier_records() -> None:
 
 
 def test_import_summary_counts_bad_lines_in_qwen_too(tmp_path: Path) -> None:
-    src = Path("/work/shared/reference/payloads/qwen-code-0.15.10/transcript.jsonl").read_text().splitlines()
+    src = (Path(__file__).resolve().parents[1] / "data" / "payloads" / "qwen-code-0.15.10" / "transcript.jsonl").read_text().splitlines()
     chats = tmp_path / "qwen" / "projects" / "-home-dev-shop" / "chats"
     chats.mkdir(parents=True)
     (chats / "s.jsonl").write_text("\n".join(src[:5] + ["{broken"] + src[5:]) + "\n")
