@@ -60,3 +60,17 @@ def test_gives_up_after_the_bound(tmp_path: Path) -> None:
     rows = transcript.settled_agent_rows(str(path), _last_usage(lines), wait_s=0.2)
     assert 0.2 <= time.monotonic() - start < 2.0
     assert rows == transcript.agent_usage_rows(str(path))
+
+
+def test_no_wait_for_a_missing_or_finished_transcript(tmp_path: Path) -> None:
+    import os
+
+    lines = _lines()
+    start = time.monotonic()
+    assert transcript.settled_agent_rows(str(tmp_path / "missing.jsonl"), _last_usage(lines), wait_s=3.0) == []
+    path = tmp_path / "agent-z.jsonl"
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
+    old = time.time() - 60
+    os.utime(path, (old, old))  # the writer finished long ago: its last response is not coming
+    transcript.settled_agent_rows(str(path), _last_usage(lines), wait_s=3.0)
+    assert time.monotonic() - start < 1.0

@@ -152,7 +152,8 @@ def settled_agent_rows(path: str, last: dict[str, Any], wait_s: float = 1.5) -> 
     Claude Code may still be writing the subagent transcript when PostToolUse
     fires. Its ``tool_response.usage`` is the subagent's last response, so the
     transcript is complete when its last row carries the same input and output
-    counts; until then (at most ``wait_s``) it is read again.
+    counts; until then, while the file is still being written (modified in the
+    last two seconds) and for at most ``wait_s``, it is read again.
     """
     import time
 
@@ -161,7 +162,11 @@ def settled_agent_rows(path: str, last: dict[str, Any], wait_s: float = 1.5) -> 
         rows = agent_usage_rows(path)
         if rows and all(int(rows[-1].get(k) or 0) == int(last.get(k) or 0) for k in ("input", "output")):
             return rows
-        if time.monotonic() >= deadline:
+        try:
+            being_written = os.stat(path).st_mtime > time.time() - 2.0
+        except OSError:
+            being_written = False  # no transcript: nothing to wait for
+        if not being_written or time.monotonic() >= deadline:
             return rows
         time.sleep(0.02)
 
