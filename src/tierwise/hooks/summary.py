@@ -172,10 +172,43 @@ def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _money(value: float | None) -> str:
+def money(value: float | None) -> str:
     if value is None:
         return "unknown"
-    return f"${value:,.3f}" if value < 1000 else f"${value:,.0f}"
+    return f"${value:,.3f}" if abs(value) < 1000 else f"${value:,.0f}"
+
+
+def savings_lines(summary: dict[str, Any]) -> list[str] | None:
+    """The body of §5.2's "Routing savings"; None when a cost is unknown.
+    Shared by the plain-text summary (hooks) and the rich one (CLI)."""
+    sav = summary.get("savings") or {}
+    if sav.get("if_all_opus") is None or sav.get("actual") is None:
+        return None
+    pct = sav.get("saved_vs_opus_pct")
+    lines = [
+        f"  If all opus:   {money(sav['if_all_opus'])}  → actual: {money(sav['actual'])}"
+        + (f" → saved: {pct:.1f}%" if pct is not None else "")
+    ]
+    if sav.get("if_all_sonnet") is not None:
+        lines.append(
+            f"  If all sonnet: {money(sav['if_all_sonnet'])}  → actual: {money(sav['actual'])}"
+            f" → opus premium: {money(sav.get('opus_premium_vs_sonnet'))}"
+        )
+    if sav.get("pricing_source"):
+        lines.append(f"  prices: {sav['pricing_source']}")
+    return lines
+
+
+def budget_lines(summary: dict[str, Any]) -> list[str]:
+    """The body of §5.2's "Budget status"."""
+    budget = summary.get("budget") or {}
+    if budget.get("weekly_opus_pct") is not None:
+        lines = [f"  Weekly opus: {budget['weekly_opus_pct']:.0f}% consumed ({budget.get('zone')} zone)"]
+    else:
+        lines = [f"  Zone: {budget.get('zone') or 'unknown'}" + (f" ({budget['binding']})" if budget.get("binding") else "")]
+    if budget.get("session_pct") is not None:
+        lines.append(f"  Session: {budget['session_pct']:.0f}% of its allocation")
+    return lines
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -187,36 +220,15 @@ def render_text(summary: dict[str, Any]) -> str:
     lines = ["Session Token Summary", rule, f"{'Skill':<{width}}{'Model':<9}{'Tokens':>10}{'Cost':>10}", thin]
     for r in rows:
         model = r.get("model_used") or r.get("model_requested") or "-"
-        lines.append(f"{str(r['skill']):<{width}}{str(model)[:8]:<9}{r['tokens']['total']:>10,}{_money(r.get('cost_usd')):>10}")
+        lines.append(f"{str(r['skill']):<{width}}{str(model)[:8]:<9}{r['tokens']['total']:>10,}{money(r.get('cost_usd')):>10}")
     totals = summary.get("totals") or {}
     lines.append(thin)
-    lines.append(f"{'Total':<{width}}{'':<9}{int(totals.get('total') or 0):>10,}{_money(totals.get('cost_usd')):>10}")
-    sav = summary.get("savings") or {}
-    if sav.get("if_all_opus") is not None and sav.get("actual") is not None:
-        lines.append("")
-        lines.append("Routing savings:")
-        pct = sav.get("saved_vs_opus_pct")
-        lines.append(
-            f"  If all opus:   {_money(sav['if_all_opus'])}  → actual: {_money(sav['actual'])}"
-            + (f" → saved: {pct:.1f}%" if pct is not None else "")
-        )
-        if sav.get("if_all_sonnet") is not None:
-            lines.append(
-                f"  If all sonnet: {_money(sav['if_all_sonnet'])}  → actual: {_money(sav['actual'])}"
-                f" → opus premium: {_money(sav.get('opus_premium_vs_sonnet'))}"
-            )
-        if sav.get("pricing_source"):
-            lines.append(f"  prices: {sav['pricing_source']}")
+    lines.append(f"{'Total':<{width}}{'':<9}{int(totals.get('total') or 0):>10,}{money(totals.get('cost_usd')):>10}")
+    savings = savings_lines(summary)
+    if savings is not None:
+        lines += ["", "Routing savings:", *savings]
     elif totals.get("cost_usd") is None:
         lines.append("")
         lines.append("Routing savings: unknown (a model without a known price; see `tierwise report`)")
-    budget = summary.get("budget") or {}
-    lines.append("")
-    lines.append("Budget status:")
-    if budget.get("weekly_opus_pct") is not None:
-        lines.append(f"  Weekly opus: {budget['weekly_opus_pct']:.0f}% consumed ({budget.get('zone')} zone)")
-    else:
-        lines.append(f"  Zone: {budget.get('zone') or 'unknown'}" + (f" ({budget['binding']})" if budget.get("binding") else ""))
-    if budget.get("session_pct") is not None:
-        lines.append(f"  Session: {budget['session_pct']:.0f}% of its allocation")
+    lines += ["", "Budget status:", *budget_lines(summary)]
     return "\n".join(lines)

@@ -8,12 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    return f"${value:,.3f}" if abs(value) < 1000 else f"${value:,.0f}"
-
+from tierwise.hooks.summary import budget_lines, money as _money, savings_lines
 
 def render_summary(console: Console, summary: dict[str, Any]) -> None:
     table = Table(
@@ -50,32 +45,13 @@ def render_summary(console: Console, summary: dict[str, Any]) -> None:
         cells += [f"{int(tokens.get('total') or 0):,}", _money(row.get("cost_usd"))]
         table.add_row(*(Text(c) for c in cells))
     console.print(table)
-    sav = summary.get("savings") or {}
     console.print()
     console.print(Text("Routing savings:", style="bold"))
-    if sav.get("if_all_opus") is not None and sav.get("actual") is not None:
-        pct = sav.get("saved_vs_opus_pct")
-        console.print(
-            f"  If all opus:   {_money(sav['if_all_opus'])}  → actual: {_money(sav['actual'])}"
-            + (f" → saved: {pct:.1f}%" if pct is not None else "")
-        )
-        if sav.get("if_all_sonnet") is not None:
-            console.print(
-                f"  If all sonnet: {_money(sav['if_all_sonnet'])}  → actual: {_money(sav['actual'])}"
-                f" → opus premium: {_money(sav.get('opus_premium_vs_sonnet'))}"
-            )
-        if sav.get("pricing_source"):
-            console.print(f"  prices: {sav['pricing_source']}")
-    else:
-        console.print("  unknown: a model in this session has no known price")
-    budget = summary.get("budget") or {}
+    for line in savings_lines(summary) or ["  unknown: a model in this session has no known price"]:
+        console.print(line)
     console.print(Text("Budget status:", style="bold"))
-    if budget.get("weekly_opus_pct") is not None:
-        console.print(f"  Weekly opus: {budget['weekly_opus_pct']:.0f}% consumed ({budget.get('zone')} zone)")
-    else:
-        console.print(f"  Zone: {budget.get('zone') or 'unknown'}" + (f" ({budget['binding']})" if budget.get("binding") else ""))
-    if budget.get("session_pct") is not None:
-        console.print(f"  Session: {budget['session_pct']:.0f}% of its allocation")
+    for line in budget_lines(summary):
+        console.print(line)
 
 
 def render_audit(console: Console, decisions: list[dict[str, Any]]) -> None:
