@@ -95,5 +95,17 @@ def run() -> None:
     """What installed hooks call: ``python -P -c "...entry import run; run()" EVENT``.
 
     ``python -m tierwise hook`` would also work, but runpy costs a hook process
-    several milliseconds on every tool call."""
-    raise SystemExit(main(sys.argv[1:]))
+    several milliseconds on every tool call. Once ``main`` returns, every record
+    is committed and every file closed, so the process ends without interpreter
+    teardown, which would otherwise close the ledger connection and run SQLite's
+    WAL checkpoint on the agent's time (the next writer's autocheckpoint does it).
+    """
+    import os
+
+    code = main(sys.argv[1:])
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
