@@ -15,6 +15,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse stays off the hook path
     import argparse
 
+    from tierwise.errors import TierwiseError
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
@@ -62,12 +64,7 @@ def _run_command(args: list[str]) -> int:
     try:
         return int(func(ns))
     except TierwiseError as exc:
-        if getattr(ns, "json", False):
-            import json
-
-            print(json.dumps(exc.as_dict()))
-        print(exc.render(), file=sys.stderr)
-        return exc.exit_code
+        return _report(exc, ns)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -78,7 +75,11 @@ def _run_command(args: list[str]) -> int:
         except OSError:
             pass
         return 0
-    except Exception as exc:  # a bug: one line for the user, the traceback to the log
+    except Exception as exc:
+        state_error = _ledger_error(exc)
+        if state_error is not None:
+            return _report(state_error, ns)
+        # a bug: one line for the user, the traceback to the log
         import traceback
 
         from tierwise.paths import error_log_path, log_error
@@ -93,3 +94,35 @@ def _run_command(args: list[str]) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
+
+
+def _report(exc: TierwiseError, ns: argparse.Namespace) -> int:
+    """One breadcrumb message on stderr (and the error as JSON on stdout with --json)."""
+    if getattr(ns, "json", False):
+        import json
+
+        print(json.dumps(exc.as_dict()))
+    print(exc.render(), file=sys.stderr)
+    return exc.exit_code
+
+
+def _ledger_error(exc: Exception) -> TierwiseError | None:
+    """A SQLite failure in a command (disk full, a locked or damaged ledger) is a
+    state problem the user can fix, not a tierwise bug. Hooks never get here:
+    they spool what they cannot write."""
+    sqlite = sys.modules.get("_sqlite3")
+    if sqlite is None or not isinstance(exc, sqlite.Error):
+        return None
+    from tierwise.errors import StateError
+    from tierwise.paths import ledger_path
+
+    text = str(exc)
+    if "full" in text:
+        fix = "free disk space (or point TIERWISE_HOME at a roomier disk) and run the command again; what was already recorded is kept"
+    elif "locked" in text or "busy" in text:
+        fix = "another tierwise process holds the ledger for a long write; run the command again"
+    elif "malformed" in text or "not a database" in text:
+        fix = "the ledger file is damaged: move it aside (tierwise starts a new one) and re-run `tierwise import`"
+    else:
+        fix = "check that the state directory is writable and has free space, then run the command again"
+    return StateError(f"the ledger could not be read or written: {text}", file=ledger_path(), fix=fix)
