@@ -13,6 +13,7 @@ import pytest
 
 from tierwise import paths
 from tierwise.cli import main
+from tierwise.errors import EXIT_INPUT
 from tierwise.ledger import record
 
 from .conftest import MAPPER, TRACER
@@ -59,14 +60,84 @@ def test_record_then_record_again_skips_duplicates(project: Path, tmp_path: Path
     assert _count("eval_results") == 15
 
 
-def test_duplicates_within_a_file_are_reported_and_counted_once(project: Path, tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    f = _write(tmp_path / "r.jsonl", line(), line(case="c2"), line(passed=False))
+def _verdicts() -> list[tuple[str, str, str, int]]:
+    conn = sqlite3.connect(paths.ledger_path())
+    try:
+        return [(r[0], r[1], r[2], int(r[3])) for r in
+                conn.execute("SELECT case_id, tier, run_at, passed FROM eval_results ORDER BY id")]
+    finally:
+        conn.close()
+
+
+def test_exact_duplicates_within_a_file_are_reported_and_counted_once(project: Path, tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # line 3 repeats line 1 field for field, its run_at written with an offset (the same instant)
+    f = _write(tmp_path / "r.jsonl", line(), line(case="c2"), line(run_at="2026-05-01T02:00:00+02:00"))
     assert main(["eval", "record", f]) == 0
     captured = capsys.readouterr()
-    assert "recorded 2 eval result(s)" in captured.out
+    assert "recorded 2 eval result(s)" in captured.out and "1 duplicate(s) skipped" in captured.out
     assert f"{f}:3: skipped duplicate (same skill/case/tier/run_at as line 1)" in captured.err
     assert _count("eval_results") == 2
+
+
+def test_a_conflicting_line_within_a_file_is_an_input_error_and_records_nothing(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _json(capsys, ["eval", "record", _write(tmp_path / "earlier.jsonl", line(case="c0")), "--json"])
+    # same skill/case/tier/run_at as line 1, another verdict: not a duplicate, a conflict
+    f = _write(tmp_path / "r.jsonl", line(), line(case="c2"), line(passed=False))
+    rc = main(["eval", "record", f])
+    err = capsys.readouterr().err
+    assert rc == EXIT_INPUT == 4
+    assert f"==> File {f}:3" in err and "==> At key: passed" in err
+    assert (f"conflicting result: mapper/c1/haiku/2026-05-01T00:00:00Z (skill/case/tier/run_at) is also on {f}:1 "
+            f"with different content: passed is false here, true on {f}:1") in err
+    assert "fix: give the rerun its own run_at, or correct the line" in err
+    assert "nothing from this file was recorded" in err and "skipped duplicate" not in err
+    assert "Traceback" not in err
+    assert _verdicts() == [("c0", "haiku", "2026-05-01T00:00:00Z", 1)]  # not even line 1 or the unrelated line 2
+
+
+def test_a_line_conflicting_with_the_ledger_is_an_input_error_and_records_nothing(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _write(tmp_path / "a.jsonl", line(case="c0"), line(case="c0", tier="opus"))
+    assert _json(capsys, ["eval", "record", a, "--json"])["added"] == 2
+    # a new result, an exact duplicate of a recorded one, and a recorded key with a failing verdict
+    b = _write(tmp_path / "b.jsonl", line(case="c5"), line(case="c0", tier="opus"),
+               line(case="c0", passed=False, tokens={"input": 300, "output": 20}))
+    rc = main(["eval", "record", b])
+    captured = capsys.readouterr()
+    assert rc == EXIT_INPUT and captured.out == ""
+    err = captured.err
+    assert f"==> File {b}:3" in err and "==> At key: passed" in err
+    assert (f"conflicting result: mapper/c0/haiku/2026-05-01T00:00:00Z (skill/case/tier/run_at) is already in the "
+            f"ledger (recorded from {a}:1 at ") in err
+    assert ("with different content: passed is false here, true in the ledger; tokens.input is 300 here, 100 in the "
+            "ledger; tokens.total is 320 here, 120 in the ledger") in err
+    assert ('recorded values: {"must_pass": true, "passed": true, "repaired": false, '
+            '"tokens": {"input": 100, "output": 20, "total": 120}, "segment": null}') in err
+    assert "fix: give the rerun its own run_at, or correct the line" in err
+    assert "nothing from this file was recorded" in err
+    # nothing of b.jsonl, neither the new c5 nor anything replacing the recorded verdict
+    assert _verdicts() == [("c0", "haiku", "2026-05-01T00:00:00Z", 1), ("c0", "opus", "2026-05-01T00:00:00Z", 1)]
+    # the same with --json: the error as data on stdout, still exit 4
+    assert _json(capsys, ["eval", "record", b, "--json"], code=EXIT_INPUT)["key"] == "passed"
+
+
+def test_a_conflict_lists_every_conflicting_line_and_its_own_run_at_records_the_rerun(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _json(capsys, ["eval", "record", _write(tmp_path / "a.jsonl", line(), line(tier="opus")), "--json"])
+    rerun = [line(passed=False), line(tier="opus", repaired=True), line(tier="sonnet")]
+    b = _write(tmp_path / "b.jsonl", *rerun)
+    assert main(["eval", "record", b]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert f"==> File {b}:1" in err and "1 more problem(s)" in err
+    assert f"{b}:2 at key repaired: conflicting result: mapper/c1/opus/2026-05-01T00:00:00Z" in err
+    assert _count("eval_results") == 2
+    # the fix the error names: the rerun gets its own run_at, and both verdicts are kept
+    later = [ln.replace("2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z") for ln in rerun]
+    assert _json(capsys, ["eval", "record", _write(tmp_path / "c.jsonl", *later), "--json"])["added"] == 3
+    assert [(c, t, r[:10], p) for c, t, r, p in _verdicts() if t == "haiku"] == [
+        ("c1", "haiku", "2026-05-01", 1), ("c1", "haiku", "2026-05-02", 0)]
 
 
 def test_bad_lines_give_one_clear_error_and_record_nothing(project: Path, tmp_path: Path,
@@ -295,7 +366,8 @@ def test_a_case_changing_its_must_pass_flag_against_the_ledger_is_refused(
                                                                 run_at="2026-05-02T00:00:00Z"))
     assert main(["eval", "record", later]) == 4
     err = capsys.readouterr().err
-    assert "line 2: case 'c1' of 'mapper' is must_pass=False here but must_pass=True in the ledger" in err
+    assert f"==> File {later}:2" in err and "==> At key: must_pass" in err
+    assert "case 'c1' of 'mapper' is must_pass=False here but must_pass=True in the ledger" in err
     assert _count("eval_results") == 1
 
 

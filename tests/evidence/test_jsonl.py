@@ -49,11 +49,34 @@ def test_missing_keys_bad_types_and_bad_json() -> None:
     assert not parsed.results[:0]
 
 
-def test_duplicates_in_a_file_are_listed_and_kept_once() -> None:
-    parsed = _parse(line(), line(passed=False), line(run_at="2026-05-01T02:00:00+02:00"))
-    assert len(parsed.results) == 1
-    # the third line is the same instant written with an offset
-    assert parsed.duplicates == [(2, 1), (3, 1)]
+def test_exact_duplicates_in_a_file_are_listed_and_kept_once() -> None:
+    parsed = _parse(line(), line(), line(run_at="2026-05-01T02:00:00+02:00"),
+                    line(tokens={"input": 100, "output": 20, "total": 120}))
+    assert not parsed.problems and len(parsed.results) == 1
+    # line 3 is the same instant written with an offset; line 4 spells out the same total
+    assert parsed.duplicates == [(2, 1), (3, 1), (4, 1)]
+
+
+def test_the_same_key_with_other_content_is_a_conflict_not_a_duplicate() -> None:
+    parsed = _parse(line(), line(passed=False), line(segment="faq"), line(tokens={"total": 120}),
+                    line(repaired=True, tokens={"input": 100, "output": 20, "total": 999}))
+    assert parsed.duplicates == [] and len(parsed.results) == 1
+    assert [(p.line, p.key) for p in parsed.problems] == [(2, "passed"), (3, "segment"), (4, "tokens.input"),
+                                                           (5, "repaired")]
+    first = parsed.problems[0]
+    assert first.source == "r.jsonl" and first.fix == "give the rerun its own run_at, or correct the line"
+    assert first.message == ("conflicting result: mapper/c1/haiku/2026-05-01T00:00:00Z (skill/case/tier/run_at) is "
+                             "also on r.jsonl:1 with different content: passed is false here, true on r.jsonl:1")
+    assert 'segment is "faq" here, not given on r.jsonl:1' in parsed.problems[1].message
+    assert "tokens.input is not given here, 100 on r.jsonl:1; tokens.output is not given here" in \
+        parsed.problems[2].message
+    assert "repaired is true here, false on r.jsonl:1; tokens.total is 999 here, 120 on r.jsonl:1" in \
+        parsed.problems[3].message
+
+
+def test_a_conflicting_must_pass_on_the_same_key_is_reported_once() -> None:
+    (p,) = _parse(line(), line(must_pass=False)).problems
+    assert p.key == "must_pass" and p.line == 2 and p.message.startswith("conflicting result:")
 
 
 def test_a_case_must_pass_on_one_tier_and_not_on_another_is_a_problem() -> None:

@@ -194,10 +194,56 @@ def result_key(r: EvalResult) -> tuple[str, str, str, str]:
     return (r["skill"], r["case"], r["tier"], r["run_at"])
 
 
+def recorded_fields(r: EvalResult) -> tuple[tuple[str, Any], ...]:
+    """What a result records besides its key, each under its key path in a results line."""
+    return (("must_pass", r["must_pass"]), ("passed", r["passed"]), ("repaired", r["repaired"]),
+            ("tokens.input", r["input_tokens"]), ("tokens.output", r["output_tokens"]),
+            ("tokens.total", r["total_tokens"]), ("segment", r["segment"]))
+
+
+CONFLICT_FIX = "give the rerun its own run_at, or correct the line"
+
+
+def _shown(value: Any) -> str:
+    return "not given" if value is None else json.dumps(value)
+
+
+def result_differences(mine: EvalResult, other: EvalResult) -> list[tuple[str, Any, Any]]:
+    """(key path, value in ``mine``, value in ``other``) for every recorded field that differs."""
+    return [(path, a, b) for (path, a), (_, b) in zip(recorded_fields(mine), recorded_fields(other)) if a != b]
+
+
+def recorded_values(r: EvalResult) -> str:
+    """A result's recorded fields as one JSON object, the shape of a results line."""
+    tokens = {k: v for k, v in (("input", r["input_tokens"]), ("output", r["output_tokens"])) if v is not None}
+    tokens["total"] = r["total_tokens"]
+    return json.dumps({"must_pass": r["must_pass"], "passed": r["passed"], "repaired": r["repaired"],
+                       "tokens": tokens, "segment": r["segment"]})
+
+
+def conflict_problem(mine: EvalResult, other: EvalResult, *, source: str, found: str, there: str,
+                     extra: str = "") -> Problem:
+    """``mine`` has the skill/case/tier/run_at of ``other`` but different content.
+
+    ``found`` says where ``other`` is ("also on r.jsonl:1"), ``there`` the same in
+    short, after a value ("on r.jsonl:1").
+    """
+    diffs = result_differences(mine, other)
+    detail = "; ".join(f"{path} is {_shown(a)} here, {_shown(b)} {there}" for path, a, b in diffs)
+    return Problem(source, mine["line"], diffs[0][0] if diffs else "",
+                   f"conflicting result: {'/'.join(result_key(mine))} (skill/case/tier/run_at) is {found} with "
+                   f"different content: {detail}{extra}", CONFLICT_FIX)
+
+
 def parse_results(text: str, *, source: str, tiers: list[str], known_skills: set[str] | None) -> Parsed:
-    """Every line of an eval results file; duplicates within the file are listed, kept once."""
+    """Every line of an eval results file.
+
+    A line repeating an earlier line's skill/case/tier/run_at *and* every recorded
+    field is a duplicate: listed, kept once. The same four with different content
+    is a conflict: a problem (which of the two is right is the user's call).
+    """
     parsed = Parsed()
-    seen: dict[tuple[str, str, str, str], int] = {}
+    seen: dict[tuple[str, str, str, str], EvalResult] = {}
     for n, obj in _lines(text, source, parsed.problems):
         result, problem = result_from_object(obj, source=source, line=n, tiers=tiers, known_skills=known_skills)
         if problem:
@@ -205,10 +251,16 @@ def parse_results(text: str, *, source: str, tiers: list[str], known_skills: set
             continue
         assert result is not None
         key = result_key(result)
-        if key in seen:
-            parsed.duplicates.append((n, seen[key]))
+        first = seen.get(key)
+        if first is not None:
+            if result_differences(result, first):
+                where = f"{source}:{first['line']}"
+                parsed.problems.append(conflict_problem(result, first, source=source, found=f"also on {where}",
+                                                        there=f"on {where}"))
+            else:
+                parsed.duplicates.append((n, first["line"]))
             continue
-        seen[key] = n
+        seen[key] = result
         parsed.results.append(result)
     # The same case flagged must-pass on one line and not on another is ambiguous.
     flags: dict[tuple[str, str], tuple[bool, int]] = {}

@@ -1,7 +1,9 @@
 """The ``evidence`` tables (component ``evidence``) in the ledger database.
 
 ``eval_results``: one row per eval case run on one tier; (skill, case, tier,
-run_at) identifies a result, so recording a file twice adds nothing.
+run_at) identifies a result. Recording the same result again adds nothing
+(a duplicate); the same four with any other recorded field different is a
+conflict, refused (docs/evidence.md).
 ``outcomes``: outcomes attached to recorded runs (``decisions.run_id``); a run
 may be relabelled, the latest row wins and the history stays.
 
@@ -15,7 +17,8 @@ import sqlite3
 from typing import Any
 
 from tierwise.errors import InputError, StateError
-from tierwise.evidence.jsonl import EvalResult, OutcomeRecord, now_utc
+from tierwise.evidence.jsonl import (EvalResult, OutcomeRecord, Problem, conflict_problem, now_utc, problems_error,
+                                     recorded_values, result_differences, result_key)
 from tierwise.evidence.review import Run
 from tierwise.ledger import db
 
@@ -78,38 +81,82 @@ def _write(conn: sqlite3.Connection, fn: Any) -> Any:
                          "skipped as duplicates)") from exc
 
 
+_RESULT_COLUMNS = "skill, case_id, must_pass, tier, passed, repaired, input, output, total, run_at, segment"
+
+
+def _result_row(r: Any, line: int = 0) -> EvalResult:
+    return EvalResult(skill=r[0], case=r[1], must_pass=bool(r[2]), tier=r[3], passed=bool(r[4]), repaired=bool(r[5]),
+                      input_tokens=r[6], output_tokens=r[7], total_tokens=r[8], run_at=r[9], segment=r[10], line=line)
+
+
+def _ledger_problems(c: sqlite3.Connection, results: list[EvalResult], source: str) -> tuple[list[Problem], set[int]]:
+    """Problems of ``results`` against the ledger, and the indexes of exact duplicates.
+
+    Same skill/case/tier/run_at as a recorded result: a duplicate when every
+    recorded field matches too, else a conflict. A case whose must_pass differs
+    from its recorded results is a problem too.
+    """
+    problems: list[Problem] = []
+    dups: set[int] = set()
+    batch: dict[tuple[str, str, str, str], EvalResult] = {}
+    for i, r in enumerate(results):
+        key = result_key(r)
+        row = c.execute(f"SELECT {_RESULT_COLUMNS}, source, recorded_at FROM eval_results WHERE skill = ? AND "
+                        "case_id = ? AND tier = ? AND run_at = ?", key).fetchone()
+        if row is not None:
+            recorded = _result_row(row)
+            if result_differences(r, recorded):
+                problems.append(conflict_problem(
+                    r, recorded, source=source, found=f"already in the ledger (recorded from {row[11]} at {row[12]})",
+                    there="in the ledger", extra=f"; recorded values: {recorded_values(recorded)}"))
+            else:
+                dups.add(i)
+            continue
+        earlier = batch.setdefault(key, r)
+        if earlier is not r:  # the caller passed the same result twice (parse_results never does)
+            if result_differences(r, earlier):
+                there = f"on {source}:{earlier['line']}" if earlier["line"] else "earlier in the same input"
+                problems.append(conflict_problem(r, earlier, source=source, found=f"also {there}", there=there))
+            else:
+                dups.add(i)
+            continue
+        prev = c.execute("SELECT must_pass, source FROM eval_results WHERE skill = ? AND case_id = ? LIMIT 1",
+                         (r["skill"], r["case"])).fetchone()
+        if prev is not None and bool(prev[0]) != r["must_pass"]:
+            problems.append(Problem(source, r["line"], "must_pass",
+                                    f"case {r['case']!r} of {r['skill']!r} is must_pass={r['must_pass']} here but "
+                                    f"must_pass={bool(prev[0])} in the ledger (from {prev[1]})",
+                                    "a case is must-pass or not in every run: make the file agree with the recorded "
+                                    "results, or give the case a new id"))
+    return problems, dups
+
+
 def add_results(conn: sqlite3.Connection, results: list[EvalResult], source: str) -> tuple[int, list[EvalResult]]:
-    """(rows added, results already in the ledger), all in one transaction."""
+    """(rows added, exact duplicates of results already in the ledger), all in one transaction.
+
+    A conflict (a recorded skill/case/tier/run_at with different content) or a
+    must_pass flag disagreeing with the ledger raises one :class:`InputError`
+    listing every such result, and nothing is recorded.
+    """
     stamp = now_utc()
 
     def fn(c: sqlite3.Connection) -> tuple[int, list[EvalResult]]:
+        problems, dup_index = _ledger_problems(c, results, source)
+        if problems:
+            raise problems_error(problems, what="the ledger is unchanged")
         added, dups = 0, []
-        conflicts: list[str] = []
-        for r in results:
-            prev = c.execute("SELECT must_pass, source FROM eval_results WHERE skill = ? AND case_id = ? LIMIT 1",
-                             (r["skill"], r["case"])).fetchone()
-            if prev is not None and bool(prev[0]) != r["must_pass"]:
-                conflicts.append(f"line {r['line']}: case {r['case']!r} of {r['skill']!r} is must_pass="
-                                 f"{r['must_pass']} here but must_pass={bool(prev[0])} in the ledger (from {prev[1]})")
-        if conflicts:
-            raise InputError(
-                "\n".join(conflicts) + "\nnothing from this file was recorded",
-                file=source, key="must_pass",
-                fix="a case is must-pass or not in every run: make the file agree with the recorded results, "
-                "or give the case a new id",
-            )
-        for r in results:
-            cur = c.execute(
-                "INSERT OR IGNORE INTO eval_results (skill, case_id, tier, run_at, must_pass, passed, repaired, "
+        for i, r in enumerate(results):
+            if i in dup_index:
+                dups.append(r)
+                continue
+            c.execute(
+                "INSERT INTO eval_results (skill, case_id, tier, run_at, must_pass, passed, repaired, "
                 "input, output, total, segment, source, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (r["skill"], r["case"], r["tier"], r["run_at"], int(r["must_pass"]), int(r["passed"]),
                  int(r["repaired"]), r["input_tokens"], r["output_tokens"], r["total_tokens"], r["segment"],
                  f"{source}:{r['line']}" if r["line"] else source, stamp),
             )
-            if cur.rowcount:
-                added += 1
-            else:
-                dups.append(r)
+            added += 1
         return added, dups
 
     result: tuple[int, list[EvalResult]] = _write(conn, fn)
@@ -117,13 +164,10 @@ def add_results(conn: sqlite3.Connection, results: list[EvalResult], source: str
 
 
 def load_results(conn: sqlite3.Connection, skill: str | None = None) -> list[EvalResult]:
-    sql = ("SELECT skill, case_id, must_pass, tier, passed, repaired, input, output, total, run_at, segment "
-           "FROM eval_results")
+    sql = f"SELECT {_RESULT_COLUMNS} FROM eval_results"
     rows = conn.execute(sql + (" WHERE skill = ?" if skill else "") + " ORDER BY id",
                         (skill,) if skill else ()).fetchall()
-    return [EvalResult(skill=r[0], case=r[1], must_pass=bool(r[2]), tier=r[3], passed=bool(r[4]),
-                       repaired=bool(r[5]), input_tokens=r[6], output_tokens=r[7], total_tokens=r[8], run_at=r[9],
-                       segment=r[10], line=0) for r in rows]
+    return [_result_row(r) for r in rows]
 
 
 def known_run_ids(conn: sqlite3.Connection, run_ids: list[str]) -> set[str]:
