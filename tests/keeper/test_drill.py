@@ -26,6 +26,33 @@ def test_drill_json_per_outage(cli: Any, plan_file: Path) -> None:
     assert "outage" in run.err and "token_health_min" in run.err and "\x1b[" not in run.err
 
 
+def test_default_flow_spreads_over_the_outages_so_the_figures_differ(cli: Any, plan_file: Path) -> None:
+    # the generated flow arrives over the longest outage; a shorter outage meets the later arrivals with
+    # local-coder back, so fewer wait for the manual channel and the mean time to resolution is shorter
+    run = cli("budget", "drill", "--plan", str(plan_file), "--outages", "15,30,45", "--json")
+    assert run.code == 0, run.err
+    drill = run.json()
+    assert drill["flow"] == "generated queue of 20 over 45m from 11:00"
+    rows = drill["outages"]
+    mttr = [r["mttr_min"] for r in rows]
+    manual = [r["manual_queue"] for r in rows]
+    health = [r["token_health_min"] for r in rows]
+    assert mttr[0] < mttr[1] < mttr[2], mttr
+    assert manual[0] < manual[1] < manual[2], manual
+    assert health[0] > health[1] > health[2], health
+    assert rows[0]["escalation_share"] <= rows[2]["escalation_share"]
+    assert drill["warnings"] == []
+
+
+def test_a_drill_past_midnight_warns(cli: Any, plan_file: Path) -> None:
+    run = cli("budget", "drill", "--plan", str(plan_file), "--at", "23:30", "--outages", "15,45", "--json")
+    assert run.code == 0, run.err
+    drill = run.json()
+    assert len(drill["warnings"]) == 1 and "runs past 24:00" in drill["warnings"][0]
+    assert drill["outages"][0]["warnings"] == [] and drill["outages"][1]["warnings"] == drill["warnings"]
+    assert "warning: the local-coder outage from 23:30 for 45m runs past 24:00" in run.err
+
+
 def test_failover_too_broad_on_a_short_outage(cli: Any, plan_file: Path, tmp_path: Path) -> None:
     scenario = json.loads(SCEN_45.read_text(encoding="utf-8"))
     scenario["policy"]["failover_severities"] = ["P0", "P1", "P2"]

@@ -89,6 +89,53 @@ def test_missing_metric(cli: Any, tmp_path: Path) -> None:
     assert run.code == 18 and "postmortem_gap" in run.err
 
 
+def _run_without(cli: Any, tmp_path: Path, drop: list[str], **changes: Any) -> Any:
+    metrics = {k: v for k, v in {**HEALTHY, **changes}.items() if k not in drop}
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps(metrics), encoding="utf-8")
+    out = tmp_path / "validation_health.json"
+    run = cli("validation", "run", "--spec", str(VALIDATION_MD), "--metrics", str(path), "--out", str(out))
+    run.report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else None
+    return run
+
+
+def test_then_metrics_of_a_check_that_does_not_apply_are_not_required(cli: Any, tmp_path: Path) -> None:
+    # no MTTR gain: anti_goodhart_budget does not apply, so its guard metrics need not be there;
+    # ecology_warn's if does not hold either, so neither do the safeguards
+    run = _run_without(cli, tmp_path, ["silent_p0", "unresolved_manual_ratio", "postmortem_gap", "token_health_min",
+                                       "red_button_review", "manual_channel_open", "frontier_reserved_for_p0_p1"],
+                       mttr_p95="6m")
+    assert run.code == 0, run.err
+    assert [c["status"] for c in run.report["checks"]] == ["not_applicable", "not_applicable"]
+
+
+def test_then_metrics_of_a_check_that_applies_are_required(cli: Any, tmp_path: Path) -> None:
+    run = _run_without(cli, tmp_path, ["red_button_review", "manual_channel_open"], queue_pressure=0.9)
+    assert run.code == 18 and run.report is None
+    assert "manual_channel_open (needed by ecology_warn)" in run.err and "red_button_review" in run.err
+
+
+def test_an_if_settled_by_its_known_conditions(cli: Any, tmp_path: Path) -> None:
+    # all: one condition fails -> the check does not apply, whatever the missing one says
+    run = _run_without(cli, tmp_path, ["escalation_ratio", "silent_p0"], mttr_p95="6m")
+    assert run.code == 0, run.err
+    trigger = run.report["checks"][0]["trigger"]
+    assert trigger[1] == {"condition": "escalation_ratio < 0.08", "metric": "escalation_ratio", "value": None,
+                          "holds": None, "missing": True}
+    # any: one condition holds -> the check applies, and then its require metrics are read
+    run = _run_without(cli, tmp_path, ["token_health_trend_5m", "degraded_mode_duration"], queue_pressure=0.9)
+    assert run.code == 1 and run.report["failed"] == ["ecology_warn"]
+
+
+def test_an_if_that_cannot_be_decided_needs_its_metrics(cli: Any, tmp_path: Path) -> None:
+    # all: the known condition holds, the other is missing -> undecided
+    run = _run_without(cli, tmp_path, ["escalation_ratio"])
+    assert run.code == 18 and "escalation_ratio (needed by anti_goodhart_budget)" in run.err
+    # any: nothing known holds, one is missing -> undecided
+    run = _run_without(cli, tmp_path, ["queue_pressure"])
+    assert run.code == 18 and "queue_pressure (needed by ecology_warn)" in run.err
+
+
 @pytest.mark.parametrize("block", [
     "checks:\n  - id: x\n    if: {some: [a > 1]}\n    then: {fail_if: [b > 1]}\n",
     "checks:\n  - id: x\n    then: {fail_if: [b >> 1]}\n",

@@ -58,3 +58,26 @@ def test_practice_steps_and_control_facts(tmp_path: Path) -> None:
     lines = (tmp_path / "capstone" / "budget-note.md").read_text(encoding="utf-8").splitlines()
     assert [line.split(":", 1)[0] for line in lines] == ["risk", "effect", "simulated_floor", "alert_threshold",
                                                          "decision"]
+
+
+def test_seed_example_command_with_a_generated_queue(tmp_path: Path) -> None:
+    """The seed's "Examples and Application" run: --failure with a generated queue of 20, then the four-way
+    inspect. The generated queue is the seed's incident mix; the figures come out of the simulation."""
+    shutil.copytree(ROOT / ".specify", tmp_path / ".specify")
+    plan = ".specify/outputs/budget_plan.example.json"
+    r = _tw(tmp_path, "budget", "simulate", "--plan", plan, "--failure", "11:00,local-coder,down,45m",
+            "--queue", "20", "--manual-timeout-sec", "120", "--out", "out/fail_result.json")
+    assert r.returncode == 0, r.stderr
+    r = _tw(tmp_path, "budget", "inspect", "--result", "out/fail_result.json", "--query", QUERY)
+    assert r.returncode == 0, r.stdout + r.stderr
+    result = json.loads((tmp_path / "out" / "fail_result.json").read_text(encoding="utf-8"))
+    assert result["incidents_total"] == 20 and result["warnings"] == []
+    # the guard line: above the seed's 0.5 floor, under the 0.60 guard -> manual decision
+    assert 0.5 <= result["token_health_min"] < 0.6 and result["guard"]["breached"] is True
+    # and it moves with the mechanics: a longer outage lowers the floor, the same queue, same split
+    r = _tw(tmp_path, "budget", "simulate", "--plan", plan, "--failure", "11:00,local-coder,down,60m",
+            "--queue", "20", "--manual-timeout-sec", "120", "--out", "out/fail_60m.json")
+    assert r.returncode == 0, r.stderr
+    longer = json.loads((tmp_path / "out" / "fail_60m.json").read_text(encoding="utf-8"))
+    assert longer["token_health_min"] < result["token_health_min"]
+    assert _tw(tmp_path, "budget", "inspect", "--result", "out/fail_60m.json", "--query", QUERY).returncode == 1

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.keeper.conftest import SCEN_15, SCEN_45
-from tierwise.keeper.scenario import generated_scenario, normalize_scenario, parse_failure
+from tierwise.keeper.scenario import SEED_MIX, generate_queue, generated_scenario, normalize_scenario, parse_failure
 from tierwise.keeper.simulate import simulate
 
 
@@ -282,3 +282,86 @@ def test_simulate_cli_failure_flags(cli: Any, plan_file: Path, tmp_path: Path) -
     assert data == run.json()
     assert data["incidents_total"] == 20 and "manual_queue_after_120s" in data
     assert "token_health_min" in run.err
+
+
+# --- the generated queue: the seed's incident mix --------------------------------------------------------
+
+def test_seed_mix_is_the_45m_scenarios_incidents(scenario_45: dict[str, Any]) -> None:
+    assert SEED_MIX == tuple((i["severity"], i["age_s"], i["blast_radius"], i["phase"], i["tokens"])
+                             for i in scenario_45["incidents"])
+
+
+def test_generated_queue_of_20_runs_like_the_seed_scenario(plan: dict[str, Any], scenario_45: dict[str, Any]) -> None:
+    failure = parse_failure("11:00,local-coder,down,45m", plan)
+    generated = simulate(plan, generated_scenario(plan, [failure], 20, 120))
+    seed = _sim(plan, scenario_45)
+    for key in ("failover_to_frontier", "degraded_queue", "manual_queue_after_120s", "token_health_min",
+                "mttr_min", "escalation_share", "spend"):
+        assert generated[key] == seed[key], key
+    assert (generated["failover_to_frontier"], generated["degraded_queue"],
+            generated["manual_queue_after_120s"]) == (5, 15, 15)
+    assert generated["token_health"] == seed["token_health"]
+
+
+@pytest.mark.parametrize("n", [1, 8, 10, 25, 40, 63, 200])
+def test_generated_queue_keeps_the_mix_shape_for_any_n(plan: dict[str, Any], n: int) -> None:
+    queue = generate_queue(plan, n, 660)
+    assert len(queue) == n and len({i["id"] for i in queue}) == n
+    for sev, per_20 in (("P0", 2), ("P1", 4), ("P2", 7), ("P3", 7)):
+        assert abs(sum(1 for i in queue if i["severity"] == sev) - n * per_20 / 20) <= 1, sev
+    mix_tokens = {row[4] for row in SEED_MIX}
+    for k, inc in enumerate(queue):
+        assert inc["arrive"] == 660 and inc["phase"] in plan["phases"]
+        if k >= 20:  # later copies vary age and tokens around the mix
+            assert 27_000 <= inc["tokens"] <= 68_200 and 0 <= inc["age_s"] <= 390
+    if n >= 40:
+        assert {i["tokens"] for i in queue[20:]} - mix_tokens  # not 20 clones
+    assert queue == generate_queue(plan, n, 660)
+
+
+def test_a_longer_generated_queue_meets_the_frontier_quota(plan: dict[str, Any]) -> None:
+    # twice the queue does not fail twice as much over: the frontier's phase quotas run out
+    failure = parse_failure("11:00,local-coder,down,45m", plan)
+    r20 = simulate(plan, generated_scenario(plan, [failure], 20, 120))
+    r40 = simulate(plan, generated_scenario(plan, [failure], 40, 120))
+    assert r20["failover_to_frontier"] < r40["failover_to_frontier"] < 2 * r20["failover_to_frontier"]
+    assert r40["degraded_queue"] == 40 - r40["failover_to_frontier"]
+
+
+def test_generated_queue_maps_phases_the_plan_lacks(plan: dict[str, Any]) -> None:
+    del plan["phases"]["postmortem"]
+    queue = generate_queue(plan, 20, 660)
+    assert "postmortem" not in {i["phase"] for i in queue}
+    assert [i["phase"] for i in queue][17] == "remediation"  # INC-18's postmortem -> the last phase left
+
+
+def test_generated_queue_over_a_window(plan: dict[str, Any]) -> None:
+    queue = generate_queue(plan, 20, 660, window_min=45)
+    arrivals = [i["arrive"] for i in queue]
+    assert arrivals == sorted(arrivals) and arrivals[0] == 660 and max(arrivals) < 705
+    assert len(set(arrivals)) >= 15  # spread, not a burst
+    critical = [i["arrive"] for i in queue if i["severity"] in ("P0", "P1")]
+    assert min(critical) < 660 + 15 and max(critical) >= 660 + 30  # severities interleaved over the window
+    late = generate_queue(plan, 20, 23 * 60 + 30, window_min=45)
+    assert max(i["arrive"] for i in late) == 1439  # never past 23:59
+
+
+# --- an outage past midnight -----------------------------------------------------------------------------
+
+def test_an_outage_past_midnight_is_flagged(plan: dict[str, Any], cli: Any, plan_file: Path, tmp_path: Path) -> None:
+    inside = simulate(plan, generated_scenario(plan, [parse_failure("23:00,local-coder,down,45m", plan)], 20, 120))
+    assert inside["warnings"] == []
+    cut = simulate(plan, generated_scenario(plan, [parse_failure("23:30,local-coder,down,45m", plan)], 20, 120))
+    assert len(cut["warnings"]) == 1
+    assert "local-coder outage from 23:30 for 45m runs past 24:00" in cut["warnings"][0]
+    assert "last 15m" in cut["warnings"][0]
+    assert cut["window"]["end"] == "23:59"
+    out = tmp_path / "r.json"
+    run = cli("budget", "simulate", "--plan", str(plan_file), "--failure", "23:30,local-coder,down,45m",
+              "--out", str(out))
+    assert run.code == 0 and run.out == ""
+    assert "warning: the local-coder outage from 23:30 for 45m runs past 24:00" in run.err
+    assert json.loads(out.read_text(encoding="utf-8"))["warnings"] == cut["warnings"]
+    ok = cli("budget", "simulate", "--plan", str(plan_file), "--failure", "23:00,local-coder,down,45m",
+             "--out", str(out))
+    assert "warning" not in ok.err

@@ -58,9 +58,24 @@ def test_quota_sum_mismatch_names_the_tier_and_the_difference(cli: Any, tmp_path
 
     run = cli("budget", "compile", "--budget-spec", str(_write_spec(tmp_path, shrink)))
     assert run.code == 10
-    assert "local-coder is off by +50,000" in run.err
+    assert "local-coder is 50,000 under the daily budget; raise its quotas by 50,000" in run.err
+    assert "fix: raise local-coder's phase quotas by 50,000 in total" in run.err
     assert "9,950,000" in run.err and "50,000 short of" in run.err
+    assert "off by" not in run.err and "-50,000" not in run.err and "+50,000" not in run.err
     assert "Traceback" not in run.err
+
+
+def test_quota_sum_over_the_budget_says_over_and_reduce(cli: Any, tmp_path: Path) -> None:
+    # 500 over used to read "off by -500": the sign of (budget - total), not of the tier's excess
+    def grow(d: dict[str, Any]) -> None:
+        d["phases"]["triage"]["local-coder"] = 3_000_500
+
+    run = cli("budget", "compile", "--budget-spec", str(_write_spec(tmp_path, grow)))
+    assert run.code == 10
+    assert "local-coder is 500 over the daily budget; reduce its quotas by 500" in run.err
+    assert "fix: reduce local-coder's phase quotas by 500 in total" in run.err
+    assert "10,000,500" in run.err and "500 over the budget" in run.err
+    assert "-500" not in run.err and "+500" not in run.err
 
 
 def test_quota_sum_mismatch_without_a_clear_tier_lists_all(cli: Any, tmp_path: Path) -> None:

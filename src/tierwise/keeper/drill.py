@@ -6,6 +6,9 @@ token_health_min. Two signals from the seed are flagged:
   non-critical work (a failover outside P0/P1);
 * ``manual_too_nervous``: the manual channel opened although the queue never went
   above its limit (the manual timeout / SLA thresholds are too nervous).
+
+Each outage's ``warnings`` (an outage past 24:00 is cut there) are repeated, once each, in
+the drill's ``warnings``.
 """
 
 from __future__ import annotations
@@ -52,13 +55,16 @@ def run_drill(plan: dict[str, Any], base: dict[str, Any], tier: str, at: int, ou
             "guard_breached": result["guard"]["breached"],
             "emergency_activations": result["emergency_activations"],
             "signals": signals,
+            "warnings": result["warnings"],
         })
     worst = max(range(len(results)), key=lambda k: outages_min[k]) if results else None
     metrics: dict[str, Any] = dict(results[worst]["metrics"]) if worst is not None else {}
     if worst is not None:
         metrics["source"] = f"drill, worst outage {outages_min[worst]}m"
+    warnings = list(dict.fromkeys(w for r in results for w in r["warnings"]))  # each once, in order
     return {
         "tier": tier,
+        "warnings": warnings,
         "outages": rows,
         "signals": sorted({s for r in rows for s in r["signals"]}),
         "metrics": metrics,

@@ -10,7 +10,9 @@
 
 A check applies when its ``if`` holds (``all``: every condition, ``any``: at least one;
 no ``if``: always). An applicable check fails when any ``fail_if`` condition holds or
-any ``require`` condition does not. Quoted values that read as durations ("5m",
+any ``require`` condition does not. Only the metrics the evaluation reads must be in the
+metrics file: an ``if`` that does not hold needs no ``then`` metrics, and an ``if`` settled
+by its known conditions needs none of its missing ones. Quoted values that read as durations ("5m",
 "120s") are compared in seconds; the metric may then be seconds or a duration string.
 """
 
@@ -112,28 +114,48 @@ def _holds(cond: dict[str, Any], metrics: dict[str, Any], metrics_file: str | No
 
 
 def evaluate(checks: list[dict[str, Any]], metrics: dict[str, Any], metrics_file: str | None = None) -> dict[str, Any]:
-    needed = sorted({c["metric"] for chk in checks for c in chk["if"] + chk["fail_if"] + chk["require"]})
-    missing = [m for m in needed if m not in metrics]
-    if missing:
-        raise MissingMetricError(f"expected the metrics {', '.join(missing)}; the file does not have them",
-                                 file=metrics_file, key=missing[0],
-                                 fix="write the metrics with `tierwise budget drill --metrics-out M.json` or add them")
+    """Evaluate every check. Only the metrics the evaluation reads are required: an ``if``
+    condition whose metric is missing is unknown, and the ``if`` is still decided when the
+    known conditions settle it (``all``: one fails; ``any``: one holds); the ``then`` metrics
+    are required only when the check applies."""
     out = []
+    missing: dict[str, list[str]] = {}  # metric -> the checks that need it
+
+    def need(metric: str, check_id: str) -> None:
+        missing.setdefault(metric, [])
+        if check_id not in missing[metric]:
+            missing[metric].append(check_id)
+
     for chk in checks:
         trigger = []
         for c in chk["if"]:
+            if c["metric"] not in metrics:
+                trigger.append({"condition": c["text"], "metric": c["metric"], "value": None, "holds": None,
+                                "missing": True})
+                continue
             ok, actual = _holds(c, metrics, metrics_file)
             trigger.append({"condition": c["text"], "metric": c["metric"], "value": actual, "holds": ok})
+        known = [t["holds"] for t in trigger if t["holds"] is not None]
+        unknown = len(known) < len(trigger)
+        applies: bool | None
         if chk["mode"] == "all":
-            applies = all(t["holds"] for t in trigger)
+            applies = False if False in known else None if unknown else True
         elif chk["mode"] == "any":
-            applies = any(t["holds"] for t in trigger)
+            applies = True if True in known else None if unknown else False
         else:
             applies = True
+        if applies is None:  # the if cannot be decided without its missing metrics
+            for t in trigger:
+                if t["holds"] is None:
+                    need(t["metric"], chk["id"])
+            continue
         violations = []
         if applies:
             for kind in ("fail_if", "require"):
                 for c in chk[kind]:
+                    if c["metric"] not in metrics:
+                        need(c["metric"], chk["id"])
+                        continue
                     ok, actual = _holds(c, metrics, metrics_file)
                     if ok == (kind == "fail_if"):
                         violations.append({"kind": kind, "condition": c["text"], "metric": c["metric"],
@@ -141,5 +163,11 @@ def evaluate(checks: list[dict[str, Any]], metrics: dict[str, Any], metrics_file
         status = "not_applicable" if not applies else "fail" if violations else "pass"
         out.append({"id": chk["id"], "status": status, "applies": applies, "trigger": trigger,
                     "violations": violations})
+    if missing:
+        names = sorted(missing)
+        which = "; ".join(f"{m} (needed by {', '.join(missing[m])})" for m in names)
+        raise MissingMetricError(f"expected the metrics {which}; the file does not have them",
+                                 file=metrics_file, key=names[0],
+                                 fix="write the metrics with `tierwise budget drill --metrics-out M.json` or add them")
     failed = [c["id"] for c in out if c["status"] == "fail"]
     return {"ok": not failed, "failed": failed, "checks": out}

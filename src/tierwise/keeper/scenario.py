@@ -10,15 +10,30 @@ A scenario (``.specify/scenarios/*.json``, schema budget-scenario.schema.json)::
 
 ``arrive`` defaults to the first failure's start: the queue that drops in when the tier fails.
 
-Generated queue (``--queue N``): ``generate_queue(plan, n, at)`` draws N incidents from
-``random.Random("tierwise-keeper-queue:<N>:<seed>")``, so the same N gives the same queue
-on every machine: severity P0 5% / P1 20% / P2 35% / P3 40%, blast radius 1..5 with
-weights 35/30/21/10/4; the phase is weighted by the frontier tier's phase quotas for the
-incidents the plan escalates (P0 or blast radius 5) and by the routine tier's otherwise
-(reserve excluded), so the flow matches the plan's shape;
-tokens uniform in 30 000..70 000 (the seed's ~50K per incident), age uniform in 0..300 s.
-With ``spread=True`` arrivals are spread uniformly over the day (the day benchmark);
-otherwise every incident arrives at ``at``.
+Generated queue (``--queue N``): ``generate_queue(plan, n, at)`` builds N incidents from the
+seed's incident mix (``SEED_MIX``: the severities, ages, blast radii, phases and token costs
+of the 20 incidents in .specify/scenarios/fail_local_45m.json):
+
+* N = 20 is the mix itself; N > 20 cycles whole copies of it and N % 20 (or N < 20) takes an
+  even sample of it (row ``floor((j + 0.5) * 20 / rest)``), so severities, blast radii and
+  phases keep the mix's proportions (2 P0 / 4 P1 / 7 P2 / 7 P3 in 20) for any N;
+* every copy after the first, and every incident when ``seed`` is not 0, has its age scaled by
+  a factor in 0.7..1.3 and its tokens by 0.9..1.1 drawn from
+  ``random.Random("tierwise-keeper-queue:<N>:<seed>")``: the same N and seed give the same
+  queue on every machine;
+* a mix phase the plan does not have maps to the plan phase at the same relative position.
+
+Arrivals: by default every incident arrives at ``at`` (the queue that drops in when the tier
+fails). With ``window_min=W`` the k-th incident arrives at ``at + floor(frac(k * 0.618...) * W)``
+(a golden-ratio sequence: evenly spread, severities interleaved; the drill's default flow);
+a seed other than 0 shifts the sequence. Arrivals never pass 23:59.
+
+Day flow (``spread=True``, the day benchmark): the seed's queue is an outage's mix, heavier
+in P0/P1 and late phases than a whole day, so a day is drawn in the plan's shape instead from
+the same ``random.Random``: severity P0 5% / P1 20% / P2 35% / P3 40%, blast radius 1..5
+weighted 35/30/21/10/4, the phase weighted by the frontier tier's phase quotas for the
+incidents the plan escalates (P0 or blast radius 5) and by the routine tier's otherwise,
+tokens uniform in 30 000..70 000, age uniform in 0..300 s, arrivals uniform over the day.
 """
 
 from __future__ import annotations
@@ -34,10 +49,40 @@ from tierwise.keeper.errors import ScenarioError, UnknownTierError
 from tierwise.keeper.schemas import check
 from tierwise.keeper.spec import RESERVE_PHASE, read_text
 
-SEVERITY_WEIGHTS = {"P0": 5, "P1": 20, "P2": 35, "P3": 40}
-BLAST_WEIGHTS = {1: 35, 2: 30, 3: 21, 4: 10, 5: 4}
-TOKENS_RANGE = (30_000, 70_000)
-AGE_RANGE_S = (0, 300)
+DAY_MIN = 1440
+# The seed's incident mix: the 20 incidents of .specify/scenarios/fail_local_45m.json as
+# (severity, age_s, blast_radius, phase, tokens), in that file's order. A test keeps the two equal.
+SEED_MIX: tuple[tuple[str, int, int, str, int], ...] = (
+    ("P0", 300, 5, "diagnosis", 52000),
+    ("P0", 180, 4, "remediation", 60000),
+    ("P1", 150, 4, "plan", 42000),
+    ("P1", 240, 3, "triage", 38000),
+    ("P1", 45, 3, "classification", 36000),
+    ("P1", 200, 2, "plan", 40000),
+    ("P2", 260, 4, "diagnosis", 55000),
+    ("P2", 120, 3, "triage", 45000),
+    ("P2", 30, 3, "classification", 41000),
+    ("P2", 210, 2, "remediation", 62000),
+    ("P2", 95, 2, "triage", 33000),
+    ("P2", 15, 1, "classification", 30000),
+    ("P2", 170, 1, "plan", 48000),
+    ("P3", 280, 2, "triage", 35000),
+    ("P3", 60, 1, "triage", 31000),
+    ("P3", 140, 1, "classification", 34000),
+    ("P3", 220, 1, "diagnosis", 50000),
+    ("P3", 100, 2, "postmortem", 58000),
+    ("P3", 10, 1, "triage", 30000),
+    ("P3", 190, 1, "classification", 37000),
+)
+MIX_PHASES = ("triage", "classification", "diagnosis", "plan", "remediation", "postmortem")
+AGE_JITTER = 0.3
+TOKENS_JITTER = 0.1
+GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# The day flow (spread=True): drawn in the plan's shape, not the outage queue's.
+DAY_SEVERITY_WEIGHTS = {"P0": 5, "P1": 20, "P2": 35, "P3": 40}
+DAY_BLAST_WEIGHTS = {1: 35, 2: 30, 3: 21, 4: 10, 5: 4}
+DAY_TOKENS_RANGE = (30_000, 70_000)
+DAY_AGE_RANGE_S = (0, 300)
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -130,22 +175,71 @@ def parse_failure(text: str, plan: dict[str, Any]) -> dict[str, Any]:
             "minutes": int(math.ceil(seconds / 60.0))}
 
 
-def generate_queue(plan: dict[str, Any], n: int, at: int, *, spread: bool = False, seed: int = 0) -> list[dict[str, Any]]:
+def _mix_rows(n: int) -> list[tuple[int, tuple[str, int, int, str, int]]]:
+    """(copy number, mix row) for each of n incidents: whole copies of the mix, then an even
+    sample of it for the remainder (row floor((j + 0.5) * len / rest)), so any n keeps its shape."""
+    size = len(SEED_MIX)
+    full, rest = divmod(n, size)
+    rows = [(c, row) for c in range(full) for row in SEED_MIX]
+    rows += [(full, SEED_MIX[int((j + 0.5) * size / rest)]) for j in range(rest)]
+    return rows
+
+
+def _plan_phase(phase: str, phases: list[str]) -> str:
+    """A mix phase the plan lacks maps to the plan phase at the same relative position."""
+    if phase in phases:
+        return phase
+    return phases[min(len(phases) - 1, MIX_PHASES.index(phase) * len(phases) // len(MIX_PHASES))]
+
+
+def generate_queue(plan: dict[str, Any], n: int, at: int, *, spread: bool = False, seed: int = 0,
+                   window_min: int = 0) -> list[dict[str, Any]]:
+    """N incidents, deterministic for (n, seed): the seed's mix arriving at ``at`` (or over
+    ``window_min`` minutes from it), or with ``spread`` a day flow in the plan's shape."""
     if n < 0:
         raise ScenarioError(f"expected a queue of 0 or more incidents, got {n}", key="--queue", fix="--queue 20")
+    if spread:
+        return _day_flow(plan, n, seed)
+    rng = random.Random(f"tierwise-keeper-queue:{n}:{seed}")
+    phases = [p for p in plan["phases"] if p != RESERVE_PHASE]
+    width = max(0, window_min)
+    offset = rng.random() if seed else 0.0
+    digits = len(str(max(n, 1)))
+    out = []
+    for k, (cycle, (severity, age, blast, phase, tokens)) in enumerate(_mix_rows(n)):
+        if cycle or seed:
+            age = round(age * rng.uniform(1 - AGE_JITTER, 1 + AGE_JITTER))
+            tokens = round(tokens * rng.uniform(1 - TOKENS_JITTER, 1 + TOKENS_JITTER))
+        arrive = at + int(((k * GOLDEN + offset) % 1.0) * width) if width else at
+        out.append({
+            "id": f"GEN-{k + 1:0{digits}d}",
+            "severity": severity,
+            "age_s": float(age),
+            "blast_radius": blast,
+            "phase": _plan_phase(phase, phases),
+            "tokens": int(tokens),
+            "arrive": min(arrive, DAY_MIN - 1),
+        })
+    if width:
+        out.sort(key=lambda d: (d["arrive"], d["id"]))
+    return out
+
+
+def _day_flow(plan: dict[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
+    """A day's flow in the plan's shape (the day benchmark): random draws, arrivals over the day."""
     rng = random.Random(f"tierwise-keeper-queue:{n}:{seed}")
     routine = next(t for t, b in plan["tiers"].items() if b["role"] == "routine")
     frontier = next(t for t, b in plan["tiers"].items() if b["role"] == "frontier")
     phases = [p for p in plan["phases"] if p != RESERVE_PHASE]
     phase_weights = [max(1, int(plan["phases"][p][routine])) for p in phases]
     escalated_weights = [max(1, int(plan["phases"][p][frontier])) for p in phases]
-    sevs, sev_w = list(SEVERITY_WEIGHTS), list(SEVERITY_WEIGHTS.values())
-    brs, br_w = list(BLAST_WEIGHTS), list(BLAST_WEIGHTS.values())
+    sevs, sev_w = list(DAY_SEVERITY_WEIGHTS), list(DAY_SEVERITY_WEIGHTS.values())
+    brs, br_w = list(DAY_BLAST_WEIGHTS), list(DAY_BLAST_WEIGHTS.values())
     width = len(str(max(n, 1)))
     out = []
     for i in range(n):
         severity = rng.choices(sevs, sev_w)[0]
-        age = float(rng.randint(*AGE_RANGE_S))
+        age = float(rng.randint(*DAY_AGE_RANGE_S))
         blast = rng.choices(brs, br_w)[0]
         escalated = severity == "P0" or blast == 5
         out.append({
@@ -154,22 +248,23 @@ def generate_queue(plan: dict[str, Any], n: int, at: int, *, spread: bool = Fals
             "age_s": age,
             "blast_radius": blast,
             "phase": rng.choices(phases, escalated_weights if escalated else phase_weights)[0],
-            "tokens": rng.randint(*TOKENS_RANGE),
-            "arrive": rng.randrange(0, 1440) if spread else at,
+            "tokens": rng.randint(*DAY_TOKENS_RANGE),
+            "arrive": rng.randrange(0, DAY_MIN),
         })
-    if spread:
-        out.sort(key=lambda d: (d["arrive"], d["id"]))
+    out.sort(key=lambda d: (d["arrive"], d["id"]))
     return out
 
 
 def generated_scenario(plan: dict[str, Any], failures: list[dict[str, Any]], n: int, manual_timeout_s: float,
-                       *, policy: dict[str, Any] | None = None, spread: bool = False, seed: int = 0) -> dict[str, Any]:
+                       *, policy: dict[str, Any] | None = None, spread: bool = False, seed: int = 0,
+                       window_min: int = 0) -> dict[str, Any]:
     at = min((f["at"] for f in failures), default=0)
+    over = " over the day" if spread else f" over {window_min}m from {min_to_clock(at)}" if window_min > 0 else ""
     return {
-        "name": f"generated queue of {n}" + (" over the day" if spread else ""),
+        "name": f"generated queue of {n}{over}",
         "failures": failures,
         "manual_timeout_s": float(manual_timeout_s),
         "policy": dict(policy or {}),
-        "incidents": generate_queue(plan, n, at, spread=spread, seed=seed),
+        "incidents": generate_queue(plan, n, at, spread=spread, seed=seed, window_min=window_min),
         **({"start": 0} if spread else {}),
     }

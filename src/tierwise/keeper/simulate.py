@@ -56,6 +56,9 @@ token_health(t) = sum over tiers k of share_k * runway_k(t) * availability_k(t),
 So frontier spend on failover lowers the frontier runway, and a longer outage lowers the
 routine tier's projected availability: token_health_min falls as the outage lengthens.
 1.0 means every tier can cover its projected need over the horizon; 0 means none can.
+
+The simulation covers one day (it stops at 24:00): an outage running past midnight is cut
+there, and the result's ``warnings`` says so.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from tierwise.keeper.durations import format_duration
 from tierwise.keeper.scenario import min_to_clock
 from tierwise.keeper.spec import RESERVE_PHASE
 
@@ -404,6 +408,21 @@ def simulate(plan: dict[str, Any], scenario: dict[str, Any], *, until_end_of_day
                    manual_done_at, emergency)
 
 
+def _midnight_warnings(failures: list[dict[str, Any]], unresolved: int) -> list[str]:
+    """The simulation covers one day: an outage running past 24:00 is cut there. Say so."""
+    out = []
+    for f in failures:
+        past = f["at"] + f["minutes"] - DAY_MIN
+        if past > 0:
+            out.append(f"the {f['tier']} outage from {min_to_clock(f['at'])} for "
+                       f"{format_duration(f['duration_s'])} runs past 24:00: the simulation covers one day "
+                       f"and stops at 24:00, so its last {format_duration(past * 60)}"
+                       + (", the recovery after it" if unresolved else " and the recovery after it")
+                       + (f" and {unresolved} incident(s) still unresolved at 24:00" if unresolved else "")
+                       + " are not in the result")
+    return out
+
+
 def _result(plan: dict[str, Any], scenario: dict[str, Any], policy: dict[str, Any], incs: list[_Inc],
             routine: str, frontier: str, phases: list[str], spend: dict[str, dict[str, int]],
             health_series: list[tuple[int, float]], windows: list[dict[str, Any]],
@@ -435,6 +454,7 @@ def _result(plan: dict[str, Any], scenario: dict[str, Any], policy: dict[str, An
     tier_spend = {t: sum(spend[t].values()) for t in spend}
     result: dict[str, Any] = {
         "scenario": scenario.get("name", "scenario"),
+        "warnings": _midnight_warnings(scenario["failures"], unresolved),
         "window": {"start": min_to_clock(start), "end": min_to_clock(end), "minutes": end - start + 1},
         "failures": [{"at": min_to_clock(f["at"]), "tier": f["tier"], "state": f["state"],
                       "duration_s": f["duration_s"]} for f in scenario["failures"]],

@@ -122,14 +122,22 @@ def validate_spec(data: object, path: str | None = None) -> dict[str, Any]:
         diff = budget - total
         culprits = _culprits(sums, diff, budget)
         by_tier = ", ".join(f"{t} {n:,} ({n / budget:.1%})" for t, n in sums.items())
-        gap = f"{abs(diff):,} {'short of' if diff > 0 else 'over'}"
-        named = f"; tier {culprits[0]} is off by {diff:+,}" if len(culprits) == 1 else ""
+        # diff > 0: the quotas fall short of the budget; diff < 0: they exceed it
+        amount = f"{abs(diff):,}"
+        gap = f"{amount} {'short of' if diff > 0 else 'over'}"
+        if len(culprits) == 1:
+            tier = culprits[0]
+            named = (f"; {tier} is {amount} {'under' if diff > 0 else 'over'} the daily budget; "
+                     f"{'raise' if diff > 0 else 'reduce'} its quotas by {amount}")
+            fix = f"{'raise' if diff > 0 else 'reduce'} {tier}'s phase quotas by {amount} in total"
+        else:
+            named = ""
+            fix = (f"{'raise' if diff > 0 else 'reduce'} the phase quotas by {amount} in total, "
+                   f"or set daily_budget_tokens to {total:,}")
         raise QuotaSumError(
             f"expected the quotas to add up to daily_budget_tokens {budget:,}; they add up to {total:,} "
             f"({gap} the budget){named}; by tier: {by_tier}",
-            file=path, key=f"phases.*.{culprits[0]}" if len(culprits) == 1 else "phases",
-            fix=(f"change {culprits[0]}'s phase quotas by {diff:+,}" if len(culprits) == 1
-                 else f"change the phase quotas by {diff:+,} in total, or daily_budget_tokens to {total:,}"))
+            file=path, key=f"phases.*.{culprits[0]}" if len(culprits) == 1 else "phases", fix=fix)
     return data
 
 

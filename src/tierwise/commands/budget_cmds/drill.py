@@ -59,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
     if args.scenario:
         base = load_scenario(args.scenario, plan)
     else:
+        # one flow for every outage, arriving over the longest one: a shorter outage meets the
+        # later arrivals with the tier back (and recovering)
         base = generated_scenario(plan, [{"at": at, "tier": tier, "state": "down", "duration_s": 0.0, "minutes": 0}],
-                                  args.queue, args.manual_timeout_sec, seed=args.seed)
+                                  args.queue, args.manual_timeout_sec, seed=args.seed, window_min=max(outages))
     drill = run_drill(plan, base, tier, at, outages)
     drill["plan"] = args.plan
     drill["flow"] = base.get("name", "flow")
@@ -105,5 +107,7 @@ def _render(drill: "dict[str, Any]", metrics_out: str | None) -> None:
     }
     for signal in drill["signals"]:
         say(f"signal: {notes[signal]}")
+    for warning in drill["warnings"]:
+        say(f"warning: {warning}")
     if metrics_out:
         say(f"gateway metrics ({drill['metrics'].get('source')}) -> {metrics_out}")

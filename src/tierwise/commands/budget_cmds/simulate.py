@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         f"at {result['token_health_min_at']}, MTTR {result['mttr_min']} min, "
         f"escalation_share {result['escalation_share']}, emergency activations {em['activation_count']}"
         + (f" -> {args.out}" if args.out else ""))
+    for warning in result["warnings"]:
+        say(f"warning: {warning}")
     if result["guard"]["breached"]:
         say(f"guard: token_health fell below {result['guard']['threshold']:.2f} at "
             f"{result['guard']['first_breach_at']}: automatic switching blocked, manual decision required")
