@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -135,3 +136,75 @@ def test_route_blocked_decision_exits_7(project: Path, tmp_path: Path) -> None:
     assert proc.returncode == 7, proc.stderr
     assert "→ Decision: blocked (hard cap: opus: estimate" in proc.stdout
     assert "    - export the context" in proc.stdout
+
+
+def _bad_skill(project: Path, tmp_path: Path, kind: str) -> tuple[Path, int, str]:
+    """A skill `broken` in `.claude/skills` that cannot be loaded: (its path, exit code, words)."""
+    root = project / ".claude" / "skills"
+    skill = root / "broken"
+    if kind == "5mb":
+        skill.mkdir()
+        (skill / "SKILL.md").write_text("---\nname: broken\ndescription: d\n---\n" + "x" * (5 * 1024 * 1024),
+                                        encoding="utf-8")
+        return skill / "SKILL.md", 4, "1 MiB limit"
+    if kind == "not-utf8":
+        skill.mkdir()
+        (skill / "SKILL.md").write_bytes(b"---\nname: broken\ndescription: caf\xe9\n---\n")
+        return skill / "SKILL.md", 4, "not valid UTF-8"
+    if kind == "yaml":
+        skill.mkdir()
+        (skill / "SKILL.md").write_text("---\nname: broken\nrouting:\n  preferred: [opus\n---\n", encoding="utf-8")
+        return skill / "SKILL.md", 4, "YAML syntax error at line"
+    if kind == "loop":
+        os.symlink(root / "broken-b", skill)
+        os.symlink(skill, root / "broken-b")
+        return skill / "SKILL.md", 4, "symlink loop"
+    outside = tmp_path / "outside" / "broken"
+    outside.mkdir(parents=True)
+    (outside / "SKILL.md").write_text("---\nname: broken\ndescription: d\nrouting: haiku\n---\n", encoding="utf-8")
+    if kind == "folder-outside":
+        os.symlink(outside, skill)
+    else:  # file-outside
+        skill.mkdir()
+        os.symlink(outside / "SKILL.md", skill / "SKILL.md")
+    return skill / "SKILL.md", 5, "outside its skill root"
+
+
+@pytest.mark.parametrize("kind", ["5mb", "not-utf8", "yaml", "loop", "folder-outside", "file-outside"])
+def test_route_a_skill_that_cannot_be_loaded_says_why(project: Path, tmp_path: Path, kind: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path, exit_code, words = _bad_skill(project, tmp_path, kind)
+    code, out, err = route(capsys, "broken", "--project", str(project), "--zone", "green")
+    assert code == exit_code, err
+    assert out == "" and "Traceback" not in err
+    assert "unknown skill" not in err
+    assert words in err and f"==> File {path}" in err and "fix: " in err
+    code, out, err = route(capsys, "broken", "--project", str(project), "--zone", "green", "--json")
+    assert code == exit_code and json.loads(out)["exit_code"] == exit_code and words in json.loads(out)["error"]
+
+
+def test_route_shows_an_invalid_model_block(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    skill = project / ".claude" / "skills" / "typo" / "SKILL.md"
+    skill.parent.mkdir()
+    skill.write_text("---\nname: typo\ndescription: d\nrouting:\n  preferred: gpt4\n---\n# Typo\n", encoding="utf-8")
+    code, out, _ = route(capsys, "typo", "--project", str(project), "--zone", "green")
+    assert code == 0
+    block_line = ("  Block error: routing.preferred: expected one of the defined tiers (haiku, sonnet, opus), "
+                  "got 'gpt4' (fix: use one of haiku, sonnet, opus)")
+    lines = out.splitlines()
+    assert lines[:3] == ["[ROUTE] typo", "  Preferred: none (no model block)", block_line]
+    assert "  Warning: the skill's model block is invalid and was ignored (see Block error)" in lines
+    code, out, _ = route(capsys, "typo", "--project", str(project), "--zone", "green", "--json")
+    data = json.loads(out)
+    assert data["block_error"] == block_line[len("  Block error: "):]
+    assert "the skill's model block is invalid and was ignored (see Block error)" in data["warnings"]
+    # a valid block: no such line
+    _, out, _ = route(capsys, "ui-bug-investigator", "--project", str(project), "--zone", "green", "--json")
+    assert "block_error" not in json.loads(out)
+
+
+def test_route_project_that_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "passwd"
+    a_file.write_text("root:x:0:0\n", encoding="utf-8")
+    code, _, err = route(capsys, "x", "--project", str(a_file))
+    assert code == 2 and f"project directory {a_file} is not a directory" in err and "does not exist" not in err

@@ -217,14 +217,39 @@ def _transcripts(root: Path) -> dict[Path, float]:
     return {p: p.stat().st_mtime_ns for p in root.rglob("*.jsonl")}
 
 
+# an editor setting in the env could make a client open or name an editor
+CLIENT_ENV_DROP = ("EDITOR", "VISUAL", "GIT_EDITOR")
+
+
+def client_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k not in CLIENT_ENV_DROP}
+
+
+def spawn_client(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """Start a client with an empty, already-closed stdin pipe.
+
+    Both clients read a non-terminal stdin in ``-p`` mode and put what they read
+    before the prompt (Qwen Code: ``STDIN\n\nPROMPT``). Not subprocess.DEVNULL:
+    on some machines (seen in a sandbox) /dev/null is a regular file that other
+    programs' ``> /dev/null`` output lands in, and a client reading it got
+    "/usr/bin/vim\n" before the test's prompt. A pipe closed at once reads as
+    empty everywhere."""
+    proc = subprocess.Popen(list(argv), cwd=cwd, env=client_env(env), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdin is not None
+    proc.stdin.close()
+    proc.stdin = None  # closed: communicate() has nothing left to flush or write
+    return proc
+
+
 def _run(client: str, argv: list[str], project: Path, env: dict[str, str], api: ScriptedAPI,
          script: Sequence[Rule], transcript_root: Path, timeout: float) -> ClientRun:
     api.set_script(script)
     since = api.mark()
     before = _transcripts(transcript_root)
     started = time.monotonic()
-    proc = subprocess.Popen(argv, cwd=project, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    env = client_env(env)
+    proc = spawn_client(argv, project, env)
     try:
         stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

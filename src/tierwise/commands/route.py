@@ -59,6 +59,23 @@ def _budget(config: dict[str, Any], project: str, zone: str | None) -> dict[str,
     return state
 
 
+def one_line(rendered: str) -> str:
+    """A breadcrumb error (``TierwiseError.render``) as one line: ``KEY: MESSAGE (fix: FIX)``."""
+    key = message = fix = ""
+    for line in rendered.splitlines():
+        if line.startswith("==> At key: "):
+            key = line[len("==> At key: "):]
+        elif line.startswith("=====> "):
+            message = line[len("=====> "):]
+        elif line.startswith("fix: "):
+            fix = line[len("fix: "):]
+        elif line.startswith("error: "):
+            message = line[len("error: "):]
+    if not message:
+        return " ".join(rendered.split())
+    return (f"{key}: " if key else "") + message + (f" (fix: {fix})" if fix else "")
+
+
 def build(args: argparse.Namespace) -> dict[str, Any]:
     """The decision (plus the JSON view's extra keys) for the parsed arguments."""
     import os
@@ -70,13 +87,19 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
     project = os.path.abspath(args.project) if args.project else paths.project_dir()
     if not os.path.isdir(project):
-        raise UsageError(f"project directory {project} does not exist", key="--project",
+        what = "is not a directory" if os.path.exists(project) else "does not exist"
+        raise UsageError(f"project directory {project} {what}", key="--project",
                          fix="pass an existing directory, or run from inside the project")
     platform = "qwen_code" if args.platform == "qwen" else "claude_code"
     skills.check_name(args.skill)
     data = cache.load(project, platform)
     config: dict[str, Any] = data["config"]
     entry = cache.find_skill(data, args.skill)
+    if entry is None:
+        # not in the index: a skill file that could not be loaded (too large, not
+        # UTF-8, bad YAML, symlink loop, outside its root) raises its own error
+        # here (exit 4/5) rather than passing for an unknown name
+        entry = skills.find_skill(project, platform, args.skill, config)
     if entry is None:
         known = sorted(data.get("skills") or {})
         shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "") if known else "none"
@@ -98,6 +121,11 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     budget = _budget(config, project, args.zone)
     decision = decide(entry["name"], entry.get("block"), entry.get("role") or "specialist", config,
                       overrides, budget, args.prompt or "", platform)
+    if entry.get("block_error"):
+        block_error = one_line(str(entry["block_error"]))
+        decision["block_error"] = block_error
+        decision["warnings"] = [*(decision.get("warnings") or []),
+                                "the skill's model block is invalid and was ignored (see Block error)"]
     decision["decision"] = "blocked" if decision["blocked"] else decision["tier"]
     decision["path"] = entry.get("path")
     decision["placement"] = entry.get("placement")

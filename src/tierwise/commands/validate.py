@@ -38,15 +38,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 def collect(paths: list[str]) -> list[str]:
     """SKILL.md files under the given paths; a path that is not a directory is kept
     as a file (reading it reports what is wrong: missing, symlink loop, ...)."""
-    files: list[str] = []
+    return list(collect_with_roots(paths))
+
+
+def collect_with_roots(paths: list[str]) -> dict[str, str]:
+    """``{SKILL.md file: the root it was found under}``: the named directory, or
+    for a file named on its own, its folder. ``--fix`` never writes outside it."""
+    files: dict[str, str] = {}
     for p in paths:
         if os.path.isdir(p):
-            for dirpath, dirnames, filenames in os.walk(p):
+            for dirpath, dirnames, filenames in os.walk(p):  # symlinked folders are not entered
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
                 if "SKILL.md" in filenames:
-                    files.append(os.path.join(dirpath, "SKILL.md"))
+                    files.setdefault(os.path.join(dirpath, "SKILL.md"), p)
         else:
-            files.append(p)
+            files.setdefault(p, os.path.dirname(os.path.abspath(p)))
     return files
 
 
@@ -75,14 +81,16 @@ def run(args: argparse.Namespace) -> int:
         resolved = cfg.resolve(project, platform)  # ConfigError -> exit 3 (cli)
         config_checked = [s["path"] for s in resolved["sources"]]
         roots = [r["root"] for r in skills.skill_roots(project, platform) if r["scope"] in ("project", "user")]
-        files = collect([r for r in roots if os.path.isdir(r)])
+        file_roots = collect_with_roots([r for r in roots if os.path.isdir(r)])
+        files = list(file_roots)
         # what a walk does not show: looping or escaping skill folders, unreadable roots
         for problem in skills.discover(project, platform, resolved)["problems"]:
             inside = any(problem["path"] == r or problem["path"].startswith(r + os.sep) for r in roots)
             if inside and problem["path"] not in files:
                 problems.append(problem)
     else:
-        files = collect(args.paths)
+        file_roots = collect_with_roots(args.paths)
+        files = list(file_roots)
         if os.path.isdir(project):
             try:
                 resolved = cfg.resolve(project, platform)
@@ -114,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
                 report.append(entry)
             continue
         try:
-            text = skills.read_skill_text(path)
+            # without PATH, the file's real location must stay inside its skill root
+            # (UnsafePathError, exit 5): a symlinked SKILL.md is neither read nor fixed
+            text = skills.read_skill_text(path, None if args.paths else file_roots[path])
         except TierwiseError as exc:
             entry["error"] = exc.as_dict()
             entry["warnings"].append({"field": "(file)", "message": exc.message, "fix": exc.fix})
@@ -124,7 +134,14 @@ def run(args: argparse.Namespace) -> int:
         if args.fix:
             new_text, notes = fc.fix_text(text, args.platform, path, tier_names)
             if new_text != text:
-                _write_same_bytes(path, new_text)
+                try:
+                    _write_same_bytes(path, new_text, file_roots[path])
+                except TierwiseError as exc:
+                    entry["error"] = exc.as_dict()
+                    entry["warnings"].append({"field": "(file)", "message": exc.message, "fix": exc.fix})
+                    exit_code = max(exit_code, exc.exit_code)
+                    report.append(entry)
+                    continue
                 text = new_text
                 entry["fixed"] = notes
                 print(f"fixed {path}: {'; '.join(notes)}", file=sys.stderr)
@@ -166,8 +183,19 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_same_bytes(path: str, text: str) -> None:
-    """Write back with the original encoding choices (UTF-8, BOM kept)."""
+def _write_same_bytes(path: str, text: str, root: str) -> None:
+    """Write back with the original encoding choices (UTF-8, BOM kept), through a
+    symlink only when its target is inside ``root`` (else UnsafePathError)."""
+    from tierwise.errors import UnsafePathError
+
+    real = os.path.realpath(path)  # a symlinked SKILL.md stays a symlink
+    real_root = os.path.realpath(root)
+    if not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
+        raise UnsafePathError(
+            f"not fixed: the file resolves to {real}, outside {real_root}",
+            file=path,
+            fix="--fix writes only inside the skill root; run it on the real file, or replace the symlink with the file",
+        )
     with open(path, "rb") as fh:
         bom = fh.read(3) == b"\xef\xbb\xbf"
     data = text.encode("utf-8")
@@ -175,7 +203,6 @@ def _write_same_bytes(path: str, text: str) -> None:
         data = b"\xef\xbb\xbf" + data
     import shutil
 
-    real = os.path.realpath(path)  # a symlinked SKILL.md stays a symlink
     tmp = f"{real}.tierwise-fix.tmp"
     with open(tmp, "wb") as fh:
         fh.write(data)

@@ -4,6 +4,7 @@ Lines, in this order, each only when it applies:
 
     [ROUTE] SKILL
       Preferred: TIER                 (or "none (no model block)")
+      Block error: KEY: MESSAGE       when the skill's model block is invalid (and ignored)
       User override: none | "the prompt phrase" | TIER (where it was set)
       Skill minimum: TIER             with a user override, or when the minimum decided
       Budget zone: ZONE (BINDING)     without a user override; the binding budget outside green
@@ -44,6 +45,8 @@ def render_route(decision: dict[str, Any]) -> str:
     lines = [f"[ROUTE] {decision.get('skill')}"]
     preferred = decision.get("preferred")
     lines.append(f"  Preferred: {preferred if preferred else 'none (no model block)'}")
+    if decision.get("block_error"):
+        lines.append(f"  Block error: {decision['block_error']}")
     override = decision.get("user_override")
     lines.append(f"  User override: {_user_line(override)}")
     applied = isinstance(override, dict) and not override.get("refused")
