@@ -202,11 +202,30 @@ def test_unknown_time_zone_is_a_config_error() -> None:
 
 
 def test_status_is_an_indexed_query() -> None:
+    """EXPLAIN the SQL budget._measure really runs (captured with a trace callback, with
+    its bound values): every window is a SEARCH on a usage index, never a scan."""
+    now = _at(2026, 11, 22, 12)
+    for n in range(30):
+        _use(now - timedelta(hours=7 * n), session="s1" if n % 2 else "s2", key=f"k{n}")
+    cfg = config(budgets={"session": {"tokens": 10_000}, "daily": {"tokens": 10_000},
+                          "weekly": {"opus_messages": 5}, "monthly": {"total_spend": 50.0}},
+                 budget_windows={"timezone": "Europe/Berlin", "week_start": "monday", "daily": "calendar",
+                                 "weekly": "rolling", "monthly": "calendar"})
     conn = db.connect()
-    plan = " ".join(str(r) for r in conn.execute(
-        "EXPLAIN QUERY PLAN SELECT SUM(input) FROM usage WHERE ts <= ? AND ts >= ?", (1, 0)))
-    assert "USING INDEX usage_ts" in plan or "USING COVERING INDEX usage_ts" in plan
-    plan = " ".join(str(r) for r in conn.execute(
-        "EXPLAIN QUERY PLAN SELECT SUM(input) FROM usage WHERE ts <= ? AND session_id = ?", (1, "s")))
-    assert "usage_session_ts" in plan
+    traced: list[str] = []
+    conn.set_trace_callback(traced.append)
+    try:
+        state = budget.state(conn, cfg, "s1", now)
+        budget.state(conn, cfg, "s1", now, project="/w/shop")
+    finally:
+        conn.set_trace_callback(None)
+    assert {b["window"] for b in state["budgets"]} == {"session", "daily", "weekly", "monthly"}
+    measured = [sql for sql in traced if "FROM usage WHERE" in sql]
+    assert len(measured) == 8  # one query per window, twice
+    assert all("?" not in sql for sql in measured)  # the bound values are in: the plan is the real one
+    for sql in measured:
+        plan = [str(row[3]) for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+        assert plan and all(step.startswith("SEARCH usage USING") for step in plan), (sql, plan)
+        index = "usage_session_ts" if "session_id =" in sql else "usage_ts"
+        assert any(f"INDEX {index} " in step for step in plan), (sql, plan)
     conn.close()

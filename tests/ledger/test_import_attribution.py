@@ -145,14 +145,23 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.Mon
     from tierwise.commands import import_cmd
     from tierwise.ledger import cli_support
 
+    class FakeTTY(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
     root = _claude_tree(tmp_path)
-    fake_tty = io.StringIO()
+    fake_tty = FakeTTY()
     monkeypatch.setattr(cli_support, "progress_enabled", lambda: True)
     monkeypatch.setattr("sys.stderr", fake_tty)
     args = argparse.Namespace(client="claude", config_dir=str(root), dir=None, project=str(tmp_path), json=False)
     assert import_cmd.run(args) == 0
     out = capsys.readouterr().out
     assert "6 records added" in out and "\x1b[" not in out  # data on stdout, no colour (NO_COLOR)
+    assert "importing" not in out
+    # the bar was drawn on the (fake) terminal: its label, the bar itself and the finished count
+    bar = fake_tty.getvalue()
+    assert "importing claude transcripts" in bar
+    assert "━" in bar and "100%" in bar
     # piped (the default in tests): no progress output at all
     monkeypatch.setattr(cli_support, "progress_enabled", lambda: False)
     quiet = io.StringIO()

@@ -50,9 +50,10 @@ def _seed(cfg: dict) -> None:
     ], cfg)
 
 
-def _render(fn, data: dict) -> str:
+def _render(fn, data: dict, *, terminal: bool = False, width: int = 110) -> str:
+    """Render as `tierwise` does into a pipe (terminal=False) or onto a terminal of ``width`` columns."""
     buf = io.StringIO()
-    console = Console(file=buf, width=110, no_color=True, color_system=None, force_terminal=False,
+    console = Console(file=buf, width=width, no_color=True, color_system=None, force_terminal=terminal,
                       highlight=False, emoji=False, legacy_windows=False)
     fn(console, data)
     return buf.getvalue()
@@ -66,14 +67,24 @@ def _golden(name: str, text: str) -> None:
     assert text == path.read_text()
 
 
+BOX = set("─━│┃┌┏┐┓└┗┘┛├┝┞┟┠┡┢┣┤┥┦┧┨┩┪┫┬┭┮┯┰┱┲┳┴┵┶┷┸┹┺┻┼┽┾┿╀╁╂╃╄╅╆╇╈╉╊╋═║╒╓╔╕╖╗╘╙╚╛╜╝╞╟╠╡╢╣╤╥╦╧╨╩╪╫╬")
+
+
 @pytest.mark.parametrize("group", ["daily", "weekly", "session", "skill", "model"])
 def test_rendered_reports_match_golden_files(group: str) -> None:
+    """Piped: plain aligned text (golden ``report-<group>.txt``); on a terminal: the rich
+    table (golden ``report-<group>.terminal.txt``, 110 columns)."""
     cfg = _priced_config()
     _seed(cfg)
     conn = db.connect()
     data = reports.report(conn, group, tz_name="Europe/Berlin", config=cfg)
     conn.close()
-    _golden(f"report-{group}.txt", _render(render_report, data))
+    plain = _render(render_report, data, width=40)
+    assert not BOX & set(plain)
+    _golden(f"report-{group}.txt", plain)
+    terminal = _render(render_report, data, terminal=True)
+    assert BOX & set(terminal)
+    _golden(f"report-{group}.terminal.txt", terminal)
 
 
 def test_budget_status_matches_golden_file() -> None:
@@ -83,7 +94,34 @@ def test_budget_status_matches_golden_file() -> None:
     _seed(cfg)
     state = budget.state(None, cfg, "sess-b", datetime(2026, 11, 21, 13, tzinfo=timezone.utc))
     assert state["zone"] == "green"
-    _golden("budget-status.txt", _render(render_budget, state))
+    plain = _render(render_budget, state, width=40)
+    assert not BOX & set(plain)
+    _golden("budget-status.txt", plain)
+    _golden("budget-status.terminal.txt", _render(render_budget, state, terminal=True))
+
+
+def test_piped_reports_are_plain_lines_for_grep_and_awk(tmp_path: Path) -> None:
+    """Not a terminal: no box drawing, no wrapping (a long model id stays on its line),
+    one row per line with whitespace-separated fields."""
+    long_model = "claude-sonnet-4-6-" + "x" * 90
+    cfg = _priced_config()
+    _seed(cfg)
+    record.record_usage([{"model": long_model, "input": 1_234_567, "output": 1, "message_id": "long",
+                          "request_id": "r", "timestamp": "2026-11-21T12:00:00Z"}], cfg)
+    for args in (("report", "model"), ("report", "daily"), ("budget", "status")):
+        proc = tierwise(*args, cwd=str(tmp_path), env={"COLUMNS": "60"})
+        assert proc.returncode == 0, proc.stderr
+        assert not BOX & set(proc.stdout), proc.stdout
+    text = tierwise("report", "model", "--timezone", "UTC", cwd=str(tmp_path), env={"COLUMNS": "60"}).stdout
+    lines = text.splitlines()
+    row = next(line for line in lines if line.startswith(long_model))
+    fields = row.split()
+    assert fields[0] == long_model and fields[2:4] == ["1234567", "1"]
+    header = lines[1].split()
+    assert header[:3] == ["Model", "Tier", "Input"]
+    # awk '$1 == "claude-haiku-4-5" {print $3}' gives the input tokens
+    haiku = next(line.split() for line in lines if line.split()[0] == "claude-haiku-4-5")
+    assert haiku[2] == "8000"
 
 
 def test_daily_buckets_follow_the_time_zone_and_filters() -> None:
@@ -122,9 +160,38 @@ def test_json_report_has_rows_and_totals(tmp_path: Path) -> None:
     assert data["coverage"]["share"] < 1
     plain = next(r for r in data["rows"] if r["skill"] == "plain")
     assert plain["coverage"] == 0.0
-    # the terminal rendering (piped: no colour) says so too
+    assert plain["cost_usd"] is None
+    # partly priced totals keep the priced sum (a lower bound) with the coverage
+    assert data["totals"]["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in data["rows"] if r["cost_usd"]))
+    # the text rendering (piped: no colour) says so too
     text = tierwise("report", "skill", "--timezone", "UTC", cwd=str(tmp_path)).stdout
     assert "unknown" in text and "pricing coverage" in text and "\x1b[" not in text
+    total_line = next(line for line in text.splitlines() if line.startswith("Total "))
+    assert "≥ $" in total_line and "% priced)" in total_line
+
+
+def test_nothing_priced_is_unknown_never_zero(tmp_path: Path) -> None:
+    """A model with no known price: null cost in rows, totals and savings; "unknown"/"n/a" in text."""
+    record.record_usage([
+        {"model": "qwen3-mystery", "input": 9_000, "output": 900, "message_id": f"q{n}", "request_id": "r",
+         "client": "qwen_code", "session_id": "sess-q", "timestamp": "2026-11-21T12:00:00Z"} for n in range(2)
+    ], _priced_config())
+    data = json.loads(tierwise("report", "daily", "--json", "--timezone", "UTC", cwd=str(tmp_path)).stdout)
+    assert data["totals"]["total"] == 19_800 and data["coverage"]["priced_tokens"] == 0
+    assert [r["cost_usd"] for r in data["rows"]] == [None]
+    assert data["totals"]["cost_usd"] is None
+    sv = data["savings"]
+    assert sv["actual_usd"] is None and sv["saved_vs_opus_usd"] is None and sv["premium_vs_sonnet_usd"] is None
+    text = tierwise("report", "daily", "--timezone", "UTC", cwd=str(tmp_path)).stdout
+    assert "$0.0000" not in text and "$0.00" not in text
+    assert "routing savings: n/a" in text
+    assert next(line for line in text.splitlines() if line.startswith("Total ")).split()[-1] == "unknown"
+    # the terminal rendering too
+    cfg = _priced_config()
+    conn = db.connect()
+    rendered = _render(render_report, reports.report(conn, "daily", config=cfg), terminal=True)
+    conn.close()
+    assert "$0.0000" not in rendered and "unknown" in rendered and "routing savings: n/a" in rendered
 
 
 def test_bad_dates_are_usage_errors() -> None:

@@ -59,3 +59,24 @@ def test_statusline_never_fails_on_odd_input(stdin: str) -> None:
     proc = tierwise("statusline", stdin=stdin)
     assert proc.returncode == 0 and proc.stdout.startswith("tierwise ")
     assert "Traceback" not in proc.stderr
+
+
+def test_statusline_marks_unpriced_ledger_cost() -> None:
+    """Without the client's own cost the line uses the ledger: an unknown price is never $0."""
+    from tierwise.ledger import record
+
+    record.record_usage([
+        {"model": "claude-haiku-4-5", "input": 100_000, "output": 10_000, "session_id": "mixed",
+         "message_id": "h", "request_id": "r", "cost_usd": 0.15, "price_source": "test"},
+        {"model": "qwen3-mystery", "input": 5_000, "output": 500, "session_id": "mixed",
+         "message_id": "q", "request_id": "r"},
+        {"model": "qwen3-mystery", "input": 5_000, "output": 500, "session_id": "unpriced",
+         "message_id": "q2", "request_id": "r"},
+        {"model": "claude-haiku-4-5", "input": 100_000, "output": 10_000, "session_id": "priced",
+         "message_id": "h2", "request_id": "r", "cost_usd": 0.15, "price_source": "test"},
+    ])
+    line = {sid: tierwise("statusline", stdin=json.dumps({"session_id": sid, "cwd": "/tmp"})).stdout.strip()
+            for sid in ("mixed", "unpriced", "priced")}
+    assert "session $0.15+?" in line["mixed"].split(" | ")
+    assert "session $?" in line["unpriced"].split(" | ") and "$0.00" not in line["unpriced"]
+    assert "session $0.15" in line["priced"].split(" | ")

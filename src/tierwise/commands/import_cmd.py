@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json, progress_enabled
 
     client = args.client
-    root = importers.claude_root(args.config_dir) if client == "claude" else importers.qwen_root(args.dir)
+    # CLAUDE_CONFIG_DIR may name several directories (comma-separated): each is imported
+    root = importers.claude_roots(args.config_dir) if client == "claude" else [importers.qwen_root(args.dir)]
     config = load_config(args.project, platform_key(client))
     conn = open_ledger()
     try:
@@ -68,6 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
     else:
+        if len(data["roots"]) > 1:
+            print(f"{data['client']} directories: {', '.join(data['roots'])}")
         print(
             f"{data['client']}: {data['files']} files ({data['files_read']} with new bytes, "
             f"{data['bytes_read']:,} bytes), {data['lines']:,} lines, {data['records_added']:,} records added, "

@@ -1,6 +1,7 @@
 """``tierwise report daily|weekly|monthly|session|skill|model``: usage from the ledger.
 
-Rich table on stdout (no colour when piped or with NO_COLOR); ``--json`` prints
+Rich table on a terminal (no colour with NO_COLOR), plain aligned text when
+piped (no box drawing, no wrapping: grep and awk work); ``--json`` prints
 ``{"rows": [...], "totals": {input, output, cache_write, cache_read, total,
 cost_usd}, "coverage", "savings", "pricing_sources", ...}``.
 """
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
     project = os.path.abspath(args.project) if args.project else None
     # A repeat report over an unchanged ledger (and config) is served from the cache.
-    key = json.dumps([1, args.group, str(since), str(until), project, tz_name, platform, config], sort_keys=True,
+    # The first item is the report format's version: bump it when the JSON changes.
+    key = json.dumps([2, args.group, str(since), str(until), project, tz_name, platform, config], sort_keys=True,
                      default=str)
     data = reports.cached(key, reports.ledger_fingerprint())
     if data is None:

@@ -1,9 +1,17 @@
 """Backfill the ledger from Claude Code and Qwen Code transcripts (cold).
 
-Incremental: ``import_state`` keeps, per file, the inode, size and the byte
-offset read up to (only whole lines are consumed). A re-run reads only new
+Incremental: ``import_state`` keeps, per file (by its real path), the inode,
+size and the byte offset read up to (only whole lines are consumed). A re-run reads only new
 bytes; a file whose inode changed or that shrank is read again from the start
 (rows already in the ledger are skipped by their keys).
+
+Files are keyed by their real path (symlinks resolved): the hooks key the
+lines they record the same way (``hooks/transcript.py``), so a config dir
+reached through a symlink (``~/.claude`` -> elsewhere) never counts a line
+twice, and a file reached through two roots is read once.
+
+Roots: ``CLAUDE_CONFIG_DIR`` may list several directories, comma-separated;
+every one that holds ``projects/`` is imported (as ccusage does).
 
 Counting rules (Claude Code), the same as ccusage 17.2.1 so totals agree:
 
@@ -57,9 +65,10 @@ BATCH_FILES = 64
 
 
 class ImportSummary:
-    def __init__(self, client: str, root: str) -> None:
+    def __init__(self, client: str, root: str, roots: list[str] | None = None) -> None:
         self.client = client
         self.root = root
+        self.roots = roots or [root]
         self.files = 0
         self.files_read = 0
         self.bytes_read = 0
@@ -81,7 +90,7 @@ class ImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "client": self.client, "root": self.root, "files": self.files, "files_read": self.files_read,
+            "client": self.client, "root": self.root, "roots": self.roots, "files": self.files, "files_read": self.files_read,
             "bytes_read": self.bytes_read, "lines": self.lines, "records_seen": self.records_seen,
             "records_added": self.records_added, "duplicates_skipped": self.duplicates_skipped,
             "bad_lines": self.bad_lines, "bad_examples": self.bad_examples, "partial_lines": self.partial_lines,
@@ -123,6 +132,7 @@ class _Importer:
         self.rows: list[tuple[Any, ...]] = []
         self.links: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
+        self.stale_states: list[tuple[str]] = []
 
     def tier(self, model: str | None) -> str | None:
         if model not in self._tier_memo:
@@ -163,15 +173,26 @@ class _Importer:
 
     # -- per file ------------------------------------------------------------
 
-    def import_file(self, path: str) -> None:
+    def import_file(self, found: str, real: str | None = None) -> None:
+        """Import one file; ``found`` is where the walk found it, keys use its real path."""
         summary = self.summary
         summary.files += 1
+        path = real or os.path.realpath(found)
         try:
             st = os.stat(path)
         except OSError as exc:
-            summary.unreadable_files.append(f"{path}: {exc.strerror or exc}")
+            summary.unreadable_files.append(f"{found}: {exc.strerror or exc}")
             return
         row = self.conn.execute("SELECT inode, size, offset, context FROM import_state WHERE path = ?", (path,)).fetchone()
+        legacy = False
+        if row is None and path != found:
+            # state written before files were keyed by their real path: carry on from it
+            # (the rows it imported keep their old keys; re-reading them would count them again)
+            row = self.conn.execute("SELECT inode, size, offset, context FROM import_state WHERE path = ?",
+                                    (found,)).fetchone()
+            if row is not None:
+                legacy = True
+                self.stale_states.append((found,))
         offset = 0
         ctx: dict[str, Any] = {}
         if row is not None:
@@ -185,6 +206,8 @@ class _Importer:
             else:
                 summary.restarted_files += 1
         if st.st_size == offset:
+            if legacy:  # nothing new, but the state moves to the real path
+                self.states.append((path, self.client, st.st_ino, st.st_size, offset, st.st_mtime, json.dumps(ctx)))
             return
         try:
             with open(path, "rb") as fh:
@@ -197,7 +220,7 @@ class _Importer:
                 fh.seek(offset)
                 data = fh.read()
         except OSError as exc:
-            summary.unreadable_files.append(f"{path}: {exc.strerror or exc}")
+            summary.unreadable_files.append(f"{found}: {exc.strerror or exc}")
             return
         if offset == 0:
             ctx["head_len"] = min(len(data), 256)
@@ -213,7 +236,7 @@ class _Importer:
                 end = len(data)
             except ValueError:
                 summary.partial_lines += 1
-        self.prepare(path, ctx, data[:end])
+        self.prepare(found, ctx, data[:end])
         pos = 0
         chunk = data[:end]
         while pos < end:
@@ -236,9 +259,9 @@ class _Importer:
         raise NotImplementedError
 
     def flush(self) -> None:
-        rows, links, states = self.rows, self.links, self.states
-        self.rows, self.links, self.states = [], [], []
-        if not rows and not states and not links:
+        rows, links, states, stale = self.rows, self.links, self.states, self.stale_states
+        self.rows, self.links, self.states, self.stale_states = [], [], [], []
+        if not rows and not states and not links and not stale:
             return
 
         def tx(c: sqlite3.Connection) -> int:
@@ -256,6 +279,8 @@ class _Importer:
                 "VALUES (?,?,?,?,?,?,?)",
                 states,
             )
+            if stale:
+                c.executemany("DELETE FROM import_state WHERE path = ?", stale)
             return added
 
         added = db.write(self.conn, tx)
@@ -518,10 +543,39 @@ def _link_subagents(conn: sqlite3.Connection) -> None:
     db.write(conn, tx)
 
 
+def claude_roots(config_dir: str | None) -> list[str]:
+    """The Claude Code config directories to import: ``--config-dir``, else every
+    directory in ``$CLAUDE_CONFIG_DIR`` (comma-separated, as ccusage reads it), else
+    ``~/.claude``. Of several, those without ``projects/`` are skipped (ccusage's rule)
+    and one reached twice (the same real path) is read once."""
+    if config_dir:
+        return [config_dir]
+    listed = [p.strip() for p in (os.environ.get("CLAUDE_CONFIG_DIR") or "").split(",") if p.strip()]
+    if not listed:
+        return [os.path.join(os.path.expanduser("~"), ".claude")]
+    if len(listed) == 1:
+        return listed
+    roots: list[str] = []
+    seen: set[str] = set()
+    for item in listed:
+        real = os.path.realpath(item)
+        if real in seen or not os.path.isdir(os.path.join(real, "projects")):
+            continue
+        seen.add(real)
+        roots.append(item)
+    if not roots:
+        raise InputError(
+            "no transcripts directory (projects/) in any directory of CLAUDE_CONFIG_DIR: " + ", ".join(listed),
+            file=listed[0],
+            fix="point CLAUDE_CONFIG_DIR (comma-separated) or --config-dir at Claude Code config directories "
+            "that hold projects/",
+        )
+    return roots
+
+
 def claude_root(config_dir: str | None) -> str:
-    base = config_dir or os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
-    # CLAUDE_CONFIG_DIR may list several directories (comma-separated), as ccusage accepts.
-    return base.split(",")[0].strip()
+    """The first of :func:`claude_roots` (kept for callers that import one directory)."""
+    return claude_roots(config_dir)[0]
 
 
 def qwen_root(qwen_dir: str | None) -> str:
@@ -545,24 +599,33 @@ def list_files(client: str, root: str) -> list[str]:
 
 def run_import(
     client: str,
-    root: str,
+    root: str | list[str],
     *,
     conn: sqlite3.Connection | None = None,
     config: dict[str, Any] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
-    """Import new transcript bytes for ``client`` ("claude" | "qwen") under ``root``."""
-    files = list_files(client, root)
+    """Import new transcript bytes for ``client`` ("claude" | "qwen") under ``root``
+    (one directory or several; a file reached through two of them is read once)."""
+    roots = [root] if isinstance(root, str) else list(root)
+    files: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for item in roots:
+        for path in list_files(client, item):
+            real = os.path.realpath(path)
+            if real not in seen:
+                seen.add(real)
+                files.append((path, real))
     own = conn is None
     conn = conn or db.connect()
-    summary = ImportSummary("claude_code" if client == "claude" else "qwen_code", root)
+    summary = ImportSummary("claude_code" if client == "claude" else "qwen_code", roots[0], roots)
     try:
         from tierwise import prices
 
         prices.ensure_table()  # models not in the table yet are priced after the import (reprice_pending)
         importer: _Importer = (ClaudeImporter if client == "claude" else QwenImporter)(conn, config, summary)
-        for n, path in enumerate(files, 1):
-            importer.import_file(path)
+        for n, (path, real) in enumerate(files, 1):
+            importer.import_file(path, real)
             if n % BATCH_FILES == 0:
                 importer.flush()
             if progress is not None:

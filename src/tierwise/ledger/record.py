@@ -125,7 +125,8 @@ def _stamp_ms(value: Any) -> tuple[str, int]:
 
 def transcript_key(path: str, inode: int, offset: int, crc: int) -> str:
     """The ``source_key`` of a transcript line: a hook that records a line
-    from a transcript should use the same key an import would."""
+    from a transcript should use the same key an import would. ``path`` is the
+    file's real path (``os.path.realpath``: symlinks resolved), on both sides."""
     return f"{path}:{inode}:{offset}:{crc:08x}"
 
 

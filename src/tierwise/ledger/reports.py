@@ -6,10 +6,13 @@ report is SQL aggregation over indexed columns; date reports aggregate by
 minutes) and fold the buckets into local days in Python.
 
 Costs: ``cost_usd`` sums the priced requests; ``coverage`` is the share of
-tokens with a known price (a model with no price is never counted as $0).
+tokens with a known price (a model with no price is never counted as $0). A
+row, or the totals, whose tokens all lack a price has ``cost_usd: null``; a
+partly priced one keeps the priced sum (a lower bound) next to its coverage.
 Savings (spec §5.2): what the same tokens would have cost on the opus and on
 the sonnet tier (base rates of the tier's model), against the actual cost of
-the priced requests; net, so negative values are shown as they are.
+the priced requests; net, so negative values are shown as they are. With no
+priced tokens at all every savings figure is null (unknown, not $0).
 """
 
 from __future__ import annotations
@@ -73,13 +76,20 @@ def _add(acc: dict[str, Any], model: str | None, vals: tuple[Any, ...]) -> None:
     t["cache_read"] += cr
 
 
+def _cost(acc: dict[str, Any]) -> float | None:
+    """The priced sum, or None when there are tokens and none of them has a price."""
+    if acc["unpriced_tokens"] and acc["total"] - acc["unpriced_tokens"] <= 0:
+        return None
+    return round(float(acc["cost_usd"]), 6)
+
+
 def _finish(key: Any, acc: dict[str, Any], label: str) -> dict[str, Any]:
     total = acc["total"]
     row = {
         label: key,
         "input": acc["input"], "output": acc["output"], "cache_write": acc["cache_write"],
         "cache_read": acc["cache_read"], "total": total, "requests": acc["requests"],
-        "cost_usd": round(acc["cost_usd"], 6),
+        "cost_usd": _cost(acc),
         "coverage": round((total - acc["unpriced_tokens"]) / total, 4) if total else 1.0,
         "models": sorted(acc["models"], key=lambda m: -acc["models"][m]),
     }
@@ -186,7 +196,7 @@ def report(
     totals = {
         "input": total_acc["input"], "output": total_acc["output"], "cache_write": total_acc["cache_write"],
         "cache_read": total_acc["cache_read"], "total": total_acc["total"],
-        "cost_usd": round(total_acc["cost_usd"], 6),
+        "cost_usd": _cost(total_acc),
     }
     sources = sorted(source_tokens, key=lambda src: -source_tokens[src])
     return {
@@ -215,7 +225,13 @@ def savings(acc: dict[str, Any], config: dict[str, Any] | None, platform: str) -
     opus = "opus" if "opus" in names else (names[-1] if names else None)
     sonnet = "sonnet" if "sonnet" in names else None
     actual = round(acc["cost_usd"], 6)
-    out: dict[str, Any] = {"actual_usd": actual, "priced_tokens": acc["total"]}
+    out: dict[str, Any] = {"actual_usd": actual, "priced_tokens": acc["total"], "all_opus": None,
+                           "all_sonnet": None, "saved_vs_opus_usd": None, "saved_vs_opus_pct": None,
+                           "premium_vs_sonnet_usd": None}
+    if acc["total"] <= 0:
+        # nothing priced: the actual cost is unknown, so is every saving (never $0)
+        out["actual_usd"] = None
+        return out
     for label, tier in (("all_opus", opus), ("all_sonnet", sonnet)):
         if tier is None or config is None:
             out[label] = None

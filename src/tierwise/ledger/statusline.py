@@ -66,20 +66,29 @@ def _line(payload: dict[str, Any], now: datetime) -> str:
     conn = db.connect()
     try:
         state = budget.state(conn, config, session_id, now)
-        ledger_cost = None
+        ledger_cost: float | None = None
+        unpriced = 0
         if session_id:
-            row = conn.execute("SELECT SUM(cost_usd), COUNT(*) FROM usage WHERE session_id = ?", (session_id,)).fetchone()
-            ledger_cost = row[0] if row and row[1] else None
+            row = conn.execute(
+                "SELECT SUM(cost_usd), COUNT(*), COALESCE(SUM(cost_usd IS NULL AND "
+                "input + output + cache_write_5m + cache_write_1h + cache_read > 0), 0) "
+                "FROM usage WHERE session_id = ?", (session_id,)).fetchone()
+            if row and row[1]:
+                ledger_cost, unpriced = row[0], int(row[2])
     finally:
         conn.close()
     parts = [f"tierwise {state['zone'].upper()}"]
     raw_cost = payload.get("cost")
     cost_obj: dict[str, Any] = raw_cost if isinstance(raw_cost, dict) else {}
     cost = cost_obj.get("total_cost_usd")
-    if not isinstance(cost, (int, float)) or isinstance(cost, bool):
-        cost = ledger_cost
-    if cost is not None:
+    if isinstance(cost, (int, float)) and not isinstance(cost, bool):
         parts.append(f"session ${float(cost):.2f}")
+    elif ledger_cost is not None or unpriced:
+        # ledger costs: requests with no known price are never $0 ("+?" = plus an unknown amount)
+        if ledger_cost is None:
+            parts.append("session $?")
+        else:
+            parts.append(f"session ${float(ledger_cost):.2f}" + ("+?" if unpriced else ""))
     weekly = [b for b in state["budgets"] if b["window"] == "weekly"]
     if weekly:
         top = max(weekly, key=lambda b: b["share"])
