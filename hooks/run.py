@@ -5,10 +5,11 @@
 
 Finds tierwise (the installed package, else ``<plugin root>/src``; paths come
 from this file's own location because Qwen Code substitutes
-``${CLAUDE_PLUGIN_ROOT}`` but does not export it), then runs
-``tierwise hook EVENT``. When tierwise's Python dependencies are missing it
-says so once (a marker in the state dir) and after that exits 0 silently:
-the agent is never blocked by a plugin that cannot run.
+``${CLAUDE_PLUGIN_ROOT}`` but does not export it), then runs the hook entry
+``tierwise.hooks.entry.main`` in this process (what ``tierwise hook EVENT``
+runs). When tierwise's Python dependencies are missing it says so once (a
+marker in the state dir) and after that exits 0 silently: the agent is never
+blocked by a plugin that cannot run.
 """
 
 import os

@@ -73,6 +73,7 @@ def check_text(
                      f"use one of {', '.join(tiers)}", line_of([prefix]))
         elif isinstance(raw, dict):
             _check_block(raw, prefix, tiers, warn, line_of)
+        _check_misspelled_block_keys(fm, warn, line_of)
         if qwen:
             _check_qwen(text, fm, placement, tiers, warn, line_of)
     elif qwen:
@@ -193,6 +194,13 @@ def _check_qwen(text: str, fm: dict[str, Any], placement: str | None, tiers: lis
              line_of(["model"]) if field == "model" else None)
         return
     model = fm.get("model")
+    qwen_model = loaded.get("model")
+    if isinstance(model, dict) and isinstance(qwen_model, str):
+        # a one-line flow mapping (`model: {preferred: haiku}`): Qwen's parser keeps it as a string
+        warn("model", f"Qwen Code reads this `model:` mapping as the string {qwen_model!r} and sends it "
+             "to its API as a model id",
+             "move the block to the portable placement `routing:` (`tierwise validate --fix --platform qwen`)",
+             line_of(["model"]))
     if isinstance(model, str) and model.strip() in tiers:
         warn("model", f"Qwen Code sends `model: {model.strip()}` to its API as a model id, not as a tier",
              f"write `routing: {model.strip()}` instead (`tierwise validate --fix --platform qwen`)", line_of(["model"]))
@@ -267,3 +275,31 @@ def fix_text(text: str, platform: str | None = None, path: str | None = None,
         notes.append("indented the block two spaces so Qwen Code does not read `  - ` lines as a top-level list")
     notes.append("renamed `model:` to `routing:` (the portable placement)")
     return "\n".join(lines), notes
+
+
+BLOCK_PLACEMENTS = ("routing", "model")
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _check_misspelled_block_keys(fm: dict[str, Any], warn: Any, line_of: Any) -> None:
+    """A top-level key a typo away (edit distance <= 2) from ``routing`` / ``model``
+    that holds a mapping is most likely the routing block under a misspelled key,
+    which nothing reads."""
+    for key, value in fm.items():
+        if not isinstance(key, str) or key in BLOCK_PLACEMENTS or not isinstance(value, dict):
+            continue
+        distance, near = min((_edit_distance(key.lower(), k), k) for k in BLOCK_PLACEMENTS)
+        if distance <= 2:
+            warn(key, f"unknown top-level key {key!r} holds a mapping: likely a misspelled `{near}:` block, "
+                 "which tierwise ignores",
+                 f"did you mean {near!r}? rename {key!r} to {near!r}", line_of([key]))

@@ -1,11 +1,18 @@
 """Write tierwise's hook entries into a project's client settings, and take them out.
 
-``install(project, platform)`` merges entries into ``.claude/settings.json`` /
+``install(project, clients)`` merges entries into ``.claude/settings.json`` /
 ``.qwen/settings.json``: other keys and other hooks stay as they are, running
 it twice changes nothing, and the first change leaves a backup
-(``settings.json.tierwise-backup``). ``uninstall`` removes exactly the entries
-whose command runs ``tierwise hook`` (``-m tierwise hook EVENT``, a
-``tierwise hook EVENT`` script, or the plugin launcher ``hooks/run.py EVENT``).
+(``settings.json.tierwise-backup``). Every target is read and checked before
+any is written, so a file tierwise cannot rewrite safely (not JSON, JSON with
+comments, a wrong shape) stops the command with nothing written anywhere. A
+symlinked settings file is written through to its target, in the file's own
+indentation, line endings and permissions.
+
+``uninstall`` removes exactly tierwise's own entries (see
+:func:`is_tierwise_command`) and gives the file back: an event key or the
+``hooks`` key goes only when tierwise emptied it and the backup shows it was
+not there before.
 
 Matchers name only the skill, subagent and file-write tools in both clients'
 spellings, so a Read or Bash call starts no tierwise process. Timeouts are in
@@ -20,10 +27,12 @@ import json
 import os
 import re
 import shlex
+import stat
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
-from tierwise.errors import InputError, StateError, UsageError
+from tierwise.errors import ConfigError, InputError, StateError, UsageError
 
 SKILL_AGENT = "^(Skill|skill|Agent|agent|Task|task)$"
 # Claude Code: Write, Edit, MultiEdit. Qwen Code 0.15.10: write_file, edit (legacy: replace).
@@ -45,20 +54,46 @@ EVENTS: dict[str, tuple[str | None, int]] = {
 PLATFORM_DIRS = {"claude": ".claude", "qwen": ".qwen"}
 BACKUP_SUFFIX = ".tierwise-backup"
 
-# A command is ours when it runs `tierwise hook EVENT` (module or script), the
-# hook entry directly, or the plugin launcher.
-_OURS = re.compile(
-    r"""(?:^|[\s"'/\\])(?:-m\s+tierwise|tierwise(?:\.exe)?["']?)\s+hook\s+[A-Za-z]+"""
-    r"""|tierwise\.hooks\.entry import run; run\(\)["']?\s+[A-Za-z]+"""
-    r"""|[/\\]hooks[/\\]run\.py["']?\s+[A-Za-z]+"""
-)
+HOOK_ENTRY = "from tierwise.hooks.entry import run; run()"
+PLUGIN_LAUNCHER = "${CLAUDE_PLUGIN_ROOT}/hooks/run.py"
+_EVENT_NAME = re.compile(r"[A-Za-z]+")
+
+
+def _event_and_client(rest: list[str]) -> bool:
+    """``EVENT`` or ``EVENT --client claude|qwen`` and nothing else."""
+    if not rest or not _EVENT_NAME.fullmatch(rest[0]):
+        return False
+    tail = rest[1:]
+    return not tail or (len(tail) == 2 and tail[0] == "--client" and tail[1] in PLATFORM_DIRS)
 
 
 def is_tierwise_command(command: object) -> bool:
-    return isinstance(command, str) and bool(_OURS.search(command))
+    """True only for the command forms tierwise itself writes or wrote:
 
+    - ``"<python>" -P -c 'from tierwise.hooks.entry import run; run()' EVENT --client C`` (now);
+    - ``"<python>" -m tierwise hook EVENT [--client C]`` and ``[path/]tierwise hook EVENT``
+      (earlier installs);
+    - ``<python> "${CLAUDE_PLUGIN_ROOT}/hooks/run.py" EVENT [--client C]`` (the plugin launcher).
 
-HOOK_ENTRY = "from tierwise.hooks.entry import run; run()"
+    Anything else (``bash ~/hooks/run.py PreToolUse``, ``mytierwise hook X``, a
+    form with more shell after it) is the user's and is never touched."""
+    if not isinstance(command, str):
+        return False
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return False
+    if len(argv) < 2:
+        return False
+    if argv[1:4] == ["-P", "-c", HOOK_ENTRY]:
+        return _event_and_client(argv[4:])
+    if argv[1:4] == ["-m", "tierwise", "hook"]:
+        return _event_and_client(argv[4:])
+    if re.split(r"[/\\]", argv[0])[-1] in ("tierwise", "tierwise.exe") and argv[1] == "hook":
+        return _event_and_client(argv[2:])
+    if argv[1] == PLUGIN_LAUNCHER:
+        return _event_and_client(argv[2:])
+    return False
 
 
 def hook_command(event: str, client: str, python: str | None = None) -> str:
@@ -79,24 +114,154 @@ def settings_path(project: str, client: str) -> str:
     return os.path.join(project, PLATFORM_DIRS[client], "settings.json")
 
 
-def _load(path: str) -> dict[str, Any]:
-    if not os.path.exists(path):
-        return {}
+# -- reading ---------------------------------------------------------------------------------
+
+
+def strip_json_comments(text: str) -> str:
+    """Port of npm ``strip-json-comments`` 3.x, which Qwen Code runs on settings.json
+    before ``JSON.parse``: ``//`` and ``/* */`` comments outside strings become spaces."""
+    out: list[str] = []
+    in_string = False
+    comment: str | None = None
+    offset = 0
+    i = 0
+    n = len(text)
+
+    def blank(a: int, b: int) -> str:
+        return re.sub(r"\S", " ", text[a:b])
+
+    while i < n:
+        ch = text[i]
+        nxt = text[i + 1] if i + 1 < n else ""
+        if comment is None and ch == '"':
+            j = i - 1
+            backslashes = 0
+            while j >= 0 and text[j] == "\\":
+                j -= 1
+                backslashes += 1
+            if backslashes % 2 == 0:
+                in_string = not in_string
+        if in_string:
+            i += 1
+            continue
+        if comment is None and ch + nxt == "//":
+            out.append(text[offset:i])
+            offset = i
+            comment = "single"
+            i += 2
+            continue
+        if comment == "single" and ch + nxt == "\r\n":
+            i += 1
+            comment = None
+            out.append(blank(offset, i))
+            offset = i
+            i += 1
+            continue
+        if comment == "single" and ch == "\n":
+            comment = None
+            out.append(blank(offset, i))
+            offset = i
+        elif comment is None and ch + nxt == "/*":
+            out.append(text[offset:i])
+            offset = i
+            comment = "multi"
+            i += 2
+            continue
+        elif comment == "multi" and ch + nxt == "*/":
+            i += 1
+            comment = None
+            out.append(blank(offset, i + 1))
+            offset = i + 1
+        i += 1
+    out.append(blank(offset, n) if comment else text[offset:])
+    return "".join(out)
+
+
+@dataclass
+class _Style:
+    """How the user's file is laid out, so a rewrite changes only what it must."""
+
+    indent: int | str = 2
+    newline: str = "\n"
+    final_newline: bool = True
+    bom: bool = False
+    ensure_ascii: bool = False
+
+    def dump(self, data: dict[str, Any]) -> str:
+        text = json.dumps(data, indent=self.indent, ensure_ascii=self.ensure_ascii)
+        if self.final_newline:
+            text += "\n"
+        if self.newline != "\n":
+            text = text.replace("\n", self.newline)  # JSON strings hold no raw newline
+        return ("\ufeff" if self.bom else "") + text
+
+
+_INDENT = re.compile(r"\n([ \t]+)\S")
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def _style_of(text: str) -> _Style:
+    style = _Style()
+    style.bom = text.startswith("\ufeff")
+    body = text[1:] if style.bom else text
+    if "\r\n" in body:
+        style.newline = "\r\n"
+        body = body.replace("\r\n", "\n")
+    if body.strip():
+        style.final_newline = body.endswith("\n")
+    m = _INDENT.search(body)
+    if m:
+        unit = m.group(1)
+        style.indent = len(unit) if set(unit) == {" "} else unit
+    # json.dumps' default: non-ASCII written as \uXXXX escapes
+    style.ensure_ascii = body.isascii() and any(int(h, 16) >= 0x80 for h in _UNICODE_ESCAPE.findall(body))
+    return style
+
+
+@dataclass
+class _Settings:
+    client: str
+    path: str  # as the project names it
+    real: str  # where it is read and written (a symlink is written through)
+    raw: bytes | None  # the file as it is, None when there is none
+    data: dict[str, Any]
+    style: _Style
+    commented: bool = False  # parsed only after stripping comments: must not be rewritten
+    before_keys: dict[str, Any] = field(default_factory=dict)
+
+
+def _read(project: str, client: str) -> _Settings:
+    path = settings_path(project, client)
+    real = os.path.realpath(path)
+    if os.path.islink(real):  # realpath stops inside a symlink loop
+        raise InputError("the settings file is a symlink loop", file=path,
+                         fix="point the link at a real file, or remove it")
+    if not os.path.exists(real):
+        return _Settings(client, path, real, None, {}, _Style())
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        with open(real, "rb") as fh:
+            raw = fh.read()
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the settings file ({exc})", file=path, fix="check its permissions and encoding") from exc
-    if not text.strip():
-        return {}
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InputError(
-            f"the settings file is not valid JSON ({exc})",
-            file=path,
-            fix="fix the JSON (tierwise does not overwrite a file it cannot parse)",
-        ) from exc
+    style = _style_of(text)
+    body = text[1:] if style.bom else text
+    commented = False
+    if not body.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            try:
+                data = json.loads(strip_json_comments(body))
+            except ValueError:
+                raise InputError(
+                    f"the settings file is not valid JSON ({exc})",
+                    file=path,
+                    fix="fix the JSON (tierwise does not overwrite a file it cannot parse)",
+                ) from exc
+            commented = True
     if not isinstance(data, dict):
         raise InputError("expected a JSON object at the top level", file=path, fix="wrap the settings in {...}")
     if "hooks" in data and not isinstance(data["hooks"], dict):
@@ -106,50 +271,108 @@ def _load(path: str) -> dict[str, Any]:
             key="hooks",
             fix='make "hooks" an object such as {"PreToolUse": [...]}',
         )
-    return data
+    return _Settings(client, path, real, raw, data, style, commented)
 
 
-def _write(path: str, data: dict[str, Any], original: str | None) -> str | None:
-    """Write ``data``; back up the original once. Returns the backup path when one was made."""
-    backup = None
+def _comments_error(s: _Settings, fix: str) -> ConfigError:
+    allowed = ", which Qwen Code allows" if s.client == "qwen" else ""
+    return ConfigError(
+        f"the settings file has comments (// or /* */){allowed}; tierwise writes plain JSON, so rewriting "
+        "it would drop your comments: nothing was changed (in any settings file)",
+        file=s.path,
+        fix=fix,
+    )
+
+
+def _there_before(s: _Settings, unchanged: bool) -> tuple[bool, set[str]]:
+    """``(hooks key was there, events that were there)`` before tierwise first changed the
+    file, from the backup. Without one, ``unchanged`` says whether the file as it is now
+    is that original (install: it is about to become the backup); otherwise (tierwise
+    created the file, or the backup was deleted) nothing counts as the user's."""
+    raw = s.raw if unchanged else None
+    backup = s.real + BACKUP_SUFFIX
+    if os.path.exists(backup):
+        try:
+            with open(backup, "rb") as fh:
+                raw = fh.read()
+        except OSError:
+            return True, set(s.data.get("hooks") or {})  # no trustworthy record: keep what is there
+    if raw is None:
+        return False, set()
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        if original is not None and not os.path.exists(path + BACKUP_SUFFIX):
-            with open(path + BACKUP_SUFFIX, "w", encoding="utf-8") as fh:
-                fh.write(original)
-            backup = path + BACKUP_SUFFIX
-        tmp = f"{path}.tierwise-tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
+        text = raw.decode("utf-8").lstrip("\ufeff")
+        data = json.loads(strip_json_comments(text)) if text.strip() else {}
+    except ValueError:
+        return True, set(s.data.get("hooks") or {})  # no trustworthy record: keep what is there
+    if not isinstance(data, dict):
+        return False, set()
+    hooks = data.get("hooks")
+    return "hooks" in data, set(hooks) if isinstance(hooks, dict) else set()
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _write(s: _Settings, data: dict[str, Any]) -> str | None:
+    """Write ``data`` to the real file (atomically, same permissions); back up the
+    original once. Returns the backup path when one was made."""
+    real = s.real
+    backup = None
+    tmp = f"{real}.tierwise-tmp-{os.getpid()}"
+    try:
+        os.makedirs(os.path.dirname(real), exist_ok=True)
+        if s.raw is not None and not os.path.lexists(real + BACKUP_SUFFIX):
+            with open(real + BACKUP_SUFFIX, "xb") as fh:
+                fh.write(s.raw)
+            backup = real + BACKUP_SUFFIX
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(s.style.dump(data))
+            fh.flush()
+            os.fsync(fh.fileno())
+        if s.raw is not None:
+            os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
+        os.replace(tmp, real)
     except OSError as exc:
-        raise StateError(f"cannot write the settings file ({exc.strerror or exc})", file=path, fix="check permissions") from exc
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise StateError(f"cannot write the settings file ({exc.strerror or exc})", file=s.path, fix="check permissions") from exc
     return backup
 
 
-def _strip_ours(hooks: dict[str, Any]) -> int:
-    """Remove our commands from every group; drop groups left empty. Returns how many went."""
+# -- merging ---------------------------------------------------------------------------------
+
+
+def _strip_ours(hooks: dict[str, Any]) -> tuple[int, list[str]]:
+    """Remove our commands from every group; drop groups our removal left empty.
+
+    Returns how many went and the events our removal left empty (their keys stay,
+    as ``[]``: the caller decides whether the key goes)."""
     removed = 0
+    emptied: list[str] = []
     for event in list(hooks):
         groups = hooks[event]
         if not isinstance(groups, list):
             continue
         kept_groups = []
+        removed_here = 0
         for group in groups:
             if isinstance(group, dict) and isinstance(group.get("hooks"), list):
                 inner = [h for h in group["hooks"] if not (isinstance(h, dict) and is_tierwise_command(h.get("command")))]
-                removed += len(group["hooks"]) - len(inner)
-                if not inner:
-                    continue
-                if len(inner) != len(group["hooks"]):
+                gone = len(group["hooks"]) - len(inner)
+                if gone:
+                    removed_here += gone
+                    if not inner:
+                        continue
                     group = dict(group, hooks=inner)
             kept_groups.append(group)
-        if kept_groups:
+        if removed_here:
+            removed += removed_here
             hooks[event] = kept_groups
-        else:
-            del hooks[event]
-    return removed
+            if not kept_groups:
+                emptied.append(event)
+    return removed, emptied
 
 
 def desired_hooks(client: str, python: str | None = None) -> dict[str, list[dict[str, Any]]]:
@@ -165,42 +388,142 @@ def desired_hooks(client: str, python: str | None = None) -> dict[str, list[dict
     return out
 
 
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    copied: dict[str, Any] = json.loads(json.dumps(data))
+    return copied
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _ours_in(data: dict[str, Any]) -> list[tuple[str, str]]:
+    out = []
+    hooks = data.get("hooks")
+    for event, groups in (hooks.items() if isinstance(hooks, dict) else []):
+        for group in groups if isinstance(groups, list) else []:
+            inner = group.get("hooks") if isinstance(group, dict) else None
+            for h in inner if isinstance(inner, list) else []:
+                if isinstance(h, dict) and is_tierwise_command(h.get("command")):
+                    out.append((str(event), str(h["command"])))
+    return out
+
+
+def _check_distinct(settings: list[_Settings]) -> None:
+    seen: dict[str, _Settings] = {}
+    for s in settings:
+        other = seen.get(s.real)
+        if other is not None:
+            raise UsageError(
+                f"{other.path} and {s.path} are the same file ({s.real}); one file cannot hold both clients' "
+                "entries (Claude Code counts hook timeouts in seconds, Qwen Code in milliseconds)",
+                fix="give each client its own settings file, or install with --platform claude or --platform qwen",
+            )
+        seen[s.real] = s
+
+
+def _plan_install(s: _Settings, python: str | None) -> dict[str, Any]:
+    desired = desired_hooks(s.client, python)
+    if s.commented:
+        snippet = json.dumps({"hooks": desired}, indent=2)
+        old = _ours_in(s.data)
+        replace = (" and delete the older tierwise entries there (" + ", ".join(sorted({e for e, _ in old})) + ")"
+                   if old else "")
+        raise _comments_error(
+            s,
+            "remove the comments and run `tierwise install` again, or keep them and add these entries to the "
+            f'"hooks" object by hand, next to your own{replace}:\n{snippet}',
+        )
+    hooks_value = s.data.get("hooks")
+    for event in EVENTS:
+        if isinstance(hooks_value, dict) and event in hooks_value and not isinstance(hooks_value[event], list):
+            raise InputError(
+                f"expected a list of hook groups, got {type(hooks_value[event]).__name__}",
+                file=s.path,
+                key=f"hooks.{event}",
+                fix=f'make "{event}" a list such as [{{"hooks": [...]}}] (tierwise does not overwrite it)',
+            )
+    data = _copy(s.data)
+    hooks: dict[str, Any] = data.get("hooks") or {}
+    _had_hooks, had_events = _there_before(s, unchanged=True)
+    _removed, emptied = _strip_ours(hooks)
+    for event in emptied:
+        if event not in EVENTS and event not in had_events:
+            del hooks[event]
+    for event, groups in desired.items():
+        hooks[event] = list(hooks.get(event) or []) + groups
+    data["hooks"] = hooks
+    return data
+
+
+def _plan_uninstall(s: _Settings) -> tuple[dict[str, Any], int]:
+    if s.commented:
+        ours = _ours_in(s.data)
+        if not ours:
+            return s.data, 0
+        listing = "\n".join(f"  {event}: {command}" for event, command in ours)
+        raise _comments_error(
+            s,
+            "remove the comments and run `tierwise uninstall` again, or keep them and delete these "
+            f"entries from \"hooks\" by hand:\n{listing}",
+        )
+    data = _copy(s.data)
+    hooks = data.get("hooks")
+    if not isinstance(hooks, dict):
+        return data, 0
+    removed, emptied = _strip_ours(hooks)
+    if removed:
+        had_hooks, had_events = _there_before(s, unchanged=False)
+        for event in emptied:
+            if event not in had_events:
+                del hooks[event]
+        if not hooks and not had_hooks:
+            del data["hooks"]
+    return data, removed
+
+
+def install(project: str, clients: list[str], python: str | None = None) -> list[dict[str, Any]]:
+    """Merge tierwise's entries into each client's settings. Every file is read and
+    checked first: when one cannot be rewritten safely, nothing is written."""
+    settings = [_read(project, client) for client in clients]
+    _check_distinct(settings)
+    plans = [(s, _plan_install(s, python)) for s in settings]
+    results = []
+    for s, data in plans:
+        changed = s.raw is None or not _same(data, s.data)
+        backup = _write(s, data) if changed else None
+        result: dict[str, Any] = {"client": s.client, "settings": s.path, "changed": changed, "backup": backup,
+                                  "events": list(EVENTS)}
+        if s.real != os.path.abspath(s.path):
+            result["written_to"] = s.real
+        results.append(result)
+    return results
+
+
+def uninstall(project: str, clients: list[str]) -> list[dict[str, Any]]:
+    """Remove exactly tierwise's entries from each client's settings (all checked first)."""
+    settings = [_read(project, client) for client in clients]
+    plans = []
+    seen: set[str] = set()
+    for s in settings:
+        data, removed = _plan_uninstall(s) if s.real not in seen else (s.data, 0)  # one file for both: once
+        seen.add(s.real)
+        plans.append((s, data, removed))
+    results = []
+    for s, data, removed in plans:
+        if removed:
+            _write(s, data)
+        results.append({"client": s.client, "settings": s.path, "removed": removed, "changed": bool(removed)})
+    return results
+
+
 def install_client(project: str, client: str, python: str | None = None) -> dict[str, Any]:
     """Merge tierwise's entries into one client's settings. Returns what happened."""
-    path = settings_path(project, client)
-    original = None
-    if os.path.exists(path):
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            original = fh.read()
-    data = _load(path)
-    before = json.dumps(data, sort_keys=True)
-    hooks = dict(data.get("hooks") or {})
-    _strip_ours(hooks)
-    for event, groups in desired_hooks(client, python).items():
-        existing = hooks.get(event)
-        hooks[event] = (existing if isinstance(existing, list) else []) + groups
-    data["hooks"] = hooks
-    changed = json.dumps(data, sort_keys=True) != before
-    backup = _write(path, data, original) if changed else None
-    return {"client": client, "settings": path, "changed": changed, "backup": backup, "events": list(EVENTS)}
+    return install(project, [client], python)[0]
 
 
 def uninstall_client(project: str, client: str) -> dict[str, Any]:
-    path = settings_path(project, client)
-    if not os.path.exists(path):
-        return {"client": client, "settings": path, "removed": 0, "changed": False}
-    with open(path, encoding="utf-8", errors="replace") as fh:
-        original = fh.read()
-    data = _load(path)
-    hooks = data.get("hooks")
-    removed = 0
-    if isinstance(hooks, dict):
-        removed = _strip_ours(hooks)
-        if not hooks:
-            del data["hooks"]
-    if removed:
-        _write(path, data, original)
-    return {"client": client, "settings": path, "removed": removed, "changed": bool(removed)}
+    return uninstall(project, [client])[0]
 
 
 def clients_for(platform: str) -> list[str]:

@@ -158,6 +158,27 @@ def test_qwen_model_string_tier_is_a_warning() -> None:
     assert fc.check_text(doc("model: qwen3-coder-plus\n"), None, "qwen") == []
 
 
+def test_qwen_flow_mapping_model_is_sent_as_a_model_id(tmp_path: Path) -> None:
+    # Qwen's parser reads a one-line flow mapping as the string "{preferred: haiku}"
+    # and sends it to its API as a model id; YAML (and Claude Code) read a mapping.
+    text = doc("model: {preferred: haiku}\n")
+    assert qwen_yaml.parse_skill_content(text)["model"] == "{preferred: haiku}"
+    assert fc.check_text(text, None, "claude") == []
+    w = fc.check_text(text, None, "qwen")
+    assert [x["field"] for x in w] == ["model"]
+    assert "{preferred: haiku}" in w[0]["message"] and "model id" in w[0]["message"]
+    assert w[0]["message"].startswith("line 4: ")
+    assert "routing:" in w[0]["fix"] and "--fix" in w[0]["fix"]
+    assert "model" in fields(doc("model: {}\n"), "qwen")
+    # --fix through the CLI renames it, and then nothing is left to warn about
+    f = write_skill(tmp_path / ".qwen" / "skills", "x", text)
+    proc = tw("validate", str(f), "--platform", "qwen", "--json", cwd=tmp_path)
+    assert [w["field"] for w in json.loads(proc.stdout)["files"][0]["warnings"]] == ["model"]
+    proc = tw("validate", str(f), "--platform", "qwen", "--fix", "--strict", cwd=tmp_path)
+    assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
+    assert f.read_text() == doc("routing: {preferred: haiku}\n")
+
+
 def test_qwen_other_refusals_and_misreads() -> None:
     assert fields("---\nname: x\n---\nbody", "qwen") == ["(qwen)"]
     assert fields("---\nname: x\ndescription: >\n  folded text\n---\nbody", "qwen") == ["description"]

@@ -154,3 +154,272 @@ def test_install_lists_skills_qwen_would_not_load(tmp_path: Path, capsys: pytest
     bad = result["installed"][0]["unloadable_skills"]
     assert [b["skill"] for b in bad] == ["spec-style"]
     assert "--fix" in bad[0]["fix"] or "routing" in bad[0]["fix"]
+
+
+# --------------------------------------------------------------------------- review fixes
+
+USER_LOOKALIKES = [
+    {"type": "command", "command": "bash ~/hooks/run.py PreToolUse"},
+    {"type": "command", "command": "python3 .claude/hooks/run.py PreToolUse", "timeout": 7},
+    {"type": "command", "command": "mytierwise hook X"},
+]
+
+
+@pytest.mark.parametrize("command,ours", [
+    (install.hook_command("Stop", "qwen", "/opt/py/bin/python3"), True),
+    ("'/opt/py/bin/python3' -P -c \"from tierwise.hooks.entry import run; run()\" Stop --client claude", True),
+    ('python3 "${CLAUDE_PLUGIN_ROOT}/hooks/run.py" Stop --client qwen', True),
+    ("python3 ${CLAUDE_PLUGIN_ROOT}/hooks/run.py PreToolUse", True),
+    ("bash ~/hooks/run.py PreToolUse", False),
+    ("python3 .claude/hooks/run.py PreToolUse", False),
+    ("python3 /opt/plugins/tierwise/hooks/run.py Stop", False),
+    ('python3 "$CLAUDE_PROJECT_DIR/hooks/run.py" Stop', False),
+    ("mytierwise hook X", False),
+    ("/usr/local/bin/mytierwise hook Stop", False),
+    ("tierwise hook Stop && ./my-own-script.sh", False),
+    ("python3 -c 'from tierwise.hooks.entry import run; run()' Stop; echo mine", False),
+    ("tierwise hook 'Stop", False),  # unbalanced quote: not ours, no crash
+])
+def test_ownership_is_the_exact_command_forms(command: str, ours: bool) -> None:
+    assert install.is_tierwise_command(command) is ours
+
+
+def test_user_hooks_that_look_like_ours_survive_install_and_uninstall(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    originals = {}
+    for client in ("claude", "qwen"):
+        path = project / f".{client}" / "settings.json"
+        path.parent.mkdir(parents=True)
+        original = {"hooks": {
+            "PreToolUse": [{"matcher": "Bash", "hooks": [dict(h) for h in USER_LOOKALIKES]}],
+            "Stop": [{"hooks": [USER_LOOKALIKES[2]]}],
+        }}
+        path.write_text(json.dumps(original, indent=2) + "\n")
+        originals[client] = original
+    assert main(["install", "--platform", "all", "--project", str(project)]) == 0
+    for client in ("claude", "qwen"):
+        s = _settings(project, client)
+        assert s["hooks"]["PreToolUse"][0] == originals[client]["hooks"]["PreToolUse"][0]
+        assert s["hooks"]["Stop"][0] == originals[client]["hooks"]["Stop"][0]
+        assert len(_ours(s)) == len(install.EVENTS)
+    assert main(["install", "--platform", "all", "--project", str(project)]) == 0  # again: still theirs
+    assert main(["uninstall", "--platform", "all", "--project", str(project)]) == 0
+    for client in ("claude", "qwen"):
+        assert _settings(project, client) == originals[client]
+
+
+def test_symlinked_settings_are_written_through(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    (project / ".claude").mkdir(parents=True)
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "claude-settings.json"
+    original = json.dumps({"model": "opus"}, indent=2) + "\n"
+    real.write_text(original)
+    real.chmod(0o600)
+    link = project / ".claude" / "settings.json"
+    link.symlink_to(real)
+    result = install.install_client(str(project), "claude")
+    assert result["changed"]
+    assert link.is_symlink() and link.resolve() == real
+    assert len(_ours(json.loads(real.read_text()))) == len(install.EVENTS)
+    assert (real.stat().st_mode & 0o777) == 0o600  # the user's permissions are kept
+    assert (dotfiles / "claude-settings.json.tierwise-backup").read_text() == original
+    assert result["backup"] == str(dotfiles / "claude-settings.json.tierwise-backup")
+    assert sorted(p.name for p in (project / ".claude").iterdir()) == ["settings.json"]
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["claude-settings.json", "claude-settings.json.tierwise-backup"]
+    assert install.uninstall_client(str(project), "claude")["removed"] == len(install.EVENTS)
+    assert link.is_symlink() and real.read_text() == original
+
+
+def _tree(root: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(root)): (p.read_bytes() if p.is_file() else None) for p in sorted(root.rglob("*"))}
+
+
+QWEN_WITH_COMMENTS = """{
+  // my Qwen settings
+  "model": {"name": "qwen3-coder-plus"}, /* chosen by hand */
+  "ui": {"theme": "GitHub", "url": "http://example.test/a//b"}
+}
+"""
+
+
+def test_qwen_settings_with_comments_refused_and_nothing_written_anywhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tierwise.errors import EXIT_CONFIG
+
+    project = tmp_path / "p"
+    (project / ".qwen").mkdir(parents=True)
+    (project / ".qwen" / "settings.json").write_text(QWEN_WITH_COMMENTS)
+    before = _tree(tmp_path)
+    assert main(["install", "--platform", "all", "--project", str(project)]) == EXIT_CONFIG
+    assert _tree(tmp_path) == before  # no .claude/settings.json, no backup, no state
+    err = capsys.readouterr().err
+    assert str(project / ".qwen" / "settings.json") in err
+    assert "comments" in err and "drop" in err
+    assert "Traceback" not in err
+    # the fix: remove the comments, or paste these entries by hand
+    pasted = json.loads(err[err.index("{"):err.rindex("}") + 1])
+    assert pasted == {"hooks": install.desired_hooks("qwen")}
+    # JSON mode: the same error as data
+    assert main(["install", "--platform", "qwen", "--project", str(project), "--json"]) == EXIT_CONFIG
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == EXIT_CONFIG and data["file"] == str(project / ".qwen" / "settings.json")
+    assert _tree(tmp_path) == before
+    # once the comments are gone it installs
+    (project / ".qwen" / "settings.json").write_text(install.strip_json_comments(QWEN_WITH_COMMENTS))
+    assert main(["install", "--platform", "all", "--project", str(project)]) == 0
+    assert _settings(project, "qwen")["ui"]["url"] == "http://example.test/a//b"
+
+
+def test_uninstall_with_comments_refuses_only_when_it_has_something_to_remove(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tierwise.errors import EXIT_CONFIG
+
+    settings = tmp_path / ".qwen" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(QWEN_WITH_COMMENTS)
+    assert main(["uninstall", "--platform", "qwen", "--project", str(tmp_path)]) == 0
+    assert settings.read_text() == QWEN_WITH_COMMENTS
+    ours = install.hook_command("Stop", "qwen")
+    text = QWEN_WITH_COMMENTS.replace(
+        '"ui"', '"hooks": {"Stop": [{"hooks": [{"type": "command", "command": %s}]}]}, // tierwise\n  "ui"' % json.dumps(ours))
+    settings.write_text(text)
+    before = _tree(tmp_path)
+    assert main(["uninstall", "--platform", "all", "--project", str(tmp_path)]) == EXIT_CONFIG
+    assert _tree(tmp_path) == before
+    err = capsys.readouterr().err
+    assert "comments" in err and ours in err
+
+
+def test_all_targets_are_checked_before_any_is_written(tmp_path: Path) -> None:
+    (tmp_path / ".claude").mkdir()
+    (tmp_path / ".qwen").mkdir()
+    claude = json.dumps({"model": "opus"})
+    (tmp_path / ".claude" / "settings.json").write_text(claude)
+    (tmp_path / ".qwen" / "settings.json").write_text("{not json")
+    before = _tree(tmp_path)
+    assert main(["install", "--platform", "all", "--project", str(tmp_path)]) == InputError.exit_code
+    assert _tree(tmp_path) == before
+    # one file serving both clients cannot hold both (seconds vs milliseconds)
+    (tmp_path / ".qwen" / "settings.json").unlink()
+    (tmp_path / ".qwen" / "settings.json").symlink_to(tmp_path / ".claude" / "settings.json")
+    before = _tree(tmp_path)
+    assert main(["install", "--platform", "all", "--project", str(tmp_path)]) != 0
+    assert _tree(tmp_path) == before
+    # one client into it works, and uninstall of both takes it out once
+    install.install_client(str(tmp_path), "claude")
+    assert [r["removed"] for r in install.uninstall(str(tmp_path), ["claude", "qwen"])] == [len(install.EVENTS), 0]
+    assert _settings(tmp_path, "claude") == {"model": "opus"}
+
+
+def test_an_event_that_is_not_a_list_is_an_error_not_overwritten(tmp_path: Path) -> None:
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    text = json.dumps({"hooks": {"Stop": {"hooks": []}}})
+    settings.write_text(text)
+    with pytest.raises(InputError) as err:
+        install.install_client(str(tmp_path), "claude")
+    assert err.value.key == "hooks.Stop"
+    assert settings.read_text() == text
+
+
+GIVE_BACK = [
+    ({"model": "opus"}, 2, True),
+    ({"hooks": {}}, 4, False),
+    ({"hooks": {"Stop": [], "PreToolUse": [{"matcher": "Bash", "hooks": [OTHER]}]}, "env": {"NAME": "café"}}, 2, True),
+    ({"permissions": {"allow": ["Bash(ls)"]}, "hooks": {"Notification": [{"hooks": [OTHER]}], "Stop": []},
+      "statusLine": {"type": "command", "command": "tierwise statusline"}}, "\t", True),
+    ({"hooks": {"PostToolUse": [{"matcher": "Write", "hooks": [{"type": "command", "command": "prettier -w"}]}]}}, 3, True),
+]
+
+
+@pytest.mark.parametrize("client", ["claude", "qwen"])
+@pytest.mark.parametrize("original,indent,newline", GIVE_BACK)
+def test_uninstall_gives_the_original_file_back(
+    tmp_path: Path, client: str, original: dict, indent: int | str, newline: bool  # type: ignore[type-arg]
+) -> None:
+    settings = tmp_path / f".{client}" / "settings.json"
+    settings.parent.mkdir()
+    text = json.dumps(original, indent=indent) + ("\n" if newline else "")
+    settings.write_text(text)
+    install.install_client(str(tmp_path), client)
+    installed = settings.read_text()
+    unit = "\t" if indent == "\t" else " " * int(indent)
+    assert installed.splitlines()[1].startswith(unit + '"') and not installed.splitlines()[1].startswith(unit + " ")
+    assert install.uninstall_client(str(tmp_path), client)["removed"] == len(install.EVENTS)
+    assert json.loads(settings.read_text()) == original
+    assert settings.read_text() == text
+
+
+def test_uninstall_gives_back_a_compact_or_crlf_file_as_json(tmp_path: Path) -> None:
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    compact = {"hooks": {"Stop": []}, "model": "opus"}
+    settings.write_text(json.dumps(compact))
+    install.install_client(str(tmp_path), "claude")
+    install.uninstall_client(str(tmp_path), "claude")
+    assert json.loads(settings.read_text()) == compact
+    crlf = json.dumps(compact, indent=2).replace("\n", "\r\n") + "\r\n"
+    settings.write_bytes(crlf.encode())
+    (tmp_path / ".claude" / "settings.json.tierwise-backup").unlink()
+    install.install_client(str(tmp_path), "claude")
+    assert b"\r\n" in settings.read_bytes() and b"\n" not in settings.read_bytes().replace(b"\r\n", b"")
+    install.uninstall_client(str(tmp_path), "claude")
+    assert settings.read_bytes() == crlf.encode()
+
+
+def test_install_keeps_a_users_empty_event_and_group(tmp_path: Path) -> None:
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    original = {"hooks": {"Notification": [], "PreToolUse": [{"matcher": "Bash", "hooks": []}]}}
+    settings.write_text(json.dumps(original, indent=2))
+    install.install_client(str(tmp_path), "claude")
+    s = _settings(tmp_path, "claude")
+    assert s["hooks"]["Notification"] == [] and s["hooks"]["PreToolUse"][0] == {"matcher": "Bash", "hooks": []}
+    install.uninstall_client(str(tmp_path), "claude")
+    assert _settings(tmp_path, "claude") == original
+
+
+def test_symlink_loop_or_dangling_link(tmp_path: Path) -> None:
+    (tmp_path / ".claude").mkdir()
+    link = tmp_path / ".claude" / "settings.json"
+    link.symlink_to(tmp_path / ".claude" / "other.json")
+    (tmp_path / ".claude" / "other.json").symlink_to(link)
+    with pytest.raises(InputError) as err:
+        install.install_client(str(tmp_path), "claude")
+    assert "loop" in err.value.message and link.is_symlink()
+    # a dangling link: the file is created where the link points
+    link.unlink()
+    (tmp_path / ".claude" / "other.json").unlink()
+    link.symlink_to(tmp_path / "shared-settings.json")
+    install.install_client(str(tmp_path), "claude")
+    assert link.is_symlink() and len(_ours(json.loads((tmp_path / "shared-settings.json").read_text()))) == 8
+
+
+def test_strip_json_comments_matches_qwen() -> None:
+    text = '{"a": "x // y /* z */", // c\r\n "b": 1 /* m\nn */, "c": "q\\"//"}'
+    stripped = install.strip_json_comments(text)
+    assert len(stripped) == len(text)
+    assert json.loads(stripped) == {"a": "x // y /* z */", "b": 1, "c": 'q"//'}
+    assert install.strip_json_comments('{"a": 1} // end') == '{"a": 1}       '
+
+
+def test_uninstall_after_install_created_the_file(tmp_path: Path) -> None:
+    install.install_client(str(tmp_path), "qwen")
+    assert not (tmp_path / ".qwen" / "settings.json.tierwise-backup").exists()  # nothing to back up
+    install.uninstall_client(str(tmp_path), "qwen")
+    assert _settings(tmp_path, "qwen") == {}
+
+
+def test_docs_show_the_command_install_writes() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "hooks.md").read_text()
+    install_section = docs.split("\n## ", 1)[0]
+    shown = [ln.strip() for ln in install_section.splitlines() if ln.startswith("    ") and "EVENT" in ln]
+    assert len(shown) == 1, shown
+    argv = shlex.split(shown[0])
+    written = shlex.split(install.hook_command("EVENT", "claude", "/abs/path/python"))
+    assert argv[:-1] == written[:-1] and argv[-1] == "claude|qwen"
+    assert "-m tierwise hook EVENT --client" not in docs

@@ -30,6 +30,8 @@ def run(args: argparse.Namespace) -> int:
     project = os.path.abspath(args.project or os.getcwd())
     if not os.path.isdir(project):
         raise UsageError(f"not a directory: {project}", fix="pass an existing project with --project DIR")
+    # every settings file is read and checked before any is written: an error leaves nothing changed
+    results = install.install(project, install.clients_for(args.platform))
     try:  # price the known models now, so hooks find costs in the cache from the first session
         from tierwise import prices
 
@@ -37,17 +39,15 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - costs then show as pending until a report prices them
         print(f"note: could not build the price table ({exc}); costs stay pending until `tierwise report`",
               file=sys.stderr)
-    results = []
-    for client in install.clients_for(args.platform):
-        result = install.install_client(project, client)
-        result["unloadable_skills"] = install.unloadable_skills(project, client)
-        results.append(result)
+    for result in results:
+        result["unloadable_skills"] = install.unloadable_skills(project, result["client"])
     if args.json:
         print(json.dumps({"project": project, "installed": results}, indent=2))
         return 0
     for result in results:
         state = "updated" if result["changed"] else "already up to date"
-        print(f"{result['client']}: {result['settings']} {state}", file=sys.stderr)
+        where = f" (written through to {result['written_to']})" if result.get("written_to") else ""
+        print(f"{result['client']}: {result['settings']} {state}{where}", file=sys.stderr)
         if result.get("backup"):
             print(f"  backup of the original: {result['backup']}", file=sys.stderr)
         for skill in result["unloadable_skills"]:

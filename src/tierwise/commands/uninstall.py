@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from tierwise import install
 
     project = os.path.abspath(args.project or os.getcwd())
-    results = [install.uninstall_client(project, client) for client in install.clients_for(args.platform)]
+    results = install.uninstall(project, install.clients_for(args.platform))  # all checked before any is written
     if args.json:
         print(json.dumps({"project": project, "uninstalled": results}, indent=2))
         return 0
