@@ -41,13 +41,14 @@ def stamp(path: str) -> list[int] | None:
 
 def cache_path(project_dir: str, platform: str) -> str:
     """One file per (project, platform) and per set of user-level skill roots
-    (``$CLAUDE_CONFIG_DIR``, ``HOME``), so switching either never reads a cache
-    built for the other."""
+    (``$CLAUDE_CONFIG_DIR``, ``HOME``, ``$CLAUDE_PLUGIN_ROOT``), so switching
+    any of them never reads a cache built for another."""
     from tierwise.paths import cache_dir, short_digest
 
     home = os.path.expanduser("~")
     claude_config = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude")
-    raw = "\0".join((os.path.abspath(project_dir), platform, home, claude_config))
+    plugin_root = os.environ.get("CLAUDE_PLUGIN_ROOT") or ""  # `--plugin-dir`: its skills/ is a skill root
+    raw = "\0".join((os.path.abspath(project_dir), platform, home, claude_config, plugin_root))
     return os.path.join(cache_dir(), f"routing-{short_digest(raw)}.json")
 
 

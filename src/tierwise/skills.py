@@ -383,7 +383,16 @@ def skill_roots(project_dir: str, platform: str, problems: list[dict[str, Any]] 
         config = claude_config_dir()
         roots.append({"root": os.path.join(config, "skills"), "scope": "user", "plugin": None})
         roots.append({"root": os.path.join(project_dir, ".claude", "skills"), "scope": "project", "plugin": None})
-        for plugin_dir, name in find_plugins(os.path.join(config, "plugins"), problems):
+        found = find_plugins(os.path.join(config, "plugins"), problems)
+        # a plugin loaded with --plugin-dir lives outside ~/.claude/plugins; its
+        # hooks get CLAUDE_PLUGIN_ROOT, whose manifest names it
+        current = os.environ.get("CLAUDE_PLUGIN_ROOT")
+        if current and os.path.isabs(current) and "\x00" not in current:
+            current = os.path.realpath(current)
+            name = _plugin_name(os.path.join(current, ".claude-plugin", "plugin.json"))
+            if name and all(os.path.realpath(d) != current for d, _ in found):
+                found.append((current, name))
+        for plugin_dir, name in found:
             roots.append({"root": os.path.join(plugin_dir, "skills"), "scope": "plugin", "plugin": name})
     elif plat == "qwen_code":
         home_qwen = os.path.join(os.path.expanduser("~"), ".qwen")

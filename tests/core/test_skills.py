@@ -68,6 +68,34 @@ def test_plugin_name_split() -> None:
 # --------------------------------------------------------------------------- lookup
 
 
+def test_plugin_dir_from_claude_plugin_root(proj: Path, tmp_path: Path, cfg: dict[str, Any],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`claude --plugin-dir DIR`: the plugin is not under ~/.claude/plugins; its hooks get
+    CLAUDE_PLUGIN_ROOT, whose manifest names it, so <root>/skills holds its PLUGIN:NAME skills."""
+    plugin = tmp_path / "checkout" / "tierwise"
+    (plugin / ".claude-plugin").mkdir(parents=True)
+    (plugin / ".claude-plugin" / "plugin.json").write_text(json.dumps({"name": "tw"}))
+    make_skill(plugin / "skills", "investigator", "routing:\n  preferred: opus\n")
+    outside = tmp_path / "outside"
+    make_skill(outside, "secret", "routing: haiku\n")
+    os.symlink(outside / "secret", plugin / "skills" / "leak")
+    assert skills.find_skill(str(proj), "claude", "tw:investigator", cfg) is None  # not set: not a root
+    monkeypatch.setenv("CLAUDE_PLUGIN_ROOT", str(plugin))
+    e = skills.find_skill(str(proj), "claude", "tw:investigator", cfg)
+    assert e is not None and e["scope"] == "plugin" and e["name"] == "tw:investigator"
+    assert e["block"]["preferred"] == "opus" and e["root"] == str(plugin / "skills")
+    assert skills.find_skill(str(proj), "claude", "other:investigator", cfg) is None
+    assert skills.find_skill(str(proj), "qwen", "tw:investigator", cfg) is None  # Claude Code only
+    found = skills.discover(str(proj), "claude", cfg)
+    assert "tw:investigator" in found["skills"] and "tw:leak" not in found["skills"]  # never outside the root
+    # a root whose manifest is missing or names no valid plugin is no root
+    for manifest in ("{}", '{"name": "../x"}'):
+        (plugin / ".claude-plugin" / "plugin.json").write_text(manifest)
+        assert skills.find_skill(str(proj), "claude", "tw:investigator", cfg) is None
+    monkeypatch.setenv("CLAUDE_PLUGIN_ROOT", "relative/dir")
+    assert skills.skill_roots(str(proj), "claude")[-1]["scope"] != "plugin"
+
+
 def test_find_project_user_and_plugin_skills(proj: Path, isolated_home: Path, cfg: dict[str, Any]) -> None:
     make_skill(proj / ".claude" / "skills", "mapper", "routing: haiku\n")
     make_skill(isolated_home / ".claude" / "skills", "personal", "model: opus\n")

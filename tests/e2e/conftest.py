@@ -402,3 +402,10 @@ def run_tierwise() -> Callable[..., subprocess.CompletedProcess[str]]:
                               cwd=cwd, timeout=timeout, stdin=subprocess.DEVNULL)
 
     return run
+
+
+@pytest.fixture
+def client_spawner() -> Any:
+    """``spawn_client`` for tests (``from conftest import`` is ambiguous once
+    several conftest modules are loaded)."""
+    return spawn_client

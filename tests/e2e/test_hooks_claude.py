@@ -45,14 +45,14 @@ def make_project(root: Path, session_config: str | None = None) -> Path:
     return project
 
 
-def script(prompt: str, project: Path) -> list[Rule]:
+def script(prompt: str, project: Path, coordinator: str = COORDINATOR) -> list[Rule]:
     rules = []
     for skill, (_, usages) in SPECIALISTS.items():
         turns = [tool("Read", {"file_path": str(project / ".claude" / "skills" / skill / "SKILL.md")}, u)
                  for u in usages[:-1]]
         turns.append(text(f"{skill} finished.", usages[-1]))
         rules.append(Rule(f"sub-{skill}", sub_prompt(skill), turns))
-    main = [tool("Skill", {"skill": COORDINATOR}, Usage(1000, 20))]
+    main = [tool("Skill", {"skill": coordinator}, Usage(1000, 20))]
     for i, skill in enumerate(SPECIALISTS):
         main.append(tool("Agent", {"description": f"run {skill}", "prompt": sub_prompt(skill),
                                    "subagent_type": "general-purpose"}, Usage(1100 + i, 30 + i, cache_read=500)))
@@ -68,10 +68,10 @@ def tierwise_json(*args: str) -> Any:
     return json.loads(proc.stdout)
 
 
-def api_usage(result: Any, rule: str) -> dict[str, int]:
+def api_usage(result: Any, rule: str, from_turn: int = 0) -> dict[str, int]:
     total = {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0}
     for r in result.for_rule(rule):
-        if r.usage is not None and r.reply in ("text", "tool_use"):
+        if r.usage is not None and r.reply in ("text", "tool_use") and r.turn >= from_turn:
             total["input"] += r.usage.input_tokens
             total["output"] += r.usage.output_tokens
             total["cache_read"] += r.usage.cache_read
@@ -115,6 +115,11 @@ def check(result: Any, sid: str, expected: dict[str, str]) -> None:
         assert {k: got[k] for k in want} == want, (skill, got, want)
         assert skills[skill]["model_requested"] == tier and skills[skill]["model_used"] == tier
     assert COORDINATOR in {a["skill"] for a in audit}
+    # the coordinator runs inline: the main conversation's requests after its Skill call
+    # (turn 0 made the call) are its own, attributed from the transcript
+    want = api_usage(result, "main", from_turn=1)
+    got = skills[COORDINATOR]["tokens"]
+    assert want["total"] > 0 and {k: got[k] for k in want} == want, (got, want)
 
 
 def test_coordinator_dispatches_three_tiers(run_claude: Any, tmp_path: Path) -> None:
@@ -148,9 +153,69 @@ def test_as_a_plugin(run_claude: Any, tmp_path: Path) -> None:
     runs hooks/run.py, which finds tierwise from its own location."""
     project = tmp_path / "shop"
     shutil.copytree(REPO / "skills", project / ".claude" / "skills")  # no `tierwise install`
-    result = run_claude(project, PROMPT, script(PROMPT, project), extra_args=["--plugin-dir", str(REPO)], timeout=240)
+    # the coordinator called by its plugin-namespaced name: routed from CLAUDE_PLUGIN_ROOT/skills
+    namespaced = f"tierwise:{COORDINATOR}"
+    result = run_claude(project, PROMPT, script(PROMPT, project, namespaced), extra_args=["--plugin-dir", str(REPO)],
+                        timeout=240)
     assert result.exit_code == 0, result.describe()
+    main_bodies = " ".join(r.body_text for r in result.for_rule("main"))
+    assert f"[tierwise] skill {namespaced}: tier haiku" in main_bodies, result.describe()
     for skill, (tier, _) in SPECIALISTS.items():
         assert {tier in (r.model or "") for r in result.for_rule(f"sub-{skill}")} == {True}, result.describe()
     summary = tierwise_json("summary", "--session", result.json["session_id"])
-    assert {s["skill"] for s in summary["skills"]} >= set(SPECIALISTS)
+    assert {s["skill"] for s in summary["skills"]} >= set(SPECIALISTS) | {namespaced}
+    audit = tierwise_json("audit", "--session", result.json["session_id"])
+    assert [a["decision"] for a in audit if a["skill"] == namespaced] == ["haiku"]
+
+
+# What Claude Code 2.1.197 does with a PreToolUse(Agent) answer that rewrites the
+# call, by permissionDecision (docs/hooks.md, "Enforced or advice"). tierwise's
+# rewrite sends none, relying on the first row; "ask" in -p refuses the call.
+_REWRITE = """
+def respond(p):
+    if p.get("hook_event_name") == "PreToolUse" and p.get("tool_name") in ("Agent", "Task"):
+        out = {"hookEventName": "PreToolUse", "updatedInput": {**p["tool_input"], "model": "haiku",
+               "prompt": "HANDOFF-MARK-55 " + p["tool_input"]["prompt"]}}
+        if DECISION:
+            out["permissionDecision"] = DECISION
+            out["permissionDecisionReason"] = "test"
+        return {"hookSpecificOutput": out}
+"""
+
+
+@pytest.mark.parametrize("decision,ask_rule,applied", [
+    (None, False, True),    # no decision: updatedInput applied (model and prompt)
+    (None, True, False),    # no decision: the user's "ask" rule still decides (-p: not granted)
+    ("ask", False, False),  # "ask" in -p: the call is refused, nothing runs
+])
+def test_agent_rewrite_without_permission_decision(run_claude: Any, tmp_path: Path, decision: str | None,
+                                                   ask_rule: bool, applied: bool) -> None:
+    from hookrec import HookRecorder
+
+    project = tmp_path / "shop"
+    project.mkdir()
+    rec = HookRecorder(tmp_path / "hooks", "claude", respond=f"DECISION = {decision!r}\n" + _REWRITE,
+                       matcher="^(Agent|Task)$", events=("PreToolUse", "PostToolUse"))
+    rec.install(project)
+    if ask_rule:
+        settings = project / ".claude" / "settings.json"
+        data = json.loads(settings.read_text())
+        data["permissions"] = {"ask": ["Agent"]}
+        settings.write_text(json.dumps(data))
+    sub = "Load skills/y/SKILL.md and execute it."
+    rules = [Rule("sub", sub, [text("sub done", Usage(10, 5))]),
+             Rule("main", "Do the rewrite check", [
+                 tool("Agent", {"description": "d", "prompt": sub, "subagent_type": "general-purpose"}, Usage(100, 5)),
+                 text("All done.", Usage(100, 5))])]
+    result = run_claude(project, "Do the rewrite check", rules)
+    assert result.exit_code == 0, result.describe()
+    subs = result.for_rule("sub")
+    if applied:
+        assert [("haiku" in (r.model or ""), "HANDOFF-MARK-55" in r.opening) for r in subs] == [(True, True)], \
+            result.describe()
+        assert [p["tool_input"]["model"] for p in rec.payloads("PostToolUse", "Agent")] == ["haiku"]
+    else:
+        assert subs == [] and rec.payloads("PostToolUse", "Agent") == [], result.describe()
+        results = [b for m in result.for_rule("main")[-1].body["messages"] if isinstance(m["content"], list)
+                   for b in m["content"] if b.get("type") == "tool_result"]
+        assert results and results[-1].get("is_error") is True

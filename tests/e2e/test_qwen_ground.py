@@ -207,15 +207,13 @@ def test_portable_block_is_a_clean_tierwise_block(tmp_path: Path) -> None:
     assert refused.returncode == 1 and json.loads(refused.stdout)["files"][0]["warnings"], refused.stdout
 
 
-def test_clients_get_an_empty_stdin_and_no_editor(tmp_path: Path) -> None:
+def test_clients_get_an_empty_stdin_and_no_editor(tmp_path: Path, client_spawner: Any) -> None:
     """What the harness hands a client: stdin reads as empty (not whatever a
     regular-file /dev/null happens to hold) and no EDITOR / VISUAL / GIT_EDITOR."""
-    from conftest import spawn_client
-
     probe = ("import os, sys; print(repr(sys.stdin.read()), "
              "[k for k in ('EDITOR', 'VISUAL', 'GIT_EDITOR') if k in os.environ])")
     env = {"PATH": os.environ.get("PATH", ""), "EDITOR": "/usr/bin/vim", "VISUAL": "vim", "GIT_EDITOR": "vim"}
-    proc = spawn_client([sys.executable, "-c", probe], tmp_path, env)
+    proc = client_spawner([sys.executable, "-c", probe], tmp_path, env)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert out == "'' []\n"

@@ -6,13 +6,46 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 from tierwise.commands import demo
 
 
-def test_demo_json_matches_the_replayed_session() -> None:
-    proc = subprocess.run([sys.executable, "-m", "tierwise", "demo", "--json"], capture_output=True, text=True,
-                          timeout=300)
+def _inline_tokens(transcript: Path) -> dict[str | None, int]:
+    """Total tokens per inline skill in the demo's main transcript, read the way
+    Claude Code 2.1.197 writes it: after a Skill call's (non-error) tool_result,
+    every request belongs to that skill until the next user prompt; each
+    message.id + requestId counts once."""
+    totals: dict[str | None, int] = {}
+    pending: dict[str, str] = {}
+    active: str | None = None
+    seen: set[tuple[Any, Any]] = set()
+    for raw in transcript.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(raw)
+        content = entry["message"]["content"]
+        if entry["type"] == "user":
+            if isinstance(content, str):
+                active, pending = None, {}
+            for block in content if isinstance(content, list) else []:
+                if block["type"] == "tool_result" and block["tool_use_id"] in pending and not block.get("is_error"):
+                    active = pending.pop(block["tool_use_id"])
+            continue
+        key = (entry["message"]["id"], entry["requestId"])
+        if key not in seen:
+            seen.add(key)
+            usage = entry["message"]["usage"]
+            totals[active] = totals.get(active, 0) + sum(usage[k] for k in (
+                "input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"))
+        for block in content:
+            if block["type"] == "tool_use" and block["name"] == "Skill":
+                pending[block["id"]] = block["input"]["skill"]
+    return totals
+
+
+def test_demo_json_matches_the_replayed_session(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "tierwise", "demo", "--json", "--keep", str(tmp_path / "demo")],
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     skills = {s["skill"]: s for s in out["summary"]["skills"]}
@@ -26,6 +59,14 @@ def test_demo_json_matches_the_replayed_session() -> None:
     assert skills["css-layout-debugger"]["model_requested"] == "haiku"  # "run everything on haiku"
     assert skills["ui-bug-investigator"]["model_requested"] == "opus+sonnet"  # minimum sonnet respected
     assert out["summary"]["totals"]["cost_usd"] > 0
+    # the coordinator runs inline: its own requests (after its Skill call's tool_result)
+    # are attributed to it from the transcript, as in a real Claude Code session
+    sid = out["summary"]["session_id"]
+    (transcript,) = (tmp_path / "demo" / "home" / ".claude" / "projects").glob(f"*/{sid}.jsonl")
+    inline = _inline_tokens(transcript)
+    coordinator = skills["frontend-qa-coordinator"]["tokens"]["total"]
+    assert coordinator > 0 and coordinator == inline["frontend-qa-coordinator"]
+    assert skills["(main conversation)"]["tokens"]["total"] == inline[None]
     audit = out["audit"]
     assert [a["skill"] for a in audit if a["tool"] == "Agent"] == [
         "page-component-mapper", "ui-bug-investigator", "component-fix-and-verify", "regression-test-generator",

@@ -89,7 +89,9 @@ def test_claude_agent_gets_the_tier_as_model_and_handoff(hook: Hook, make_payloa
     out = hook("PreToolUse", data, "claude")
     assert out is not None
     spec = out["hookSpecificOutput"]
-    assert spec["permissionDecision"] == "allow"
+    # no permissionDecision: "allow" would approve the call past the user's permission
+    # rules; Claude Code applies updatedInput without one (tests/e2e/test_hooks_claude.py)
+    assert "permissionDecision" not in spec and "permissionDecisionReason" not in spec
     updated = spec["updatedInput"]
     tier = SPECIALIST_TIERS[skill]
     assert updated["model"] == tier
@@ -293,3 +295,89 @@ def test_qwen_subagent_rows_come_from_telemetry_with_the_importers_keys(hook: Ho
     run_import("qwen", str(isolated_home / ".qwen"))
     assert _ledger("SELECT count(*) FROM usage WHERE message_id = 'chatcmpl-3'") == [(1,)]
     assert _ledger("SELECT count(*) FROM usage")[0][0] > 1  # the import did add the main conversation's requests
+
+
+def _yellow_zone(project: Path, hook: Hook, make: Make, client: str) -> None:
+    """A real yellow zone: a 600,000-token session budget of which one recorded
+    subagent run of 430,000 tokens (72%) is spent, leaving room for
+    ui-bug-investigator's estimate (156,000 with the margin): nothing is blocked."""
+    (project / "pipeline" / "config").mkdir(parents=True)
+    (project / "pipeline" / "config" / "model-routing.yaml").write_text(
+        "session_budget:\n  tokens: 600000\n", encoding="utf-8")
+    pre = _agent(make, client, "Load skills/page-component-mapper/SKILL.md", "spent")
+    hook("PreToolUse", pre, client)
+    if client == "claude":
+        post = make("claude", "PostToolUse-Agent", tool_input=pre["tool_input"], tool_use_id="spent")
+        post["tool_response"]["usage"]["input_tokens"] = 430000 - 456
+    else:
+        post = make("qwen", "PostToolUse-agent", tool_input=pre["tool_input"], tool_use_id="spent")
+        post["tool_response"]["returnDisplay"]["executionSummary"].update(inputTokens=430000 - 456, totalTokens=430000)
+    hook("PostToolUse", post, client)
+    assert _ledger("SELECT sum(total) FROM skill_runs") == [(430000,)]
+
+
+def _numbered_options(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index("Options:")
+    return [line.strip() for line in lines[start + 1:] if line.strip()[:2] in {f"{i}." for i in range(1, 10)}]
+
+
+def test_claude_yellow_zone_offer_reaches_the_model(hook: Hook, make_payload: Make, project: Path) -> None:
+    """§2.3 step 4: a high-reasoning-demand skill held at its preferred tier in the
+    yellow zone is offered a cheaper tier: the options are not blocked, but told."""
+    _yellow_zone(project, hook, make_payload, "claude")
+    skill = hook("PreToolUse", make_payload("claude", "PreToolUse-Skill", tool_input={"skill": "ui-bug-investigator"},
+                                            tool_use_id="s1"), "claude")
+    assert skill is not None and "additionalContext" in skill["hookSpecificOutput"], skill
+    text = skill["hookSpecificOutput"]["additionalContext"]
+    assert "tier opus" in text.splitlines()[0] and "yellow zone" in text
+    options = _numbered_options(text)
+    assert options[0].startswith('1. accept sonnet: say "use sonnet"') and len(options) == 2
+    agent = hook("PreToolUse", _agent(make_payload, "claude", "Load skills/ui-bug-investigator/SKILL.md", "a1"), "claude")
+    assert agent is not None
+    spec = agent["hookSpecificOutput"]
+    assert spec["updatedInput"]["model"] == "opus"  # held, not blocked
+    assert _numbered_options(spec["additionalContext"]) == options
+    # the coordinator's specialist line carries them too
+    coord = hook("PreToolUse", make_payload("claude", "PreToolUse-Skill", tool_input={"skill": "frontend-qa-coordinator"},
+                                            tool_use_id="s2"), "claude")
+    assert coord is not None
+    line = _tier_lines(coord["hookSpecificOutput"]["additionalContext"])["ui-bug-investigator"]
+    assert line["model_tier"] == "opus" and "accept sonnet" in line["reason"]
+
+
+def test_qwen_yellow_zone_offer_reaches_the_coordinator(hook: Hook, make_payload: Make, project: Path) -> None:
+    _yellow_zone(project, hook, make_payload, "qwen")
+    pre = make_payload("qwen", "PreToolUse-skill", tool_input={"skill": "ui-bug-investigator"}, tool_use_id="q1")
+    assert hook("PreToolUse", pre, "qwen") is None
+    out = hook("PostToolUse", make_payload("qwen", "PostToolUse-skill", tool_input={"skill": "ui-bug-investigator"},
+                                           tool_use_id="q1"), "qwen")
+    assert out is not None
+    options = _numbered_options(out["hookSpecificOutput"]["additionalContext"])
+    assert options[0].startswith("1. accept sonnet") and len(options) == 2
+    # a subagent for it: Qwen ignores PreToolUse context, so the coordinator hears it with the agent's result
+    agent = _agent(make_payload, "qwen", "Load .qwen/skills/ui-bug-investigator/SKILL.md", "q2")
+    assert hook("PreToolUse", agent, "qwen") is None
+    post = hook("PostToolUse", make_payload("qwen", "PostToolUse-agent", tool_input=agent["tool_input"], tool_use_id="q2"),
+                "qwen")
+    assert post is not None
+    assert _numbered_options(post["hookSpecificOutput"]["additionalContext"]) == options
+
+
+def test_green_zone_says_no_options(hook: Hook, make_payload: Make) -> None:
+    out = hook("PreToolUse", make_payload("claude", "PreToolUse-Skill", tool_input={"skill": "ui-bug-investigator"}),
+               "claude")
+    assert out is not None and "Options:" not in out["hookSpecificOutput"]["additionalContext"]
+    agent = hook("PreToolUse", _agent(make_payload, "claude", "Load skills/ui-bug-investigator/SKILL.md"), "claude")
+    assert agent is not None and "Options:" not in agent["hookSpecificOutput"]["additionalContext"]
+
+
+def test_claude_plugin_dir_skill_is_routed(hook: Hook, make_payload: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`claude --plugin-dir <this repo>`: Skill("tierwise:NAME") names a skill of the
+    plugin at CLAUDE_PLUGIN_ROOT (not under ~/.claude/plugins)."""
+    data = make_payload("claude", "PreToolUse-Skill", tool_input={"skill": "tierwise:ui-bug-investigator"})
+    assert hook("PreToolUse", data, "claude") is None  # no plugin root: unknown
+    monkeypatch.setenv("CLAUDE_PLUGIN_ROOT", str(Path(__file__).resolve().parents[2]))
+    out = hook("PreToolUse", data, "claude")
+    assert out is not None
+    assert out["hookSpecificOutput"]["additionalContext"].startswith("[tierwise] skill tierwise:ui-bug-investigator: tier opus")

@@ -120,12 +120,29 @@ class _Session:
         if skill:
             entry["attributionSkill"] = skill
         self.line(path, entry)
-        if path == self.main and not agent:
-            pass
 
     def user(self, text: str) -> None:
         self.line(self.main, {"type": "user", "isSidechain": False, "sessionId": self.session_id,
                               "timestamp": self.stamp(), "message": {"role": "user", "content": text}})
+
+    def tool_result(self, tid: str, content: str, result: Any) -> None:
+        """The user line Claude Code 2.1.197 writes for a tool's result."""
+        self.line(self.main, {"type": "user", "isSidechain": False, "sessionId": self.session_id,
+                              "timestamp": self.stamp(), "toolUseResult": result,
+                              "message": {"role": "user", "content": [
+                                  {"type": "tool_result", "tool_use_id": tid, "content": content}]}})
+
+    def skill_body(self, tid: str, name: str) -> None:
+        """The isMeta line carrying the loaded skill's body (2.1.197), tied to the Skill call."""
+        folder = self.project / ".claude" / "skills" / name
+        try:
+            body = (folder / "SKILL.md").read_text(encoding="utf-8").split("\n---\n", 1)[-1]
+        except OSError:
+            body = ""
+        self.line(self.main, {"type": "user", "isSidechain": False, "isMeta": True, "sourceToolUseID": tid,
+                              "sessionId": self.session_id, "timestamp": self.stamp(),
+                              "message": {"role": "user", "content": [
+                                  {"type": "text", "text": f"Base directory for this skill: {folder}\n\n{body}"}]}})
 
     # -- the session --------------------------------------------------------------
     def setup(self) -> None:
@@ -163,6 +180,10 @@ class _Session:
         if out:
             for text_line in out["hookSpecificOutput"]["additionalContext"].splitlines():
                 self.say("    " + text_line, "cyan")
+        # as Claude Code writes it: the tool result, then the skill's body; the
+        # requests after it are the skill's (inline attribution, recorded at Stop)
+        self.tool_result(tid, f"Launching skill: {name}", {"success": True, "commandName": name})
+        self.skill_body(tid, name)
         self.hook("PostToolUse", {"tool_name": "Skill", "tool_input": {"skill": name}, "tool_use_id": tid,
                                   "tool_response": {"success": True, "commandName": name}})
 
@@ -200,6 +221,7 @@ class _Session:
                               "cache_creation_input_tokens": 0}}
         self.hook("SubagentStop", {"agent_id": agent_id, "agent_type": "general-purpose",
                                    "agent_transcript_path": str(sub), "stop_hook_active": False})
+        self.tool_result(tid, "done", response)
         self.hook("PostToolUse", {"tool_name": "Agent", "tool_input": json.loads(json.dumps(tool_input)),
                                   "tool_use_id": tid, "tool_response": response})
         total = sum(sum(c) for c in calls)

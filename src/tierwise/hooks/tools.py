@@ -20,6 +20,7 @@ Hot module.
 from __future__ import annotations
 
 from tierwise import hotjson as json
+import os
 
 from tierwise.hooks import records, state
 from tierwise.hooks.runtime import Context
@@ -33,12 +34,21 @@ def _handoff(decision: dict[str, Any]) -> dict[str, Any]:
     return {"model_tier": decision.get("tier"), "reason": decision.get("reason")}
 
 
+def _option_lines(decision: dict[str, Any]) -> list[str]:
+    """The §2.3 step-4/5 options, numbered; [] when the decision offers none.
+
+    A blocked decision carries them, and so does one that is not blocked (a
+    high-reasoning-demand skill held at its preferred tier in the yellow zone
+    is offered a cheaper tier): either way the model must pass them on."""
+    options = [opt for opt in decision.get("options") or [] if isinstance(opt, str)]
+    if not options:
+        return []
+    return ["Options:", *(f"  {i}. {opt}" for i, opt in enumerate(options, 1))]
+
+
 def _blocked_reason(decision: dict[str, Any]) -> str:
     lines = [f"tierwise: {decision.get('skill')} is blocked by the budget: {decision.get('reason')}"]
-    options = decision.get("options") or []
-    if options:
-        lines.append("Options:")
-        lines.extend(f"  {i}. {opt}" for i, opt in enumerate(options, 1))
+    lines.extend(_option_lines(decision))
     return "\n".join(lines)
 
 
@@ -90,7 +100,9 @@ def specialist_lines(ctx: Context, entry: dict[str, Any]) -> list[str]:
         decision = ctx.decide(spec)
         reason = decision.get("reason") or ""
         if decision.get("blocked"):
-            reason = "blocked: " + reason + (" Options: " + "; ".join(decision.get("options") or []) if decision.get("options") else "")
+            reason = "blocked: " + reason
+        if decision.get("options"):
+            reason += " Options: " + "; ".join(str(opt) for opt in decision["options"])
         lines.append(json.dumps({"skill": spec["name"], "model_tier": decision.get("tier"), "reason": reason}, ensure_ascii=False))
     return lines
 
@@ -101,6 +113,9 @@ def skill_message(ctx: Context, entry: dict[str, Any], decision: dict[str, Any])
     out = [head + f" — {decision.get('reason')}"]
     for warning in decision.get("warnings") or []:
         out.append(f"warning: {warning}")
+    if decision.get("options"):
+        out.append("Tell the user these options before going on:")
+        out.extend(_option_lines(decision))
     if entry.get("role") == "coordinator" and entry.get("specialists"):
         out.append(
             "Specialist tiers right now, one JSON object per line. Put "
@@ -158,10 +173,16 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
     alias = None
     if tier and ctx.adapter.enforces_subagent_model:
         alias = alias_for(tier, tiers.model_for(ctx.config, tier, "claude_code") if tiers.is_tier(ctx.config, tier) else None)
-    _remember(ctx, _pending(ctx, run_id, decision, "agent", rec, alias=alias, found_by=how))
     context = f"[tierwise] subagent for skill {entry['name']} (found by {how}): tier {tier}"
     context += f", model {alias}" if alias else ""
     context += f" — {decision.get('reason')}"
+    options = _option_lines(decision)
+    if options:
+        context += "\nTell the user these options:\n" + "\n".join(options)
+    extra: dict[str, Any] = {"alias": alias, "found_by": how}
+    if options and not ctx.adapter.pre_tool_context_reaches_model:
+        extra["message"] = context  # the coordinator hears it with the agent's PostToolUse
+    _remember(ctx, _pending(ctx, run_id, decision, "agent", rec, **extra))
     return ctx.adapter.rewrite_agent(tool_input, alias, _handoff(decision), context)
 
 
@@ -238,11 +259,14 @@ def _post_skill(ctx: Context) -> dict[str, Any] | None:
 def _post_agent(ctx: Context) -> dict[str, Any] | None:
     usage = ctx.adapter.agent_usage(ctx.payload.get("tool_response"))
     pending = _take(ctx, write=False)
+    # Qwen Code: the options offered at PreToolUse reach the coordinator here
+    message = pending.get("message") if pending else None
+    answer = ctx.adapter.context("PostToolUse", message) if isinstance(message, str) and message else None
     has_tokens = usage is not None and (usage["total"] > 0 or usage.get("model_used"))
     if (usage is None or not has_tokens) and pending and isinstance(pending.get("decision_record"), dict):
         records.write_decision(pending.pop("decision_record"))
     if usage is None:
-        return None
+        return answer
     if not has_tokens:
         # launched in the background: its tokens arrive with SubagentStop
         if usage.get("agent_id") and pending:
@@ -252,7 +276,7 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
                 st.setdefault("background", {})[agent_id] = pending
 
             state.update(ctx.session_id, change)
-        return None
+        return answer
     skill = pending.get("skill") if pending else None
     rows = None
     from tierwise.hooks import transcript
@@ -277,7 +301,7 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
     )
     ctx.audit(line + ("\n" + note if note else ""))
     ctx.refresh_budget_cache()  # so the next PreToolUse needs no SQLite
-    return None
+    return answer
 
 
 def model_mismatch(ctx: Context, pending: dict[str, Any] | None, model_used: str | None) -> str | None:

@@ -1,7 +1,8 @@
 """Claude Code (2.1.x) hook protocol. See PLATFORMS.md and docs/hooks.md.
 
 Honoured: PreToolUse ``permissionDecision`` allow/ask/deny, ``updatedInput``
-(the subagent's ``model`` and ``prompt`` really change), ``additionalContext``
+(the subagent's ``model`` and ``prompt`` really change, also when the answer
+carries no ``permissionDecision``: the user's permission rules still decide), ``additionalContext``
 on PreToolUse/PostToolUse/UserPromptSubmit/SessionStart, ``systemMessage`` on
 Stop. PostToolUse(Agent) carries ``usage`` and ``resolvedModel``.
 
@@ -80,12 +81,10 @@ class ClaudeAdapter(Adapter):
         prompt = tool_input.get("prompt")
         line = json.dumps(handoff, ensure_ascii=False)
         updated["prompt"] = f"{line}\n\n{prompt}" if isinstance(prompt, str) and prompt else line
-        out: dict[str, Any] = {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": "allow",
-            "permissionDecisionReason": context.splitlines()[0] if context else "tierwise",
-            "updatedInput": updated,
-        }
+        # No permissionDecision: Claude Code 2.1.197 applies updatedInput without
+        # one (tests/e2e/test_hooks_claude.py pins it), and "allow" would approve
+        # the call past the user's permission rules; "ask" in -p refuses it.
+        out: dict[str, Any] = {"hookEventName": "PreToolUse", "updatedInput": updated}
         if context:
             out["additionalContext"] = context
         return {"hookSpecificOutput": out}
