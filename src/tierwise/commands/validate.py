@@ -12,7 +12,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tierwise.errors import TierwiseError
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".e2e-cache", ".mypy_cache", ".pytest_cache"}
 
@@ -65,6 +68,14 @@ def config_schema_for(path: str) -> str:
     return "project-routing" if parent in (".claude", ".qwen") else "model-routing"
 
 
+
+def _file_error(entry: dict[str, Any], exc: TierwiseError, report: list[dict[str, Any]], field: str | None = None) -> int:
+    """Record a file that could not be checked (or fixed) in the report; its exit code."""
+    entry["error"] = exc.as_dict()
+    entry["warnings"].append({"field": field or exc.key or "(file)", "message": exc.message, "fix": exc.fix})
+    report.append(entry)
+    return int(exc.exit_code)
+
 def run(args: argparse.Namespace) -> int:
     from tierwise import config as cfg
     from tierwise import frontmatter_check as fc
@@ -116,20 +127,14 @@ def run(args: argparse.Namespace) -> int:
                 cfg.load_layer("file", path, config_schema_for(path))
                 config_checked.append(path)
             except TierwiseError as exc:
-                entry["error"] = exc.as_dict()
-                entry["warnings"].append({"field": exc.key or "(file)", "message": exc.message, "fix": exc.fix})
-                exit_code = max(exit_code, exc.exit_code)
-                report.append(entry)
+                exit_code = max(exit_code, _file_error(entry, exc, report))
             continue
         try:
             # without PATH, the file's real location must stay inside its skill root
             # (UnsafePathError, exit 5): a symlinked SKILL.md is neither read nor fixed
             text = skills.read_skill_text(path, None if args.paths else file_roots[path])
         except TierwiseError as exc:
-            entry["error"] = exc.as_dict()
-            entry["warnings"].append({"field": "(file)", "message": exc.message, "fix": exc.fix})
-            exit_code = max(exit_code, exc.exit_code)
-            report.append(entry)
+            exit_code = max(exit_code, _file_error(entry, exc, report, field="(file)"))
             continue
         if args.fix:
             new_text, notes = fc.fix_text(text, args.platform, path, tier_names)
@@ -137,10 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 try:
                     _write_same_bytes(path, new_text, file_roots[path])
                 except TierwiseError as exc:
-                    entry["error"] = exc.as_dict()
-                    entry["warnings"].append({"field": "(file)", "message": exc.message, "fix": exc.fix})
-                    exit_code = max(exit_code, exc.exit_code)
-                    report.append(entry)
+                    exit_code = max(exit_code, _file_error(entry, exc, report, field="(file)"))
                     continue
                 text = new_text
                 entry["fixed"] = notes
