@@ -236,6 +236,18 @@ def render(template_path: Path, text: str, frontmatter: dict[str, str], placehol
     return "---\n" + "\n".join(lines) + "---\n" + _PLACEHOLDER_RE.sub(fill, body)
 
 
+def _frontmatter_values(name: str, description: str, tiering: Tiering) -> dict[str, str]:
+    """The frontmatter lines both templates fill: name, description and the routing block."""
+    return {
+        "name": name,
+        "description": yaml_line_value(description),
+        "preferred": tiering.preferred,
+        "acceptable": _flow_list(tiering.acceptable),
+        "minimum": tiering.minimum,
+        "reasoning_demand": tiering.reasoning_demand,
+    }
+
+
 def _flow_list(items: Sequence[str]) -> str:
     return "[" + ", ".join(items) + "]"
 
@@ -291,14 +303,7 @@ def render_specialist(
     return render(
         path,
         text,
-        {
-            "name": name,
-            "description": yaml_line_value(description),
-            "preferred": tiering.preferred,
-            "acceptable": _flow_list(tiering.acceptable),
-            "minimum": tiering.minimum,
-            "reasoning_demand": tiering.reasoning_demand,
-        },
+        _frontmatter_values(name, description, tiering),
         {
             "name": name,
             "title": title_of(name),
@@ -349,14 +354,7 @@ def render_coordinator(
     return render(
         path,
         text,
-        {
-            "name": name,
-            "description": yaml_line_value(description),
-            "preferred": tiering.preferred,
-            "acceptable": _flow_list(tiering.acceptable),
-            "minimum": tiering.minimum,
-            "reasoning_demand": tiering.reasoning_demand,
-        },
+        _frontmatter_values(name, description, tiering),
         {
             "name": name,
             "title": title_of(name),

@@ -287,6 +287,18 @@ class _Importer:
         self.summary.records_added += added
         self.summary.duplicates_skipped += len(rows) - added
 
+    def _json_object(self, path: str, offset: int, line: bytes) -> dict[str, Any] | None:
+        """The line's JSON object, or None after counting it as a bad line."""
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            self.summary.bad(path, offset, f"not JSON ({getattr(exc, 'msg', exc)})")
+            return None
+        if not isinstance(obj, dict):
+            self.summary.bad(path, offset, "not a JSON object")
+            return None
+        return obj
+
 
 class ClaudeImporter(_Importer):
     client = "claude_code"
@@ -316,13 +328,8 @@ class ClaudeImporter(_Importer):
             if not (body.startswith(b"{") and body.endswith(b"}")):
                 self.summary.bad(path, offset, "not a complete JSON object (truncated?)")
             return
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            self.summary.bad(path, offset, f"not JSON ({getattr(exc, 'msg', exc)})")
-            return
-        if not isinstance(obj, dict):
-            self.summary.bad(path, offset, "not a JSON object")
+        obj = self._json_object(path, offset, line)
+        if obj is None:
             return
         msg = obj.get("message")
         if not isinstance(msg, dict):
@@ -429,13 +436,8 @@ class QwenImporter(_Importer):
             ctx["telemetry"] = True
 
     def handle_line(self, path: str, inode: int, offset: int, line: bytes, ctx: dict[str, Any]) -> None:
-        try:
-            obj = json.loads(line)
-        except ValueError as exc:
-            self.summary.bad(path, offset, f"not JSON ({getattr(exc, 'msg', exc)})")
-            return
-        if not isinstance(obj, dict):
-            self.summary.bad(path, offset, "not a JSON object")
+        obj = self._json_object(path, offset, line)
+        if obj is None:
             return
         kind = obj.get("type")
         session = obj.get("sessionId") or ctx["session"]
