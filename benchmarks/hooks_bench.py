@@ -7,8 +7,12 @@ as the median wall time of a whole hook process, divided by the median of
 Target (issue 4): every ratio <= 2.0. The payloads are the recorded Claude Code
 2.1.197 ones (PLATFORMS.md), pointed at a temp project holding the example
 skill suite, with a temp TIERWISE_HOME; the cache and ledger are warmed first
-(a hook process in a real session finds them warm). Exit status 1 when a ratio
-is over the target, so CI can run it as a check.
+(a hook process in a real session finds them warm). Each round is one subagent
+handoff as a session has it: PreToolUse(Agent) and PostToolUse(Agent) share a
+new tool_use_id, and the subagent's transcript (8 requests with new message
+ids, written before the timed run) is read and recorded, so every
+PostToolUse(Agent) inserts rows and the ledger grows through the run. Exit
+status 1 when a ratio is over the target, so CI can run it as a check.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +43,23 @@ def _payload(name: str, project: Path, home: Path, **changes: object) -> bytes:
     return json.dumps(data).encode()
 
 
+def _subagent_transcript(path: Path, round_no: int) -> None:
+    """The recorded subagent transcript, its requests repeated to 8 with new ids
+    (the last one is the response PostToolUse-Agent.json reports)."""
+    lines = [json.loads(line) for line in (PAYLOADS / "subagent-transcript.jsonl").read_text().splitlines()]
+    out = []
+    for rep in range(4):
+        for k, entry in enumerate(lines):
+            entry = json.loads(json.dumps(entry))
+            entry["agentId"] = f"bench{round_no}"
+            if entry.get("type") == "assistant":
+                entry["message"]["id"] = f"msg_b{round_no}_{rep}_{k}"
+                entry["requestId"] = f"req_b{round_no}_{rep}_{k}"
+            out.append(json.dumps(entry))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n")
+
+
 def _time(argv: list[str], stdin: bytes, env: dict[str, str], runs: int) -> list[float]:
     out = []
     for _ in range(runs):
@@ -47,6 +69,16 @@ def _time(argv: list[str], stdin: bytes, env: dict[str, str], runs: int) -> list
         if proc.returncode != 0:
             raise SystemExit(f"{argv} exited {proc.returncode}: {proc.stderr.decode()[:500]}")
     return out
+
+
+def _ledger_rows(path: Path) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("SELECT count(*) FROM usage").fetchone()[0])
+    finally:
+        conn.close()
 
 
 def main() -> int:
@@ -74,14 +106,26 @@ def main() -> int:
         skill_in = {"skill": "page-component-mapper"}
         agent_in = {"description": "map", "prompt": "Load skills/css-layout-debugger/SKILL.md and execute it.",
                     "subagent_type": "general-purpose"}
-        cases = {
+        post_agent = json.loads((PAYLOADS / "PostToolUse-Agent.json").read_text())["stdin"]
+        session_id = post_agent["session_id"]
+        subagents = home / ".claude" / "projects" / "p" / session_id / "subagents"
+
+        def handoff(round_no: int) -> tuple[bytes, bytes]:
+            tool_use_id = f"toolu_bench_{round_no}"
+            response = {**post_agent["tool_response"], "agentId": f"bench{round_no}"}
+            _subagent_transcript(subagents / f"agent-bench{round_no}.jsonl", round_no)
+            return (_payload("PreToolUse-Agent.json", project, home, tool_input=agent_in, tool_use_id=tool_use_id),
+                    _payload("PostToolUse-Agent.json", project, home, tool_input=agent_in, tool_use_id=tool_use_id,
+                             tool_response=response))
+
+        cases: dict[str, tuple[list[str], Callable[[int], bytes]]] = {
             "PreToolUse(Skill)": (hook + ["PreToolUse", "--client", "claude"],
-                                  _payload("PreToolUse-Skill.json", project, home, tool_input=skill_in)),
-            "PreToolUse(Agent)": (hook + ["PreToolUse", "--client", "claude"],
-                                  _payload("PreToolUse-Agent.json", project, home, tool_input=agent_in)),
-            "PostToolUse(Agent)": (hook + ["PostToolUse", "--client", "claude"],
-                                   _payload("PostToolUse-Agent.json", project, home, tool_input=agent_in)),
+                                  lambda i: _payload("PreToolUse-Skill.json", project, home, tool_input=skill_in)),
+            "PreToolUse(Agent)": (hook + ["PreToolUse", "--client", "claude"], lambda i: rounds[i][0]),
+            "PostToolUse(Agent)": (hook + ["PostToolUse", "--client", "claude"], lambda i: rounds[i][1]),
         }
+        total_rounds = args.runs + 2
+        rounds = [handoff(i) for i in range(total_rounds)]
         # Floors, for reading the ratios (not targets): what json alone costs, and a hook
         # process that parses the payload and returns for a tool tierwise does not route.
         floors = {
@@ -91,15 +135,19 @@ def main() -> int:
             "floor: hook, unrouted tool": (hook + ["PreToolUse", "--client", "claude"],
                                            _payload("PreToolUse-Skill.json", project, home, tool_name="Read")),
         }
-        for argv, stdin in cases.values():  # warm: cache compiled, ledger created, price table read
-            _time(argv, stdin, env, 2)
+        for warm in range(2):  # warm: cache compiled, ledger created, price table read
+            for argv, stdin_for in cases.values():
+                _time(argv, stdin_for(warm), env, 1)
         base_runs: list[float] = []
         samples: dict[str, list[float]] = {k: [] for k in [*cases, *floors]}
         # interleave so drift (CPU frequency, page cache) hits baseline and hooks alike
-        for _ in range(args.runs):
+        for i in range(2, total_rounds):
             base_runs += _time([py, "-c", "pass"], b"", env, 1)
-            for name, (argv, stdin) in [*cases.items(), *floors.items()]:
+            for name, (argv, stdin_for) in cases.items():
+                samples[name] += _time(argv, stdin_for(i), env, 1)
+            for name, (argv, stdin) in floors.items():
                 samples[name] += _time(argv, stdin, env, 1)
+        rows = _ledger_rows(tmp / "state" / "ledger.db")
         base = statistics.median(base_runs)
         result = {
             "python": py,
@@ -111,13 +159,15 @@ def main() -> int:
                 for name, v in samples.items()
             },
             "target_ratio": TARGET,
+            "ledger_usage_rows": rows,
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        print(f"baseline `python -c pass`: {result['baseline_ms']} ms (median of {args.runs})")
+        print(f"baseline `python -c pass`: {result['baseline_ms']} ms (median of {args.runs}); "
+              f"ledger rows recorded by the run: {result['ledger_usage_rows']}")
         for name, v in result["cases"].items():
             flag = "" if name.startswith(("floor", "ref")) else ("ok" if v["ratio"] <= TARGET else "OVER TARGET")
             print(f"{name:<20} {v['median_ms']:>8} ms  ratio {v['ratio']:>5}  {flag}")

@@ -87,8 +87,10 @@ def handle(event: str, raw: bytes | str, client: str | None = None) -> str | Non
     if event in ("PreToolUse", "PostToolUse", "PostToolUseFailure") and adapter.tool_kind(payload.get("tool_name")) is None:
         return None  # a tool tierwise does not route: no cache, no ledger
     ctx = Context(event, payload, adapter)
-    try:
-        answer = handler(ctx)
-    finally:
-        ctx.close()
+    # The ledger connection is not closed here: closing the last connection
+    # checkpoints the WAL (fsyncs, ~3 ms) and changes the ledger's stamp, which
+    # would void the budget state this process just cached. Every record is
+    # committed by now; a hook process ends with os._exit (entry.run), and an
+    # in-process caller's connection closes when the Context is collected.
+    answer = handler(ctx)
     return adapter.dumps(answer)

@@ -42,26 +42,33 @@ def write_decision(rec: dict[str, Any]) -> None:
 
 
 def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
-    """Write several records over the hook's one ledger connection.
+    """Write a hook's records in one transaction over its ledger connection, then
+    bring the cached budget state up to date with the usage rows it added.
 
-    ``record.record_*`` each open and close the ledger (and a close
-    checkpoints the WAL); a hook that writes a decision, usage rows and a §5.1
-    record does it over one connection instead. Any failure falls back to the
-    public ``record_*`` functions, which spool what they cannot write.
+    Any failure falls back to the public ``record_*`` functions, which spool
+    what they cannot write (and the next hook measures the budget again).
     """
     from tierwise.errors import StateError
+    from tierwise.hooks.runtime import ledger_stamp
+    from tierwise.ledger import db, record
     from tierwise.ledger.db import sqlite3
-    from tierwise.ledger import record
 
-    done = 0
+    def observe(conn: sqlite3.Connection) -> tuple[list[int], int]:
+        # Inside the write transaction: no other process can commit, so this is
+        # exactly the ledger the cached budget state must describe.
+        return ledger_stamp(), conn.execute("PRAGMA data_version").fetchone()[0]
+
     try:
         conn = ctx.conn
-        for kind, payload in items:
-            # usage rows already carry their source_key; usage_tuple prices them from the cached table
-            record._apply(conn, kind, payload, ctx.config)
-            done += 1
+        seen, rows = record.write_batch(conn, items, ctx.config, first=observe)
+        assert seen is not None
+        before, version = seen
+        db.trim_wal(conn)
+        after = ledger_stamp()
+        # data_version changes when *another* connection commits: then `after` covers rows not in `rows`
+        quiet = conn.execute("PRAGMA data_version").fetchone()[0] == version
     except (sqlite3.Error, StateError, OSError):
-        for kind, payload in items[done:]:
+        for kind, payload in items:
             if kind == "usage":
                 record.record_usage(payload, ctx.config)
             elif kind == "decision":
@@ -70,7 +77,12 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
                 record.record_skill_run(payload)
             elif kind == "summary":
                 record.record_summary(payload)
-    ctx.forget_budget()
+        ctx.forget_budget()
+        return
+    try:
+        ctx.budget_after_write(before, after if quiet else None, rows)
+    except (sqlite3.Error, StateError, OSError):
+        ctx.forget_budget()  # recorded; only the cache is stale, and its stamp no longer matches
 
 
 def flush_pending(session_id: str, *, remove: bool) -> int:

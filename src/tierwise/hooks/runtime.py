@@ -19,12 +19,14 @@ from tierwise.hooks import state
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
-    from typing import Any
+    from typing import Any, TypeGuard
 
     from tierwise.hooks.adapters import Adapter
 
 AUDIT_LOG = "audit.log"
 BUDGET_TTL_S = 60.0
+# the resolved config keys ledger.budget reads
+BUDGET_CONFIG_KEYS = ("budgets", "budget_windows", "priority_reserve", "zones", "session", "tiers")
 
 
 def ledger_stamp() -> list[int]:
@@ -72,6 +74,7 @@ class Context:
         self._cache: dict[str, Any] | None = None
         self._conn: sqlite3.Connection | None = None
         self._budget: dict[str, Any] | None = None
+        self._budget_config_key: str | None = None
         self._session: dict[str, Any] | None = None
 
     # -- routing core ---------------------------------------------------------
@@ -155,67 +158,87 @@ class Context:
 
         PreToolUse is the hottest hook: when no process has written to the ledger
         since the state was computed (the ledger file and its WAL have the same
-        stamps) and it is under BUDGET_TTL_S old, the cached state is the state
-        (rolling windows can only move within the TTL). Else it is computed with
-        one indexed query per window and cached for the next hook.
+        stamps), it is under BUDGET_TTL_S old and the budget config is the same,
+        the cached state is the state (rolling windows can only move within the
+        TTL). Else it is measured with one indexed query per window and cached
+        for the next hook.
         """
         if self._budget is None:
-            stamp = ledger_stamp()
+            stamp = ledger_stamp()  # before measuring: a write after it can only make the entry stale
             cached = self.session.get("budget_cache")
-            if (
-                isinstance(cached, dict)
-                and cached.get("stamp") == stamp
-                and isinstance(cached.get("at"), (int, float))
-                and 0 <= self.now - cached["at"] < BUDGET_TTL_S
-                and cached.get("project") == self.project
-                and isinstance(cached.get("state"), dict)
-            ):
+            if self._cache_holds(cached, stamp) and isinstance(cached.get("state"), dict):
                 self._budget = cached["state"]
             else:
                 from tierwise.ledger import budget
 
-                self._budget = budget.state(self.conn, self.config, self.session_id, self.now, self.project)
-                entry = {"stamp": stamp, "at": self.now, "project": self.project, "state": self._budget}
-
-                def change(st: dict[str, Any]) -> None:
-                    st["budget_cache"] = entry
-
-                state.update(self.session_id, change)
-                if self._session is not None:
-                    self._session["budget_cache"] = entry
+                measured = budget.measure(self.conn, self.config, self.session_id, self.now, self.project)
+                self._budget = budget.assemble(self.config, measured)
+                self._store_budget(stamp, self.now, measured, self._budget)
         return self._budget
 
-    def refresh_budget_cache(self) -> None:
-        """After this process wrote to the ledger: compute the budget state over
-        its connection (its own writes included), close (the checkpoint changes
-        the ledger's stamp), and cache the state under the stamp left behind."""
-        from tierwise.ledger import budget
+    def _cache_holds(self, cached: Any, stamp: list[int]) -> TypeGuard[dict[str, Any]]:
+        """Whether a ``budget_cache`` entry describes the ledger at ``stamp`` for this hook."""
+        return (
+            isinstance(cached, dict)
+            and cached.get("stamp") == stamp
+            and isinstance(cached.get("at"), (int, float))
+            and 0 <= self.now - cached["at"] < BUDGET_TTL_S
+            and cached.get("project") == self.project
+            and cached.get("config") == self.budget_config_key()
+        )
 
-        current = budget.state(self.conn, self.config, self.session_id, self.now, self.project)
-        self.close()
-        entry = {"stamp": ledger_stamp(), "at": self.now, "project": self.project, "state": current}
+    def budget_config_key(self) -> str:
+        """What of the config the budget state depends on, as text to compare."""
+        if self._budget_config_key is None:
+            self._budget_config_key = json.dumps([self.config.get(k) for k in BUDGET_CONFIG_KEYS], sort_keys=True,
+                                                 default=str)
+        return self._budget_config_key
+
+    def _store_budget(self, stamp: list[int], at: float, measured: dict[str, Any], current: dict[str, Any]) -> None:
+        entry = {"stamp": stamp, "at": at, "project": self.project, "config": self.budget_config_key(),
+                 "measured": measured, "state": current}
 
         def change(st: dict[str, Any]) -> None:
             st["budget_cache"] = entry
 
         state.update(self.session_id, change)
-        self._budget = current
+        if self._session is not None:
+            self._session["budget_cache"] = entry
+
+    def budget_after_write(self, before: list[int], after: list[int] | None, rows: list[dict[str, Any]]) -> None:
+        """Bring the cached budget state up to date after this process recorded usage,
+        so the next PreToolUse needs no SQLite.
+
+        ``before``: the ledger's stamp inside the write transaction, before these
+        rows; ``after``: its stamp after the commit, None when another process
+        also committed since (then ``after`` would describe rows this process
+        has not seen). When the cached entry describes the ledger at ``before``,
+        the rows are added to its measurement (no query, no ``datetime``);
+        otherwise every window is measured again.
+        """
+        from tierwise.ledger import budget
+
+        cached = state.read(self.session_id).get("budget_cache")  # the newest entry, not this process's copy
+        measured = None
+        at = self.now
+        if after is not None and self._cache_holds(cached, before) and isinstance(cached.get("measured"), dict):
+            measured = budget.add_usage(cached["measured"], rows, int(self.now * 1000))
+            at = cached["at"]  # the TTL still counts from the last full measurement
+        if measured is None or after is None:
+            after = ledger_stamp()
+            measured = budget.measure(self.conn, self.config, self.session_id, self.now, self.project)
+            at = self.now
+        self._budget = budget.assemble(self.config, measured)
+        self._store_budget(after, at, measured, self._budget)
 
     def forget_budget(self) -> None:
-        """After this process recorded usage: the next hook recomputes."""
+        """After recording usage that could not update the cache: the next hook recomputes."""
         self._budget = None
 
     def run_id(self) -> str:
         if self.tool_use_id:
             return f"{self.session_id}:{self.tool_use_id}"
         return os.urandom(16).hex()  # uuid4's shape; `import uuid` costs a hook ~15 ms
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
 
     # -- audit ----------------------------------------------------------------
     def audit(self, text: str) -> None:

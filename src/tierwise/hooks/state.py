@@ -2,8 +2,13 @@
 
 Hook processes of one session run concurrently (16 subagents can finish at
 once), so every read-modify-write holds an exclusive ``flock`` on the session's
-lock file and the new state is written to a temp file and ``os.replace``d in:
-a reader never sees a half-written file and no update is lost.
+file and readers hold a shared one: a reader never sees a half-written file and
+no update is lost. The file is rewritten in place (write at offset 0, then cut
+to length) rather than through a temp file and ``os.replace``: on ext4 a rename
+over an existing file starts writeback of the new one, which cost every hook
+process ~2.5 ms (a quarter of a PreToolUse). What that gives up is protection
+against a power cut in the middle of the write; the file is a session's
+working state, and a file that does not parse reads as a fresh session.
 
 What it keeps: the inline overrides of the session (§3.3), the last non-empty
 user prompt, decisions waiting for their PostToolUse (by tool_use_id), agents
@@ -53,34 +58,57 @@ def _path(key: str) -> str:
     return os.path.join(paths.sessions_dir(), key + ".json")
 
 
+def _parse(data: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(data.decode("utf-8")) if data else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _read_all(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 def read(session_id: object) -> dict[str, Any]:
     try:
-        with open(_path(session_key(session_id)), encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        fd = os.open(_path(session_key(session_id)), os.O_RDONLY)
+    except OSError:
         return {}
-    return data if isinstance(data, dict) else {}
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        return _parse(_read_all(fd))
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def update(session_id: object, change: Callable[[dict[str, Any]], object]) -> object:
     """Apply ``change`` to the session's state under the lock; returns its result."""
-    key = session_key(session_id)
     directory = paths.sessions_dir()
     os.makedirs(directory, exist_ok=True)
-    lock_fd = os.open(os.path.join(directory, key + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(_path(session_key(session_id)), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if fcntl is not None:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        state = read(key)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        state = _parse(_read_all(fd))
         result = change(state)
         _prune(state)
-        tmp = os.path.join(directory, f".{key}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(state, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, _path(key))
+        data = json.dumps(state, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        written = 0
+        while written < len(data):
+            written += os.pwrite(fd, data[written:], written)
+        os.ftruncate(fd, len(data))
         return result
     finally:
-        os.close(lock_fd)  # releases the flock
+        os.close(fd)  # releases the flock
 
 
 def _prune(state: dict[str, Any]) -> None:

@@ -300,7 +300,6 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
         f"cache write {tokens['cache_write']}) on {usage.get('model_used') or 'a model the client did not report'}"
     )
     ctx.audit(line + ("\n" + note if note else ""))
-    ctx.refresh_budget_cache()  # so the next PreToolUse needs no SQLite
     return answer
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 from tierwise import hotjson as json
 import os
 import time
-from datetime import datetime, timezone
 
 from tierwise import paths
 from tierwise.errors import StateError
@@ -42,7 +41,10 @@ def _new_id() -> str:
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from collections.abc import Callable
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 TOKEN_KEYS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
 _CLAIM_STALE_S = 60.0
@@ -59,23 +61,100 @@ _INSERT_USAGE = (
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(time.time() * 1000) % 1000:03d}Z"
+    return ms_to_iso(int(time.time() * 1000))
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _common_iso_to_ms(text: str) -> int | None:
+    """``YYYY-MM-DD[T ]HH:MM:SS[.f{1,3}][Z|+HH:MM|-HH:MM]`` (what the clients and
+    tierwise write) without importing ``datetime``, which costs a hook process
+    ~1.5 ms; None for any other shape or an impossible date."""
+    n = len(text)
+    if (
+        n < 19 or not text.isascii() or text[4] != "-" or text[7] != "-" or text[10] not in "T "
+        or text[13] != ":" or text[16] != ":"
+    ):
+        return None
+    digits = text[0:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16] + text[17:19]
+    if not digits.isdigit():
+        return None
+    year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+    if not (year >= 1 and 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS[month - 1] and hour < 24
+            and minute < 60 and second < 60):
+        return None
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return None
+    pos, millis = 19, 0
+    if pos < n and text[pos] == ".":
+        end = pos + 1
+        while end < n and end - pos <= 4 and text[end].isdigit():
+            end += 1
+        fraction = text[pos + 1:end]
+        if not 1 <= len(fraction) <= 3:
+            return None
+        millis = int(fraction.ljust(3, "0"))
+        pos = end
+    zone = text[pos:]
+    offset = 0
+    if zone in ("", "Z", "z"):
+        pass
+    elif len(zone) == 6 and zone[0] in "+-" and zone[3] == ":" and (zone[1:3] + zone[4:6]).isdigit():
+        hours, minutes = int(zone[1:3]), int(zone[4:6])
+        if hours >= 24 or minutes >= 60:
+            return None
+        offset = (hours * 60 + minutes) * (1 if zone[0] == "+" else -1)
+    else:
+        return None
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset * 60
+    return seconds * 1000 + millis
 
 
 def iso_to_ms(value: str) -> int:
-    """Parse an ISO-8601 timestamp (``Z`` or an offset; naive means UTC) to Unix ms."""
+    """Parse an ISO-8601 timestamp (``Z`` or an offset; naive means UTC) to Unix ms.
+
+    Raises ValueError for text that is not a timestamp. Parsing many (an
+    import) is faster with :func:`iso_to_ms_bulk`; the results are equal.
+    """
+    text = value.strip()
+    fast = _common_iso_to_ms(text)
+    return fast if fast is not None else iso_to_ms_bulk(text)
+
+
+_DATETIME: tuple[Any, Any] | None = None
+
+
+def iso_to_ms_bulk(value: str) -> int:
+    """:func:`iso_to_ms` over ``datetime.fromisoformat`` (C): 3x faster per call,
+    for callers that parse thousands (an import) and can afford the import."""
+    global _DATETIME
+    if _DATETIME is None:
+        from datetime import datetime, timezone
+
+        _DATETIME = (datetime.fromisoformat, timezone.utc)
+    fromisoformat, utc = _DATETIME
     text = value.strip()
     if text.endswith("Z") or text.endswith("z"):
         text = text[:-1] + "+00:00"
-    dt = datetime.fromisoformat(text)
+    dt = fromisoformat(text)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=utc)
     return int(round(dt.timestamp() * 1000))
 
 
 def ms_to_iso(ms: int) -> str:
-    dt = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(ms // 1000)) + f"{ms % 1000:03d}Z"
 
 
 def _int(value: Any) -> int:
@@ -180,20 +259,16 @@ def _decision_params(dec: dict[str, Any]) -> tuple[Any, ...]:
     ))
 
 
-def _write_decision(conn: sqlite3.Connection, dec: dict[str, Any]) -> int:
-    params = _decision_params(dec)
-    return db.write(
-        conn,
-        lambda c: c.execute(
-            "INSERT OR REPLACE INTO decisions (run_id, session_id, skill, tool, platform, preferred, minimum, "
-            "tier, model, reason, zone, blocked, steps, route, ts, timestamp, project) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            params,
-        ).rowcount,
-    )
+def _insert_decision(c: sqlite3.Connection, dec: dict[str, Any]) -> int:
+    return c.execute(
+        "INSERT OR REPLACE INTO decisions (run_id, session_id, skill, tool, platform, preferred, minimum, "
+        "tier, model, reason, zone, blocked, steps, route, ts, timestamp, project) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        _decision_params(dec),
+    ).rowcount
 
 
-def _write_skill_run(conn: sqlite3.Connection, rec: dict[str, Any]) -> int:
+def _insert_skill_run(c: sqlite3.Connection, rec: dict[str, Any]) -> int:
     stamp, ts = _stamp_ms(rec.get("timestamp"))
     tokens = _dict(rec.get("tokens"))
     cost = _dict(rec.get("cost_estimate"))
@@ -209,33 +284,71 @@ def _write_skill_run(conn: sqlite3.Connection, rec: dict[str, Any]) -> int:
         status.get("weekly_consumed_pct"), status.get("session_consumed_pct"), ts, stamp,
         rec.get("session_id"), rec.get("platform"), rec.get("project"), json.dumps(rec, sort_keys=True, default=str),
     ))
-    return db.write(
-        conn,
-        lambda c: c.execute(
-            "INSERT OR REPLACE INTO skill_runs (run_id, skill, model_requested, model_used_tier, model_used_id, "
-            "downgrade_reason, input, output, cache_read, cache_write, tool_calls, total, cost_actual, "
-            "cost_if_sonnet, cost_if_opus, savings_vs_opus, zone, weekly_consumed_pct, session_consumed_pct, "
-            "ts, timestamp, session_id, platform, project, record) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            params,
-        ).rowcount,
-    )
+    return c.execute(
+        "INSERT OR REPLACE INTO skill_runs (run_id, skill, model_requested, model_used_tier, model_used_id, "
+        "downgrade_reason, input, output, cache_read, cache_write, tool_calls, total, cost_actual, "
+        "cost_if_sonnet, cost_if_opus, savings_vs_opus, zone, weekly_consumed_pct, session_consumed_pct, "
+        "ts, timestamp, session_id, platform, project, record) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        params,
+    ).rowcount
 
 
-def _write_summary(conn: sqlite3.Connection, summary: dict[str, Any]) -> int:
+def _insert_summary(c: sqlite3.Connection, summary: dict[str, Any]) -> int:
     stamp, ts = _stamp_ms(summary.get("timestamp"))
     params = _clean((
         summary.get("session_id") or "unknown", summary.get("platform"), summary.get("project"),
         ts, stamp, json.dumps(summary, sort_keys=True, default=str),
     ))
-    return db.write(
-        conn,
-        lambda c: c.execute(
-            "INSERT OR REPLACE INTO session_summaries (session_id, platform, project, ts, timestamp, summary) "
-            "VALUES (?,?,?,?,?,?)",
-            params,
-        ).rowcount,
-    )
+    return c.execute(
+        "INSERT OR REPLACE INTO session_summaries (session_id, platform, project, ts, timestamp, summary) "
+        "VALUES (?,?,?,?,?,?)",
+        params,
+    ).rowcount
+
+
+_INSERTERS = {"decision": _insert_decision, "skill_run": _insert_skill_run, "summary": _insert_summary}
+
+
+def write_batch(
+    conn: sqlite3.Connection,
+    items: list[tuple[str, Any]],
+    config: dict[str, Any] | None = None,
+    first: Callable[[sqlite3.Connection], T] | None = None,
+) -> tuple[T | None, list[dict[str, Any]]]:
+    """Write ``(kind, payload)`` records in one transaction (a hook writes a
+    decision, usage rows and a skill run at once).
+
+    ``first(conn)`` runs inside the transaction before any insert, holding the
+    write lock (a caller that must know the ledger's state just before its own
+    rows uses it). Returns its result and the usage rows that were inserted
+    (``{"ts", "session_id", "project", "tier", "tokens", "cost_usd"}``; rows a
+    dedup skipped are left out).
+    """
+    prepared: list[tuple[str, Any]] = [
+        (kind, [usage_tuple(r, config=config) for r in payload] if kind == "usage" else payload)
+        for kind, payload in items
+    ]
+    for kind, _ in prepared:
+        if kind != "usage" and kind not in _INSERTERS:
+            raise ValueError(f"unknown record kind {kind!r}")
+
+    def transaction(c: sqlite3.Connection) -> tuple[T | None, list[dict[str, Any]]]:
+        seen = first(c) if first is not None else None
+        inserted: list[dict[str, Any]] = []
+        for kind, payload in prepared:
+            if kind != "usage":
+                _INSERTERS[kind](c, payload)
+                continue
+            for tup in payload:
+                before = c.total_changes
+                c.execute(_INSERT_USAGE, tup)
+                if c.total_changes != before:
+                    inserted.append({"ts": tup[13], "session_id": tup[8], "project": tup[9], "tier": tup[2],
+                                     "tokens": sum(tup[3:8]), "cost_usd": tup[19]})
+        return seen, inserted
+
+    return db.write(conn, transaction)
 
 
 def _persist(kind: str, payload: Any, config: dict[str, Any] | None = None) -> int:
@@ -256,12 +369,8 @@ def _persist(kind: str, payload: Any, config: dict[str, Any] | None = None) -> i
 def _apply(conn: sqlite3.Connection, kind: str, payload: Any, config: dict[str, Any] | None = None) -> int:
     if kind == "usage":
         return _write_usage(conn, payload, config)
-    if kind == "decision":
-        return _write_decision(conn, payload)
-    if kind == "skill_run":
-        return _write_skill_run(conn, payload)
-    if kind == "summary":
-        return _write_summary(conn, payload)
+    if kind in _INSERTERS:
+        return db.write(conn, lambda c: _INSERTERS[kind](c, payload))
     raise ValueError(f"unknown record kind {kind!r}")
 
 
