@@ -1,13 +1,17 @@
 """PostToolUse(Agent) can fire while Claude Code is still writing the subagent
 transcript; the hook waits (bounded) until the transcript holds the response
-that tool_response.usage reports as the last one."""
+that tool_response.usage reports as the last one. And it reads transcripts
+only under the clients' config directories."""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from tierwise.hooks import transcript
 
@@ -74,3 +78,22 @@ def test_no_wait_for_a_missing_or_finished_transcript(tmp_path: Path) -> None:
     os.utime(path, (old, old))  # the writer finished long ago: its last response is not coming
     transcript.settled_agent_rows(str(path), _last_usage(lines), wait_s=3.0)
     assert time.monotonic() - start < 1.0
+
+
+def test_transcripts_are_read_only_under_client_config_dirs(tmp_path: Path, isolated_home: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    work, personal, other = tmp_path / "claude-work", tmp_path / "claude-personal", tmp_path / "elsewhere"
+    for folder in (work, personal, other):
+        (folder / "projects").mkdir(parents=True)
+        (folder / "projects" / "t.jsonl").write_text("{}\n")
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", f"{work}, {personal}")  # the list `tierwise import` reads
+    for folder in (work, personal):
+        assert transcript.allowed(str(folder / "projects" / "t.jsonl")) == str(folder / "projects" / "t.jsonl")
+    assert transcript.allowed(str(other / "projects" / "t.jsonl")) is None
+    assert transcript.allowed(str(work / "projects" / ".." / ".." / "elsewhere" / "projects" / "t.jsonl")) is None
+    home_file = isolated_home / ".claude" / "projects" / "t.jsonl"
+    assert transcript.allowed(str(home_file)) == os.path.realpath(home_file)
+    odd = tmp_path / "dir,with,commas"
+    (odd / "projects").mkdir(parents=True)
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(odd))  # a single directory whose name has commas
+    assert transcript.allowed(str(odd / "projects" / "t.jsonl")) == str(odd / "projects" / "t.jsonl")

@@ -31,11 +31,15 @@ _EOL = b"\r\n"
 
 
 def _roots() -> list[str]:
+    """Where client transcripts may be read from: ``~/.claude``, ``~/.qwen`` and
+    ``$CLAUDE_CONFIG_DIR`` — taken whole, and each of its comma-separated
+    directories too, the list ``tierwise import`` (and ccusage) reads."""
     home = os.path.expanduser("~")
     roots = [os.path.join(home, ".claude"), os.path.join(home, ".qwen")]
-    extra = os.environ.get("CLAUDE_CONFIG_DIR")
-    if extra and os.path.isabs(extra):
-        roots.append(extra)
+    extra = os.environ.get("CLAUDE_CONFIG_DIR") or ""
+    for item in {extra, *(part.strip() for part in extra.split(","))}:
+        if item and os.path.isabs(item):
+            roots.append(item)
     return [os.path.realpath(r) for r in roots]
 
 
