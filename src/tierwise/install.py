@@ -526,6 +526,98 @@ def uninstall_client(project: str, client: str) -> dict[str, Any]:
     return uninstall(project, [client])[0]
 
 
+def write_agent_definitions(project: str) -> dict[str, Any]:
+    """Write ``.qwen/agents/NAME.md`` for every specialist skill Qwen Code loads in
+    the project (``tierwise.qwen_agents``): ``model:`` is the Qwen model id of the
+    skill's tier in the green zone; the hook keeps it at each handoff's tier.
+
+    Returns ``{"dir", "written", "unchanged", "removed", "kept", "skipped"}``:
+    ``kept`` are the user's own definitions of a skill's name (left alone, so
+    that skill's handoffs keep the user's model), ``skipped`` skills that cannot
+    have one (name or model id), ``removed`` tierwise definitions of skills
+    that are gone.
+    """
+    from tierwise import cache, qwen_agents, tiers
+    from tierwise.qwen_yaml import parse as qwen_parse
+    from tierwise.routing.decide import decide
+
+    compiled = cache.load(project, "qwen_code")
+    config = compiled["config"]
+    green: dict[str, Any] = {"zone": "green", "binding": None, "budgets": [], "exhausted_tiers": []}
+    folder = qwen_agents.agents_dir(project)
+    out: dict[str, Any] = {"dir": folder, "written": [], "unchanged": [], "removed": [], "kept": [], "skipped": []}
+    wanted: set[str] = set()
+    for name, entry in sorted((compiled.get("skills") or {}).items()):
+        if not isinstance(entry, dict) or entry.get("role") == "coordinator":
+            continue
+        path = qwen_agents.definition_path(project, name)
+        if path is None:
+            out["skipped"].append({"skill": name, "why": "Qwen Code accepts agent names of 2-50 letters, digits, "
+                                   "'-' and '_' (not at either end), and not a reserved word"})
+            continue
+        decision = decide(name, entry.get("block"), "specialist", config, {}, green, "", "qwen_code")
+        tier = str(decision.get("tier") or "")
+        model = tiers.model_for(config, tier, "qwen_code") if tiers.is_tier(config, tier) else None
+        if not model:
+            out["skipped"].append({"skill": name, "why": f"tier {tier or '?'} has no qwen_code model id",
+                                   "fix": f"set tiers.{tier}.models.qwen_code in model-routing.yaml"})
+            continue
+        wanted.add(name)
+        if os.path.lexists(path) and qwen_agents.read_generated(path) is None:
+            out["kept"].append(path)
+            continue
+        try:
+            with open(entry["path"], encoding="utf-8") as fh:
+                text = fh.read()
+            front = text.split("---\n", 2)[1] if text.startswith("---\n") and text.count("---\n") >= 2 else ""
+            description = qwen_parse(front).get("description")
+        except (OSError, UnicodeDecodeError, KeyError):
+            description = None
+        body = qwen_agents.render(name, str(description or ""), model, tier)
+        if qwen_agents.read_generated(path) is not None:
+            with open(path, encoding="utf-8") as fh:
+                if fh.read() == body:
+                    out["unchanged"].append(path)
+                    continue
+        try:
+            os.makedirs(folder, exist_ok=True)
+            tmp = f"{path}.tierwise-{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(body)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StateError(f"cannot write the agent definition ({exc.strerror or exc})", file=path,
+                             fix="check the permissions of .qwen/agents") from exc
+        out["written"].append(path)
+    out["removed"] = remove_agent_definitions(project, keep=wanted)
+    return out
+
+
+def remove_agent_definitions(project: str, keep: set[str] | None = None) -> list[str]:
+    """Remove the agent definitions tierwise wrote (the user's own are never touched)."""
+    from tierwise import qwen_agents
+
+    folder = qwen_agents.agents_dir(project)
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    removed = []
+    for file_name in names:
+        if not file_name.endswith(".md") or file_name[:-3] in (keep or set()):
+            continue
+        path = os.path.join(folder, file_name)
+        if qwen_agents.read_generated(path) is None:
+            continue
+        try:
+            os.unlink(path)
+        except OSError as exc:
+            raise StateError(f"cannot remove the agent definition ({exc.strerror or exc})", file=path,
+                             fix="check the permissions of .qwen/agents") from exc
+        removed.append(path)
+    return removed
+
+
 def clients_for(platform: str) -> list[str]:
     if platform == "all":
         return ["claude", "qwen"]

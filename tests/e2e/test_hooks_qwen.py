@@ -118,3 +118,48 @@ def test_qwen_coordinator_gets_tiers_and_specialists_are_recorded(run_qwen: Any,
     # the hook recorded each subagent request under the keys the importer uses: an import adds none again
     tw("import", "qwen", "--dir", str(result.home / ".qwen"))
     check_summary()
+
+
+QWEN_MODELS = {"haiku": "qwen3-coder-flash", "sonnet": "qwen3-coder-plus", "opus": "qwen3-max"}
+
+
+def definitions_script(prompt: str) -> list[Rule]:
+    """The coordinator hands each specialist to the agent definition named like it."""
+    rules = []
+    for skill, (_, usages) in SPECIALISTS.items():
+        rules.append(Rule(f"sub-{skill}", sub_prompt(skill), [text(f"{skill} finished.", usages[-1])]))
+    main = [tool("skill", {"skill": COORDINATOR}, Usage(900, 15))]
+    for skill in SPECIALISTS:
+        main.append(tool("agent", {"description": f"run {skill}", "prompt": sub_prompt(skill),
+                                   "subagent_type": skill}, Usage(1000, 20)))
+    main.append(text("All done.", Usage(1100, 25)))
+    rules.append(Rule("main", prompt, main))
+    return rules
+
+
+@pytest.mark.parametrize("prompt, expected", [
+    (PROMPT, {skill: tier for skill, (tier, _) in SPECIALISTS.items()}),
+    # §3.3 "run everything on haiku": ui-bug-investigator is held at its minimum (sonnet)
+    (PROMPT + " Run everything on haiku.",
+     {"page-component-mapper": "haiku", "css-layout-debugger": "haiku", "ui-bug-investigator": "sonnet"}),
+], ids=["preferred", "everything-on-haiku"])
+def test_qwen_agent_definitions_enforce_the_tier(run_qwen: Any, tmp_path: Path, prompt: str,
+                                                 expected: dict[str, str]) -> None:
+    project = make_project(tmp_path)
+    tw("install", "--platform", "qwen", "--project", str(project), "--agent-definitions")
+    for skill in SPECIALISTS:
+        assert (project / ".qwen" / "agents" / f"{skill}.md").exists()
+    result = run_qwen(project, prompt, definitions_script(prompt), timeout=240)
+    assert result.exit_code == 0, result.describe()
+    coordinator_result = next(r for r in result.for_rule("main") if r.turn == 1).body_text
+    assert "with subagent_type set to the skill's name" in coordinator_result, coordinator_result[-3000:]
+    for skill, tier in expected.items():
+        # every request of the specialist's subagent went out with its tier's Qwen model id
+        assert result.models(f"sub-{skill}") == {QWEN_MODELS[tier]}, (skill, result.describe())
+    assert result.models("main") and not result.models("main") & set(QWEN_MODELS.values())  # the session's own
+    audit = json.loads(tw("audit", "--json").stdout)
+    decided = {a["skill"]: a["decision"] for a in audit if a["tool"] == "agent"}
+    assert decided == expected
+    # uninstall takes the definitions away again
+    tw("uninstall", "--platform", "qwen", "--project", str(project))
+    assert not list((project / ".qwen" / "agents").glob("*.md"))

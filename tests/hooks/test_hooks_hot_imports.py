@@ -15,7 +15,7 @@ HOOK_MODULES = [
     "tierwise.hooks.entry", "tierwise.hooks.dispatch", "tierwise.hooks.adapters", "tierwise.hooks.adapters.claude",
     "tierwise.hooks.adapters.qwen", "tierwise.hooks.runtime", "tierwise.hooks.state", "tierwise.hooks.tools",
     "tierwise.hooks.prompt", "tierwise.hooks.session", "tierwise.hooks.records", "tierwise.hooks.summary",
-    "tierwise.hooks.transcript", "tierwise.hooks.handoff",
+    "tierwise.hooks.transcript", "tierwise.hooks.handoff", "tierwise.qwen_agents",
 ]
 FORBIDDEN = {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "dataclasses", "typing", "inspect",
              "argparse", "pydantic", "tierwise.config", "tierwise.skills", "tierwise.frontmatter_check",

@@ -1,4 +1,4 @@
-"""``tierwise install --platform claude|qwen|all [--project DIR] [--json]``."""
+"""``tierwise install --platform claude|qwen|all [--project DIR] [--agent-definitions] [--json]``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     parser.add_argument("--platform", choices=["claude", "qwen", "all"], default="all")
     parser.add_argument("--project", default=None, help="project directory (default: the current directory)")
+    parser.add_argument("--agent-definitions", action="store_true",
+                        help="Qwen Code: also write .qwen/agents/NAME.md for every specialist skill, so a handoff "
+                        "with subagent_type NAME runs on the tier tierwise decides (enforced; without them the tier "
+                        "is advice to the coordinator)")
     parser.add_argument("--json", action="store_true", help="print what was done as JSON")
     parser.set_defaults(func=run)
 
@@ -30,6 +34,9 @@ def run(args: argparse.Namespace) -> int:
     project = os.path.abspath(args.project or os.getcwd())
     if not os.path.isdir(project):
         raise UsageError(f"not a directory: {project}", fix="pass an existing project with --project DIR")
+    if args.agent_definitions and "qwen" not in install.clients_for(args.platform):
+        raise UsageError("--agent-definitions is for Qwen Code (Claude Code's hook sets the subagent's model itself)",
+                         fix="use --platform qwen or --platform all")
     # every settings file is read and checked before any is written: an error leaves nothing changed
     results = install.install(project, install.clients_for(args.platform))
     try:  # price the known models now, so hooks find costs in the cache from the first session
@@ -41,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     for result in results:
         result["unloadable_skills"] = install.unloadable_skills(project, result["client"])
+        if result["client"] == "qwen" and args.agent_definitions:
+            result["agent_definitions"] = install.write_agent_definitions(project)
     if args.json:
         print(json.dumps({"project": project, "installed": results}, indent=2))
         return 0
@@ -50,6 +59,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"{result['client']}: {result['settings']} {state}{where}", file=sys.stderr)
         if result.get("backup"):
             print(f"  backup of the original: {result['backup']}", file=sys.stderr)
+        defs = result.get("agent_definitions")
+        if defs:
+            print(f"  agent definitions in {defs['dir']}: {len(defs['written'])} written, "
+                  f"{len(defs['unchanged'])} unchanged, {len(defs['removed'])} removed", file=sys.stderr)
+            for path in defs["kept"]:
+                print(f"  kept your own definition {path} (its skill's handoffs keep your model)", file=sys.stderr)
+            for item in defs["skipped"]:
+                print(f"  no agent definition for skill {item['skill']}: {item['why']}", file=sys.stderr)
         for skill in result["unloadable_skills"]:
             print(
                 f"  {result['client']} would not load skill {skill['skill']} ({skill['path']}): "

@@ -10,7 +10,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "uninstall",
         help="remove tierwise's hooks from a project's client settings",
         description="Remove exactly tierwise's own hook entries (commands running `tierwise hook`) "
-        "from DIR/.claude/settings.json and/or DIR/.qwen/settings.json; everything else stays.",
+        "from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, and the Qwen Code agent definitions "
+        "it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`); everything else stays.",
     )
     parser.add_argument("--platform", choices=["claude", "qwen", "all"], default="all")
     parser.add_argument("--project", default=None, help="project directory (default: the current directory)")
@@ -27,9 +28,14 @@ def run(args: argparse.Namespace) -> int:
 
     project = os.path.abspath(args.project or os.getcwd())
     results = install.uninstall(project, install.clients_for(args.platform))  # all checked before any is written
+    for result in results:
+        if result["client"] == "qwen":
+            result["agent_definitions_removed"] = install.remove_agent_definitions(project)
     if args.json:
         print(json.dumps({"project": project, "uninstalled": results}, indent=2))
         return 0
     for result in results:
         print(f"{result['client']}: removed {result['removed']} tierwise hook(s) from {result['settings']}", file=sys.stderr)
+        for path in result.get("agent_definitions_removed") or []:
+            print(f"  removed tierwise's agent definition {path}", file=sys.stderr)
     return 0

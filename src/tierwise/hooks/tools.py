@@ -124,10 +124,19 @@ def skill_message(ctx: Context, entry: dict[str, Any], decision: dict[str, Any])
         )
         out.extend(specialist_lines(ctx, entry))
         if not ctx.adapter.enforces_subagent_model:
-            out.append(
-                "This client cannot set a subagent's model per call: the tier in the handoff is advice "
-                "the specialist follows (its procedure scales to the tier)."
-            )
+            names = [n for n in entry["specialists"] if isinstance(n, str)]
+            defined = ctx.adapter.defined_agents(ctx.project, names)
+            if defined:
+                out.append(
+                    "Start " + ", ".join(defined) + " with subagent_type set to the skill's name: its agent "
+                    "definition runs it on the model of its tier (tierwise sets it for each handoff)."
+                )
+            if len(defined) < len(names):
+                out.append(
+                    "This client cannot set a subagent's model per call: for "
+                    + ("the other specialists" if defined else "these specialists")
+                    + " the tier in the handoff is advice the specialist follows (its procedure scales to the tier)."
+                )
     return "\n".join(out)
 
 
@@ -170,16 +179,21 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
     from tierwise.hooks.adapters.claude import alias_for
 
     tier = decision.get("tier")
-    alias = None
+    alias = pinned = None
     if tier and ctx.adapter.enforces_subagent_model:
         alias = alias_for(tier, tiers.model_for(ctx.config, tier, "claude_code") if tiers.is_tier(ctx.config, tier) else None)
+    elif tier and how == "subagent_type" and tiers.is_tier(ctx.config, tier):
+        model = tiers.model_for(ctx.config, tier, ctx.adapter.platform)
+        if ctx.adapter.pin_by_definition(ctx.project, entry["name"], model):
+            pinned = model
     context = f"[tierwise] subagent for skill {entry['name']} (found by {how}): tier {tier}"
     context += f", model {alias}" if alias else ""
+    context += f", model {pinned} (set in its agent definition)" if pinned else ""
     context += f" — {decision.get('reason')}"
     options = _option_lines(decision)
     if options:
         context += "\nTell the user these options:\n" + "\n".join(options)
-    extra: dict[str, Any] = {"alias": alias, "found_by": how}
+    extra: dict[str, Any] = {"alias": alias, "found_by": how, "pinned_model": pinned}
     if options and not ctx.adapter.pre_tool_context_reaches_model:
         extra["message"] = context  # the coordinator hears it with the agent's PostToolUse
     _remember(ctx, _pending(ctx, run_id, decision, "agent", rec, **extra))

@@ -129,6 +129,16 @@ class Adapter:
         """PreToolUse(agent) answer that hands the tier to the subagent, or None."""
         return None
 
+    def pin_by_definition(self, project: str, agent_name: str, model: str | None) -> str | None:
+        """Set the model of the agent definition a handoff names, where the client
+        takes the subagent's model from there; what happened, or None when this
+        client does not work that way (or there is no definition of ours)."""
+        return None
+
+    def defined_agents(self, project: str, names: list[str]) -> list[str]:
+        """Of ``names``, those whose handoffs :meth:`pin_by_definition` can pin."""
+        return []
+
     def block(self, payload: dict[str, Any], reason: str) -> dict[str, Any]:
         """PreToolUse answer for a deliberate budget block."""
         return {

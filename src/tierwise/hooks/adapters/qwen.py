@@ -4,7 +4,8 @@ Honoured: PreToolUse deny / ask (ask blocks like deny); PostToolUse
 ``additionalContext`` (appended to the tool result the model sees; ``<``/``>``
 are escaped); Stop ``systemMessage``. Ignored: PreToolUse ``updatedInput`` and
 ``additionalContext``. No SessionStart/SessionEnd in ``-p`` mode. The ``agent``
-tool has no ``model`` field: the subagent's model comes from its definition.
+tool has no ``model`` field: the subagent's model comes from its definition,
+which tierwise sets when it wrote that definition (``tierwise.qwen_agents``).
 
 Hot module: standard library only.
 """
@@ -74,6 +75,30 @@ class QwenAdapter(Adapter):
             out["duration_ms"] = _int(summary.get("totalDurationMs"))
         name = display.get("subagentName")
         out["agent_id"] = name if isinstance(name, str) and len(name) < 200 else None
+        return out
+
+    def pin_by_definition(self, project: str, agent_name: str, model: str | None) -> str | None:
+        """``.qwen/agents/NAME.md`` written by ``tierwise install --agent-definitions``:
+        Qwen Code reads it when the agent starts, after this hook."""
+        from tierwise import qwen_agents
+
+        path = qwen_agents.definition_path(project, agent_name)
+        if path is None or not model:
+            return None
+        try:
+            outcome = qwen_agents.set_model(path, model)
+        except OSError:
+            return None
+        return None if outcome == "not ours" else outcome
+
+    def defined_agents(self, project: str, names: list[str]) -> list[str]:
+        from tierwise import qwen_agents
+
+        out = []
+        for name in names:
+            path = qwen_agents.definition_path(project, name)
+            if path is not None and qwen_agents.read_generated(path) is not None:
+                out.append(name)
         return out
 
     def is_interactive(self, payload: dict[str, Any]) -> bool:
