@@ -131,18 +131,12 @@ def rebuild(project_dir: str, platform: str) -> dict[str, Any]:
 
 
 def _write_atomic(path: str, data: dict[str, Any]) -> None:
-    tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    from tierwise.paths import replace_text
+
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-        os.replace(tmp, path)
+        replace_text(path, json.dumps(data, separators=(",", ":")))
     except OSError:
-        # a read-only or full state dir only costs the next process a rebuild
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass  # a read-only or full state dir only costs the next process a rebuild
 
 
 def find_skill(cache: dict[str, Any], name: str) -> dict[str, Any] | None:

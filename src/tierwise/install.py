@@ -538,6 +538,7 @@ def write_agent_definitions(project: str) -> dict[str, Any]:
     that are gone.
     """
     from tierwise import cache, qwen_agents, tiers
+    from tierwise.paths import replace_text
     from tierwise.qwen_yaml import parse as qwen_parse
     from tierwise.routing.decide import decide
 
@@ -580,11 +581,7 @@ def write_agent_definitions(project: str) -> dict[str, Any]:
                     out["unchanged"].append(path)
                     continue
         try:
-            os.makedirs(folder, exist_ok=True)
-            tmp = f"{path}.tierwise-{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(body)
-            os.replace(tmp, path)
+            replace_text(path, body)
         except OSError as exc:
             raise StateError(f"cannot write the agent definition ({exc.strerror or exc})", file=path,
                              fix="check the permissions of .qwen/agents") from exc

@@ -94,3 +94,20 @@ def short_digest(text: str) -> str:
             h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
         out += f"{h:016x}"
     return out
+
+
+def replace_text(path: str, text: str) -> None:
+    """Write ``path`` whole through a temp file beside it and a rename, so a
+    reader (a client, another hook) never sees half of it. Raises OSError."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = f"{path}.tierwise-{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

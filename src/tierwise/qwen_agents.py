@@ -121,15 +121,7 @@ def set_model(path: str, model: str) -> str:
     at = next(i for i, ln in enumerate(lines) if ln.startswith("model:"))
     lines[at] = f"model: {model}"
     head = "\n".join(lines)
-    tmp = f"{path}.tierwise-{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text[: span[0]] + head + text[span[1] :])
-        os.replace(tmp, path)  # Qwen Code may be reading it: never a half-written file
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from tierwise.paths import replace_text
+
+    replace_text(path, text[: span[0]] + head + text[span[1] :])  # Qwen Code may be reading it
     return "set"

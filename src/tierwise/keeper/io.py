@@ -10,6 +10,7 @@ from typing import Any
 
 from tierwise.errors import InputError, StateError
 from tierwise.keeper.spec import read_text
+from tierwise.paths import replace_text
 
 
 def load_json(path: str, what: str) -> dict[str, Any]:
@@ -27,12 +28,7 @@ def load_json(path: str, what: str) -> dict[str, Any]:
 
 def write_text(path: str, text: str) -> None:
     try:
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        tmp = f"{path}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        replace_text(path, text)
     except OSError as exc:
         raise StateError(f"cannot write the file ({exc.strerror})", file=path,
                          fix="check the directory exists and is writable") from None
