@@ -61,12 +61,6 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
     try:
         conn = ctx.conn
         seen, rows = record.write_batch(conn, items, ctx.config, first=observe)
-        assert seen is not None
-        before, version = seen
-        db.trim_wal(conn)
-        after = ledger_stamp()
-        # data_version changes when *another* connection commits: then `after` covers rows not in `rows`
-        quiet = conn.execute("PRAGMA data_version").fetchone()[0] == version
     except (sqlite3.Error, StateError, OSError):
         for kind, payload in items:
             if kind == "usage":
@@ -80,6 +74,12 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
         ctx.forget_budget()
         return
     try:
+        assert seen is not None
+        before, version = seen
+        db.trim_wal(conn)
+        after = ledger_stamp()
+        # data_version changes when *another* connection commits: then `after` covers rows not in `rows`
+        quiet = conn.execute("PRAGMA data_version").fetchone()[0] == version
         ctx.budget_after_write(before, after if quiet else None, rows)
     except (sqlite3.Error, StateError, OSError):
         ctx.forget_budget()  # recorded; only the cache is stale, and its stamp no longer matches
