@@ -539,7 +539,7 @@ def write_agent_definitions(project: str) -> dict[str, Any]:
     """
     from tierwise import cache, qwen_agents, tiers
     from tierwise.paths import replace_text
-    from tierwise.qwen_yaml import parse as qwen_parse
+    from tierwise.qwen_yaml import normalize_content, parse as qwen_parse
     from tierwise.routing.decide import decide
 
     compiled = cache.load(project, "qwen_code")
@@ -569,7 +569,7 @@ def write_agent_definitions(project: str) -> dict[str, Any]:
             continue
         try:
             with open(entry["path"], encoding="utf-8") as fh:
-                text = fh.read()
+                text = normalize_content(fh.read())
             front = text.split("---\n", 2)[1] if text.startswith("---\n") and text.count("---\n") >= 2 else ""
             description = qwen_parse(front).get("description")
         except (OSError, UnicodeDecodeError, KeyError):

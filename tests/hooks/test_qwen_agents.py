@@ -114,3 +114,13 @@ def test_set_model_only_touches_a_generated_model_line(tmp_path: Path) -> None:
                      "generatedBy": "tierwise"}
     assert qwen_agents.set_model(str(path), "bad\nmodel") == "not ours"
     assert qwen_agents.set_model(str(tmp_path / "missing.md"), "m") == "not ours"
+
+
+def test_description_comes_from_a_crlf_skill_file(project: Path) -> None:
+    skill = project / ".qwen" / "skills" / "crlf-skill" / "SKILL.md"
+    skill.parent.mkdir(parents=True)
+    skill.write_bytes(b"---\r\nname: crlf-skill\r\ndescription: Checks line endings.\r\n"
+                      b"routing: {preferred: haiku, minimum: haiku}\r\n---\r\nBody.\r\n")
+    assert main(["install", "--platform", "qwen", "--project", str(project), "--agent-definitions"]) == 0
+    front = _front(project / ".qwen" / "agents" / "crlf-skill.md")
+    assert front["description"] == "Checks line endings." and front["model"] == "qwen3-coder-flash"
