@@ -8,6 +8,7 @@ these modules to build the parser.
 
 from __future__ import annotations
 
+import argparse
 import pkgutil
 
 
@@ -22,3 +23,17 @@ def discover(package_path: list[str], prefix: str) -> list[str]:
 
 def command_modules() -> list[str]:
     return discover(list(__path__), __name__ + ".")
+
+
+def needs_subcommand(parser: argparse.ArgumentParser) -> None:
+    """A command group run without its subcommand prints its help on stderr and exits 2."""
+
+    def missing(args: argparse.Namespace) -> int:
+        import sys
+
+        from tierwise.errors import EXIT_USAGE
+
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    parser.set_defaults(func=missing)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-from tierwise.commands import discover
+from tierwise.commands import discover, needs_subcommand
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -18,13 +18,4 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     budget_sub = parser.add_subparsers(dest="budget_command", metavar="SUBCOMMAND")
     for name in discover(list(budget_cmds.__path__), budget_cmds.__name__ + "."):
         importlib.import_module(name).register(budget_sub)
-    parser.set_defaults(func=lambda args: _missing_subcommand(parser))
-
-
-def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
-    import sys
-
-    from tierwise.errors import EXIT_USAGE
-
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    needs_subcommand(parser)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from tierwise.commands import needs_subcommand
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser("eval", help="record tier eval results and recommend minimum/preferred tiers",
@@ -37,14 +39,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     recm.add_argument("--platform", choices=["claude", "qwen"], default="claude")
     recm.set_defaults(func=run_recommend)
 
-    parser.set_defaults(func=lambda args: _missing(parser))
-
-
-def _missing(parser: argparse.ArgumentParser) -> int:
-    from tierwise.errors import EXIT_USAGE
-
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    needs_subcommand(parser)
 
 
 def _record(results: list[Any], source: str) -> tuple[int, list[Any]]:

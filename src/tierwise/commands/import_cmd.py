@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.commands import needs_subcommand
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -27,16 +29,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         p.add_argument("--project", metavar="DIR", help="project whose routing config maps models to tiers")
         p.add_argument("--json", action="store_true", help="print the summary as JSON")
         p.set_defaults(func=run)
-    parser.set_defaults(func=lambda args: _missing(parser))
-
-
-def _missing(parser: argparse.ArgumentParser) -> int:
-    import sys
-
-    from tierwise.errors import EXIT_USAGE
-
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    needs_subcommand(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.commands import needs_subcommand
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
@@ -67,16 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _common(example)
     example.set_defaults(func=run_example)
 
-    parser.set_defaults(func=lambda args: _missing_kind(parser))
-
-
-def _missing_kind(parser: argparse.ArgumentParser) -> int:
-    import sys
-
-    from tierwise.errors import EXIT_USAGE
-
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    needs_subcommand(parser)
 
 
 def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, Any]]:

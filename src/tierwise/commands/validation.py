@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.commands import needs_subcommand
+
 DEFAULT_SPEC = ".specify/memory/validation.md"
 
 
@@ -19,16 +21,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     r.add_argument("--out", metavar="HEALTH.json", help="write the validation health report here")
     r.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
     r.set_defaults(func=run)
-    p.set_defaults(func=lambda args: _missing(p))
-
-
-def _missing(parser: argparse.ArgumentParser) -> int:
-    import sys
-
-    from tierwise.errors import EXIT_USAGE
-
-    parser.print_help(sys.stderr)
-    return EXIT_USAGE
+    needs_subcommand(p)
 
 
 def run(args: argparse.Namespace) -> int:
