@@ -235,6 +235,20 @@ def _check_cap(
     return True, "; ".join(checks), None
 
 
+def _no_step_down(user_applied: bool, mode: Any, blk: dict[str, Any] | None, otherwise: str) -> str:
+    """Why a tier that is out of budget was not stepped down; ``otherwise`` when
+    stepping down was allowed but no tier qualified."""
+    if user_applied:
+        return "a user override is not stepped down"
+    if mode == "off":
+        return "conservation mode off"
+    if blk is None:
+        return "no model block to step down within"
+    if not blk["allow_downgrade"]:
+        return "allow_downgrade: false"
+    return otherwise
+
+
 def _reset_text(budget: dict[str, Any], tier: str | None) -> str:
     """'wait for the budget to reset (at T)': the latest reset among the spent
     budgets that bind the tier."""
@@ -533,12 +547,9 @@ def decide(
             head += f"; {tier} exhausted → {lower}"
             tier = lower
         else:
-            why_not = (
-                "a user override is not stepped down" if user_applied
-                else "conservation mode off" if mode == "off"
-                else "allow_downgrade: false" if blk is not None and not blk["allow_downgrade"]
-                else "no model block to step down within" if blk is None
-                else f"no other acceptable tier at or above the minimum {blk['minimum']} is available"
+            why_not = _no_step_down(
+                user_applied, mode, blk,
+                f"no other acceptable tier at or above the minimum {blk['minimum']} is available" if blk else "",
             )
             blocked_why = f"{tier} is exhausted; {why_not}"
             step("budget", None, f"blocked: {blocked_why}")
@@ -583,11 +594,8 @@ def decide(
                     head += f"; hard cap: {detail} → {fitted}"
                     tier = fitted
                 else:
-                    why_not = (
-                        "a user override is not stepped down" if user_applied
-                        else "conservation mode off" if mode == "off"
-                        else "allow_downgrade: false" if not blk["allow_downgrade"]
-                        else f"no acceptable tier at or above the minimum {blk['minimum']} fits"
+                    why_not = _no_step_down(
+                        user_applied, mode, blk, f"no acceptable tier at or above the minimum {blk['minimum']} fits"
                     )
                     blocked_why = f"hard cap: {detail}; {why_not}"
                     step("hard_cap", None, f"blocked: {detail} (× {margin:g} safety margin){reserve_note}; {why_not}")
