@@ -87,3 +87,22 @@ def test_launcher_says_missing_dependencies_once(tmp_path: Path) -> None:
     assert (again.returncode, again.stdout, again.stderr) == (0, b"", b"")
     marker = Path(os.environ["TIERWISE_HOME"]) / "plugin-deps-missing"
     assert marker.exists()
+
+
+@pytest.mark.parametrize("env", [
+    {"TIERWISE_HOME": "~/tw-state"}, {"TIERWISE_HOME": "", "XDG_STATE_HOME": "/xdg/state"},
+    {"TIERWISE_HOME": "", "XDG_STATE_HOME": "relative/ignored"}, {"TIERWISE_HOME": "", "XDG_STATE_HOME": ""},
+])
+def test_launcher_finds_the_same_state_dir_as_tierwise(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """hooks/run.py restates paths.state_dir (it must run when tierwise cannot be imported): they must agree."""
+    import importlib.util
+
+    from tierwise import paths
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    spec = importlib.util.spec_from_file_location("tierwise_plugin_launcher", REPO / "hooks" / "run.py")
+    assert spec and spec.loader
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    assert launcher._state_dir() == paths.state_dir()
