@@ -13,6 +13,7 @@ import pytest
 
 HOT_MODULES = [
     "tierwise.errors",
+    "tierwise.fileio",
     "tierwise.paths",
     "tierwise.tiers",
     "tierwise.cache",

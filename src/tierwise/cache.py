@@ -131,10 +131,10 @@ def rebuild(project_dir: str, platform: str) -> dict[str, Any]:
 
 
 def _write_atomic(path: str, data: dict[str, Any]) -> None:
-    from tierwise.paths import replace_text
+    from tierwise.fileio import atomic_write
 
     try:
-        replace_text(path, json.dumps(data, separators=(",", ":")))
+        atomic_write(path, json.dumps(data, separators=(",", ":")), fsync=False)  # rebuilt when lost
     except OSError:
         pass  # a read-only or full state dir only costs the next process a rebuild
 

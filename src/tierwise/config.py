@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from tierwise import tiers as tiermod
+from tierwise import fileio, tiers as tiermod
 from tierwise.errors import ConfigError, TierwiseError, UsageError, format_key_path
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
@@ -73,36 +73,10 @@ def _validator(name: str) -> Any:
 # --------------------------------------------------------------------------- YAML
 
 
-def decode_utf8(data: bytes, file: str, error_cls: type[TierwiseError]) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise error_cls(
-            f"the file is not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} ({exc.reason})",
-            file=file,
-            fix="save the file as UTF-8",
-        ) from None
-    return text[1:] if text.startswith("\ufeff") else text
-
-
 def read_text_file(path: str, error_cls: type[TierwiseError], limit: int = MAX_CONFIG_BYTES) -> str:
     """Read a UTF-8 text file with a size limit; every failure is one ``error_cls``."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except FileNotFoundError:
-        raise error_cls("file not found", file=path, fix="check the path, or create the file") from None
-    except IsADirectoryError:
-        raise error_cls("expected a file, found a directory", file=path, fix="point at the file itself") from None
-    except OSError as exc:
-        raise error_cls(f"cannot read the file: {exc.strerror or exc}", file=path, fix="check its permissions") from None
-    if len(data) > limit:
-        raise error_cls(
-            f"the file is larger than the {limit // 1024 // 1024} MiB limit",
-            file=path,
-            fix="this cannot be a routing file; check the path or shrink the file",
-        )
-    return decode_utf8(data, path, error_cls)
+    return fileio.read_text(path, limit=limit, error_cls=error_cls,
+                            too_large_fix="this cannot be a routing file; check the path or shrink the file")
 
 
 def parse_yaml(

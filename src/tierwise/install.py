@@ -53,6 +53,7 @@ EVENTS: dict[str, tuple[str | None, int]] = {
 
 PLATFORM_DIRS = {"claude": ".claude", "qwen": ".qwen"}
 BACKUP_SUFFIX = ".tierwise-backup"
+MAX_SETTINGS_BYTES = 16 * 1024 * 1024
 
 HOOK_ENTRY = "from tierwise.hooks.entry import run; run()"
 PLUGIN_LAUNCHER = "${CLAUDE_PLUGIN_ROOT}/hooks/run.py"
@@ -238,10 +239,14 @@ def _read(project: str, client: str) -> _Settings:
                          fix="point the link at a real file, or remove it")
     if not os.path.exists(real):
         return _Settings(client, path, real, None, {}, _Style())
+    from tierwise import fileio
+
     try:
-        with open(real, "rb") as fh:
-            raw = fh.read()
+        raw = fileio.read_bytes(real, limit=MAX_SETTINGS_BYTES)  # a regular file: a FIFO would hang install
         text = raw.decode("utf-8")
+    except fileio.FileTooLargeError as exc:
+        raise InputError(f"the settings file is {exc.strerror}", file=path,
+                         fix="check the path; settings files are a few KiB") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the settings file ({exc})", file=path, fix="check its permissions and encoding") from exc
     style = _style_of(text)
@@ -316,27 +321,17 @@ def _there_before(s: _Settings, unchanged: bool) -> tuple[bool, set[str]]:
 def _write(s: _Settings, data: dict[str, Any]) -> str | None:
     """Write ``data`` to the real file (atomically, same permissions); back up the
     original once. Returns the backup path when one was made."""
+    from tierwise.fileio import atomic_write
+
     real = s.real
     backup = None
-    tmp = f"{real}.tierwise-tmp-{os.getpid()}"
     try:
-        os.makedirs(os.path.dirname(real), exist_ok=True)
         if s.raw is not None and not os.path.lexists(real + BACKUP_SUFFIX):
-            with open(real + BACKUP_SUFFIX, "xb") as fh:
-                fh.write(s.raw)
+            # the original's permissions: a settings file may hold secrets (env)
+            atomic_write(real + BACKUP_SUFFIX, s.raw, exclusive=True, mode=stat.S_IMODE(os.stat(real).st_mode))
             backup = real + BACKUP_SUFFIX
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(s.style.dump(data))
-            fh.flush()
-            os.fsync(fh.fileno())
-        if s.raw is not None:
-            os.chmod(tmp, stat.S_IMODE(os.stat(real).st_mode))
-        os.replace(tmp, real)
+        atomic_write(real, s.style.dump(data))  # keeps the file's permissions
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise StateError(f"cannot write the settings file ({exc.strerror or exc})", file=s.path, fix="check permissions") from exc
     return backup
 
@@ -538,7 +533,7 @@ def write_agent_definitions(project: str) -> dict[str, Any]:
     that are gone.
     """
     from tierwise import cache, qwen_agents, tiers
-    from tierwise.paths import replace_text
+    from tierwise.fileio import atomic_write
     from tierwise.qwen_yaml import normalize_content, parse as qwen_parse
     from tierwise.routing.decide import decide
 
@@ -581,7 +576,7 @@ def write_agent_definitions(project: str) -> dict[str, Any]:
                     out["unchanged"].append(path)
                     continue
         try:
-            replace_text(path, body)
+            atomic_write(path, body, fsync=False)  # derived: install writes it again
         except OSError as exc:
             raise StateError(f"cannot write the agent definition ({exc.strerror or exc})", file=path,
                              fix="check the permissions of .qwen/agents") from exc
@@ -731,13 +726,11 @@ def manifests(version: str) -> dict[str, Any]:
 
 def write_manifests(root: str) -> list[str]:
     from tierwise import __version__
+    from tierwise.fileio import atomic_write
 
     written = []
     for rel, content in manifests(__version__).items():
         path = os.path.join(root, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        atomic_write(path, json.dumps(content, indent=2, ensure_ascii=False) + "\n")
         written.append(path)
     return written

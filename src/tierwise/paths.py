@@ -96,18 +96,3 @@ def short_digest(text: str) -> str:
     return out
 
 
-def replace_text(path: str, text: str) -> None:
-    """Write ``path`` whole through a temp file beside it and a rename, so a
-    reader (a client, another hook) never sees half of it. Raises OSError."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tierwise-{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -14,13 +14,13 @@ price comes from genai-prices when it has one, else 2x input; 5m falls back to
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
 from tierwise import paths
+from tierwise.fileio import atomic_write
 from tierwise.ledger import pricing
 
 # Claude ids priced up front so hooks find them in the cache on day one.
@@ -129,11 +129,7 @@ def ensure_table(models: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
 def _write_table(table: dict[str, Any]) -> None:
     path = pricing.table_path()
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(table, fh, sort_keys=True)
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps(table, sort_keys=True), fsync=False)  # a cache: looked up again when lost
     except OSError as exc:
         paths.log_error(f"cannot write the price cache {path}: {exc}")
     pricing.remember_table(table)

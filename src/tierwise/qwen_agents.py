@@ -89,14 +89,16 @@ def _frontmatter(text: str) -> tuple[int, int] | None:
 def read_generated(path: str) -> dict[str, Any] | None:
     """``{"text", "model"}`` of a definition tierwise wrote, else None (missing,
     a symlink, too large, or not carrying the marker)."""
+    from tierwise.fileio import read_bytes
+
     try:
         if os.path.islink(path):
             return None
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read(MAX_BYTES + 1)
+        text = read_bytes(path, limit=MAX_BYTES).decode("utf-8")  # a FIFO here must not hang the hook
     except (OSError, UnicodeDecodeError):
         return None
-    span = _frontmatter(text) if len(text) <= MAX_BYTES else None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
+    span = _frontmatter(text)
     if span is None:
         return None
     lines = text[span[0] : span[1]].splitlines()
@@ -121,7 +123,8 @@ def set_model(path: str, model: str) -> str:
     at = next(i for i, ln in enumerate(lines) if ln.startswith("model:"))
     lines[at] = f"model: {model}"
     head = "\n".join(lines)
-    from tierwise.paths import replace_text
+    from tierwise.fileio import atomic_write
 
-    replace_text(path, text[: span[0]] + head + text[span[1] :])  # Qwen Code may be reading it
+    # atomic: Qwen Code may be reading it; no fsync: on the hook path, and rewritten at every handoff
+    atomic_write(path, text[: span[0]] + head + text[span[1] :], fsync=False)
     return "set"

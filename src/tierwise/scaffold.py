@@ -16,9 +16,7 @@ Cold module (CLI only).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -435,9 +433,10 @@ def check_writable(targets: Sequence[Path], force: bool) -> None:
 
 def write_file(path: Path, text: str) -> None:
     """Write atomically (temp file + rename) so a reader never sees half a skill."""
+    from tierwise.fileio import atomic_write
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=".SKILL.md.", suffix=".tmp")
     except OSError as exc:
         raise UsageError(
             f"cannot create the skill folder: {exc.strerror or exc}",
@@ -445,18 +444,10 @@ def write_file(path: Path, text: str) -> None:
             fix="check the folder's permissions or choose another --dir",
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise UsageError(
-                f"cannot write SKILL.md: {exc.strerror or exc}",
-                file=str(path),
-                fix="check the folder's permissions and free space, or choose another --dir",
-            ) from None
-        raise
+        atomic_write(str(path), text, make_dirs=False)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write SKILL.md: {exc.strerror or exc}",
+            file=str(path),
+            fix="check the folder's permissions and free space, or choose another --dir",
+        ) from None

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tierwise import fileio
 from tierwise.errors import InputError, TierwiseError, UnsafePathError, format_key_path
 
 MAX_SKILL_BYTES = 1024 * 1024
@@ -91,24 +92,8 @@ def read_skill_text(path: str, root: str | None = None) -> str:
                 file=path,
                 fix="skills must live inside the skill root; replace the symlink with the skill's folder",
             )
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_SKILL_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, fix="check the path") from None
-    except IsADirectoryError:
-        raise InputError("expected a SKILL.md file, found a directory", file=path, fix="point at the file") from None
-    except OSError as exc:
-        raise _os_error(exc, path) from None
-    if len(data) > MAX_SKILL_BYTES:
-        raise InputError(
-            f"the file is larger than the {MAX_SKILL_BYTES // 1024 // 1024} MiB limit for a SKILL.md",
-            file=path,
-            fix="move reference material into separate files the skill loads on demand",
-        )
-    from tierwise.config import decode_utf8
-
-    return decode_utf8(data, path, InputError)
+    return fileio.read_text(path, limit=MAX_SKILL_BYTES, error_cls=InputError, what="SKILL.md file",
+                            too_large_fix="move reference material into separate files the skill loads on demand")
 
 
 def _problem(path: str, err: TierwiseError) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -353,6 +354,17 @@ def test_config_that_is_not_utf8(tmp_path: Path) -> None:
     f.write_bytes(b"defaults:\n  specialist: s\xe9nnet\n")
     err = resolve_error(p)
     assert "not valid UTF-8" in err.message and "offset 25" in err.message
+
+
+def test_config_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    p = project(tmp_path)
+    (p / ".claude").mkdir()
+    os.mkfifo(p / ".claude" / "model-routing.yaml")
+    code = (f"from tierwise import config\ntry:\n    config.resolve({str(p)!r}, 'claude')\n"
+            "except Exception as exc:\n    print(exc.message)\n")
+    # a child: a regression hangs it until the timeout instead of hanging the suite
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "expected a file, found a FIFO"
 
 
 def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:

@@ -225,6 +225,8 @@ def test_symlinked_settings_are_written_through(tmp_path: Path) -> None:
     assert len(_ours(json.loads(real.read_text()))) == len(install.EVENTS)
     assert (real.stat().st_mode & 0o777) == 0o600  # the user's permissions are kept
     assert (dotfiles / "claude-settings.json.tierwise-backup").read_text() == original
+    backup_mode = (dotfiles / "claude-settings.json.tierwise-backup").stat().st_mode & 0o777
+    assert backup_mode == 0o600  # a settings file may hold secrets: its backup is no wider
     assert result["backup"] == str(dotfiles / "claude-settings.json.tierwise-backup")
     assert sorted(p.name for p in (project / ".claude").iterdir()) == ["settings.json"]
     assert sorted(p.name for p in dotfiles.iterdir()) == ["claude-settings.json", "claude-settings.json.tierwise-backup"]

@@ -6,6 +6,8 @@ tests/e2e/test_hooks_qwen.py."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -114,6 +116,15 @@ def test_set_model_only_touches_a_generated_model_line(tmp_path: Path) -> None:
                      "generatedBy": "tierwise"}
     assert qwen_agents.set_model(str(path), "bad\nmodel") == "not ours"
     assert qwen_agents.set_model(str(tmp_path / "missing.md"), "m") == "not ours"
+
+
+def test_set_model_leaves_a_fifo_alone_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "x-y.md"
+    os.mkfifo(path)
+    code = f"from tierwise import qwen_agents\nprint(qwen_agents.set_model({str(path)!r}, 'qwen3-max'))\n"
+    # a child: the PreToolUse hook runs set_model; a regression hangs the child, not the suite
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "not ours"
 
 
 def test_description_comes_from_a_crlf_skill_file(project: Path) -> None:

@@ -203,10 +203,6 @@ def _write_same_bytes(path: str, text: str, root: str) -> None:
     data = text.encode("utf-8")
     if bom and not data.startswith(b"\xef\xbb\xbf"):
         data = b"\xef\xbb\xbf" + data
-    import shutil
+    from tierwise.fileio import atomic_write
 
-    tmp = f"{real}.tierwise-fix.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    shutil.copymode(real, tmp)
-    os.replace(tmp, real)
+    atomic_write(real, data)  # keeps the file's permissions

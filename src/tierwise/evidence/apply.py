@@ -59,21 +59,9 @@ def placement_of(data: dict[str, Any], order: list[str]) -> str | None:
 
 def write_skill(path: str, text: str) -> None:
     """Atomic replace, keeping the file's mode."""
-    import os
-    import tempfile
+    from tierwise.fileio import atomic_write
 
-    folder = os.path.dirname(path) or "."
-    mode = os.stat(path).st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=".SKILL.md.", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text)
 
 
 def _replace_scalar(line: str, value_part: str, new: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from tierwise import fileio
 from tierwise.errors import InputError
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
@@ -24,30 +25,14 @@ def known_skills(platform: str, cfg: dict[str, Any]) -> set[str]:
 
 def read_input(path: str) -> tuple[str, str]:
     """(text, display name) of FILE or ``-`` (stdin)."""
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        name = "<stdin>"
-    else:
-        name = path
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-        except FileNotFoundError:
-            raise InputError("file not found", file=path, fix="check the path") from None
-        except IsADirectoryError:
-            raise InputError("expected a file, found a directory", file=path, fix="point at the JSONL file") from None
-        except OSError as exc:
-            raise InputError(f"cannot read: {exc.strerror or exc}", file=path, fix="check the file's permissions") \
-                from None
+    too_large_fix = "split the file and record the parts one by one"
+    if path != "-":
+        return fileio.read_text(path, limit=MAX_INPUT_BYTES, error_cls=InputError, too_large_fix=too_large_fix), path
+    data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"larger than the {MAX_INPUT_BYTES // 1024 // 1024} MiB limit", file=name,
-                         fix="split the file and record the parts one by one")
-    try:
-        return data.decode("utf-8"), name
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 (byte {exc.start}, line {line})", file=name, fix="save the file as UTF-8") \
-            from None
+        raise fileio.read_error(fileio.FileTooLargeError("<stdin>", MAX_INPUT_BYTES), "<stdin>", InputError,
+                                what="input", too_large_fix=too_large_fix)
+    return fileio.decode_utf8(data, "<stdin>", InputError), "<stdin>"
 
 
 def emit_json(payload: Any) -> None:

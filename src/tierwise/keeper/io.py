@@ -10,7 +10,7 @@ from typing import Any
 
 from tierwise.errors import InputError, StateError
 from tierwise.keeper.spec import read_text
-from tierwise.paths import replace_text
+from tierwise.fileio import atomic_write
 
 
 def load_json(path: str, what: str) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def load_json(path: str, what: str) -> dict[str, Any]:
 
 def write_text(path: str, text: str) -> None:
     try:
-        replace_text(path, text)
+        atomic_write(path, text)
     except OSError as exc:
         raise StateError(f"cannot write the file ({exc.strerror})", file=path,
                          fix="check the directory exists and is writable") from None

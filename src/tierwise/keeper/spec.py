@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tierwise import fileio
 from tierwise.errors import InputError, UsageError
 from tierwise.keeper.durations import parse_duration
 from tierwise.keeper.errors import (
@@ -36,19 +37,14 @@ from tierwise.keeper.errors import (
 from tierwise.keeper.schemas import check
 
 RESERVE_PHASE = "control_reserve"
+MAX_INPUT_BYTES = 64 * 1024 * 1024
 SLA_KEY = "sla_p95"
 
 
 def read_text(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, fix="check the path") from None
-    except UnicodeDecodeError:
-        raise InputError("expected UTF-8 text", file=path, fix="save the file as UTF-8") from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=path, fix="check the path and permissions") from None
+    """A keeper input file (spec, plan, scenario, template) as text, newlines as ``\\n``."""
+    text = fileio.read_text(path, limit=MAX_INPUT_BYTES, error_cls=InputError)
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # as open() in text mode reads it
 
 
 def load_spec(path: str) -> dict[str, Any]:

@@ -62,15 +62,14 @@ def load(project_dir: str, platform: str) -> dict[str, Any] | None:
 
 
 def save(project_dir: str, platform: str, config: dict[str, Any]) -> None:
+    from tierwise.fileio import atomic_write
+
     path = snapshot_path(project_dir, platform)
     keep = {k: config.get(k) for k in ("tiers", "zones", "budgets", "budget_windows", "priority_reserve", "session",
                                        "hard_caps", "defaults")}
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"stamps": _stamps(layer_files(project_dir, platform)), "config": keep}, fh)
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps({"stamps": _stamps(layer_files(project_dir, platform)), "config": keep}),
+                     fsync=False)  # a snapshot: resolved again when lost
     except OSError:
         pass
 

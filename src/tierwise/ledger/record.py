@@ -421,23 +421,17 @@ def record_summary(summary: dict[str, Any]) -> int:
 
 
 def _spool(kind: str, payload: Any, cause: BaseException) -> str:
+    from tierwise.fileio import atomic_write
+
     folder = paths.spool_dir()
     line = json.dumps({"kind": kind, "payload": payload, "error": str(cause)}, sort_keys=True, default=str) + "\n"
     name = f"{os.getpid()}-{time.time_ns()}.jsonl"
-    tmp = os.path.join(folder, "." + name + ".tmp")
     final = os.path.join(folder, name)
     try:
-        os.makedirs(folder, exist_ok=True)
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.rename(tmp, final)
+        # a replayer sees the whole line or no file; a record's name is never reused; fsync of
+        # the data and of the directory: after a crash the record is still there
+        atomic_write(final, line, exclusive=True, fsync_dir=True)
     except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         paths.log_error(f"ledger write failed ({cause}) and the spool is unwritable ({exc}): {line[:500]}")
         raise StateError(
             f"cannot record to the ledger ({cause}) nor to the spool ({exc.strerror or exc})",

@@ -300,17 +300,15 @@ def cached(key: str, fingerprint: list[Any] | None) -> dict[str, Any] | None:
 
 def store(key: str, fingerprint: list[Any] | None, data: dict[str, Any]) -> None:
     import json
-    import os
+
+    from tierwise.fileio import atomic_write
 
     if fingerprint is None:
         return
     path = _cache_file(key)
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            # json.dumps (C encoder), not json.dump (pure-Python streaming)
-            fh.write(json.dumps({"key": key, "fingerprint": fingerprint, "report": data}, separators=(",", ":")))
-        os.replace(tmp, path)
+        # json.dumps (C encoder), not json.dump (pure-Python streaming); a cache: no fsync
+        atomic_write(path, json.dumps({"key": key, "fingerprint": fingerprint, "report": data}, separators=(",", ":")),
+                     fsync=False)
     except OSError:
         pass

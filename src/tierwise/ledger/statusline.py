@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tierwise import hotjson as json
-import os
 from datetime import datetime, timezone
 
 from tierwise import paths
@@ -28,11 +27,9 @@ def save_rate_limits(payload: dict[str, Any], now: datetime) -> bool:
 
     path = rate_limits_path()
     data = {"captured_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "session_id": payload.get("session_id"), "limits": kept}
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh)
-    os.replace(tmp, path)
+    from tierwise.fileio import atomic_write
+
+    atomic_write(path, json.dumps(data), fsync=False)  # the next statusline call writes it again
     return True
 
 
