@@ -54,6 +54,7 @@ def _run_command(args: list[str]) -> int:
     import os
 
     from tierwise.errors import EXIT_INTERNAL, EXIT_USAGE, TierwiseError
+    from tierwise.output import report_error
 
     parser = build_parser()
     ns = parser.parse_args(args)
@@ -64,7 +65,7 @@ def _run_command(args: list[str]) -> int:
     try:
         return int(func(ns))
     except TierwiseError as exc:
-        return _report(exc, ns)
+        return report_error(exc, as_json=getattr(ns, "json", False))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -78,7 +79,7 @@ def _run_command(args: list[str]) -> int:
     except Exception as exc:
         state_error = _ledger_error(exc)
         if state_error is not None:
-            return _report(state_error, ns)
+            return report_error(state_error, as_json=getattr(ns, "json", False))
         # a bug: one line for the user, the traceback to the log
         import traceback
 
@@ -94,16 +95,6 @@ def _run_command(args: list[str]) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
-
-
-def _report(exc: TierwiseError, ns: argparse.Namespace) -> int:
-    """One breadcrumb message on stderr (and the error as JSON on stdout with --json)."""
-    if getattr(ns, "json", False):
-        import json
-
-        print(json.dumps(exc.as_dict()))
-    print(exc.render(), file=sys.stderr)
-    return exc.exit_code
 
 
 def _ledger_error(exc: Exception) -> TierwiseError | None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tierwise.output import add_json_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -14,7 +16,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "client actually ran and the tokens it spent.",
     )
     parser.add_argument("--session", default=None, help="only this session (default: every session)")
-    parser.add_argument("--json", action="store_true", help="print a JSON list of decisions")
+    add_json_option(parser, "print a JSON list of decisions")
     parser.set_defaults(func=run)
 
 
@@ -70,10 +72,9 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from tierwise.errors import UsageError
     from tierwise.ledger import db
+    from tierwise.output import console, print_json
 
     conn = db.connect()
     try:
@@ -84,10 +85,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no routing decisions recorded for session {args.session!r}",
                          fix="run `tierwise audit` without --session to see every session")
     if args.json:
-        print(json.dumps(items, indent=2))
+        print_json(items)
         return 0
-    from tierwise.render import make_console
     from tierwise.render.summary import render_audit
 
-    render_audit(make_console(), items)
+    render_audit(console(), items)
     return 0

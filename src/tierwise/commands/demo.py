@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tierwise.output import add_json_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -25,7 +27,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     parser.add_argument("--keep", metavar="DIR", default=None,
                         help="build the project and state dir under DIR and keep them (default: a temp dir, removed)")
-    parser.add_argument("--json", action="store_true", help="print {summary, audit} as JSON instead of tables")
+    add_json_option(parser, "print {summary, audit} as JSON instead of tables")
     parser.set_defaults(func=run)
 
 
@@ -255,15 +257,14 @@ class _Session:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import os
     import shutil
     import tempfile
     from pathlib import Path
 
-    from tierwise.render import make_console
+    from tierwise import output
 
-    console = make_console()
+    console = output.console()
     if args.keep:
         root = Path(args.keep).resolve()
         root.mkdir(parents=True, exist_ok=True)
@@ -289,7 +290,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             conn.close()
         if args.json:
-            print(json.dumps({"summary": summary, "audit": audit}, indent=2))
+            output.print_json({"summary": summary, "audit": audit})
             return 0
         from tierwise.render.summary import render_audit, render_summary
 

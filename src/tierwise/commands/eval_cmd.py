@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from tierwise.commands import needs_subcommand
+from tierwise.output import add_json_option, add_platform_option
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -17,9 +18,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
     rec = evsub.add_parser("record", help="validate and add eval results from a JSONL file (or - for stdin)")
     rec.add_argument("file", metavar="FILE|-")
-    rec.add_argument("--json", action="store_true", help="machine-readable output")
-    rec.add_argument("--platform", choices=["claude", "qwen"], default="claude",
-                     help="client whose skill roots and config layers to use (default: claude)")
+    add_json_option(rec)
+    add_platform_option(rec, "client whose skill roots and config layers to use (default: claude)")
     rec.set_defaults(func=run_record)
 
     run = evsub.add_parser("run", help="call your runner (module:function) per case and tier and record the results")
@@ -27,16 +27,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     run.add_argument("--skill", required=True)
     run.add_argument("--tiers", help="comma-separated tiers (default: every configured tier)")
     run.add_argument("--cases", metavar="FILE", help="eval cases JSONL (default: <skill dir>/evals/cases.jsonl)")
-    run.add_argument("--json", action="store_true", help="machine-readable output")
-    run.add_argument("--platform", choices=["claude", "qwen"], default="claude")
+    add_json_option(run)
+    add_platform_option(run, "client whose skill roots and config layers to use (default: claude)")
     run.set_defaults(func=run_run)
 
     recm = evsub.add_parser("recommend", help="pass rates per tier; recommended minimum and preferred tier")
     recm.add_argument("--skill", help="only this skill")
-    recm.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(recm)
     recm.add_argument("--apply", action="store_true",
                       help="rewrite each skill's model block in place with the recommendation")
-    recm.add_argument("--platform", choices=["claude", "qwen"], default="claude")
+    add_platform_option(recm, "client whose skill roots and config layers to use (default: claude)")
     recm.set_defaults(func=run_recommend)
 
     needs_subcommand(parser)
@@ -54,12 +54,12 @@ def _record(results: list[Any], source: str) -> tuple[int, list[Any]]:
 
 def _report_record(args: argparse.Namespace, source: str, added: int, dups: list[tuple[int, str]],
                    extra: dict[str, Any] | None = None) -> None:
-    from tierwise.evidence.context import emit_json
+    from tierwise.output import print_json
 
     payload = {"source": source, "added": added,
                "duplicates": [{"line": n, "reason": why} for n, why in dups], **(extra or {})}
     if args.json:
-        emit_json(payload)
+        print_json(payload)
         return
     for n, why in dups:
         print(f"{source}:{n}: skipped duplicate ({why})" if n else f"{source}: skipped duplicate ({why})",
@@ -148,12 +148,14 @@ def run_recommend(args: argparse.Namespace) -> int:
         raise InputError(f"no eval results recorded for skill {args.skill!r}", key="--skill",
                          fix="record results first: tierwise eval record FILE (format in docs/evidence.md)")
     applied = _apply(recs, cfg, args.platform) if args.apply else []
+    from tierwise.output import console, print_json
+
     if args.json:
-        context.emit_json({"skills": recs, "applied": applied})
+        print_json({"skills": recs, "applied": applied})
     else:
         from tierwise.evidence import render
 
-        render.recommend(context.console(), recs, applied)
+        render.recommend(console(), recs, applied)
     return 0
 
 

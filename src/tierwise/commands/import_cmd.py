@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from tierwise.commands import needs_subcommand
+from tierwise.output import add_json_option, add_project_option
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,15 +27,16 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     qwen = clients.add_parser("qwen", help="Qwen Code transcripts (projects/*/chats/*.jsonl)")
     qwen.add_argument("--dir", metavar="DIR", help="Qwen Code directory (default: ~/.qwen)")
     for p in (claude, qwen):
-        p.add_argument("--project", metavar="DIR", help="project whose routing config maps models to tiers")
-        p.add_argument("--json", action="store_true", help="print the summary as JSON")
+        add_project_option(p, "project whose routing config maps models to tiers")
+        add_json_option(p, "print the summary as JSON")
         p.set_defaults(func=run)
     needs_subcommand(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.ledger import importers
-    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json, progress_enabled
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, progress_enabled
+    from tierwise.output import print_json
 
     client = args.client
     # CLAUDE_CONFIG_DIR may name several directories (comma-separated): each is imported
@@ -45,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
         if progress_enabled() and not args.json:
             from rich.progress import Progress
 
-            from tierwise.render import make_console
+            from tierwise.output import console
 
-            with Progress(console=make_console(stderr=True), transient=True) as bar:
+            with Progress(console=console(stderr=True), transient=True) as bar:
                 task = bar.add_task(f"importing {client} transcripts", total=None)
 
                 def tick(done: int, total: int) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -13,18 +15,17 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "DIR/.qwen/settings.json (other keys and hooks are kept; a backup is made before the "
         "first change; running it again changes nothing), then list skills the client would not load.",
     )
-    parser.add_argument("--platform", choices=["claude", "qwen", "all"], default="all")
-    parser.add_argument("--project", default=None, help="project directory (default: the current directory)")
+    add_platform_option(parser, default="all", with_all=True)
+    add_project_option(parser)
     parser.add_argument("--agent-definitions", action="store_true",
                         help="Qwen Code: also write .qwen/agents/NAME.md for every specialist skill, so a handoff "
                         "with subagent_type NAME runs on the tier tierwise decides (enforced; without them the tier "
                         "is advice to the coordinator)")
-    parser.add_argument("--json", action="store_true", help="print what was done as JSON")
+    add_json_option(parser, "print what was done as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import os
     import sys
 
@@ -51,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
         if result["client"] == "qwen" and args.agent_definitions:
             result["agent_definitions"] = install.write_agent_definitions(project)
     if args.json:
-        print(json.dumps({"project": project, "installed": results}, indent=2))
+        from tierwise.output import print_json
+
+        print_json({"project": project, "installed": results})
         return 0
     for result in results:
         state = "updated" if result["changed"] else "already up to date"

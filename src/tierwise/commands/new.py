@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from tierwise.commands import needs_subcommand
+from tierwise.output import add_json_option, add_platform_option, add_project_option
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,15 +24,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="skill root to write into (default: PROJECT/.claude/skills, or PROJECT/.qwen/skills with --platform qwen)",
     )
-    parser.add_argument("--project", metavar="DIR", help="project directory (default: the current project)")
-    parser.add_argument(
-        "--platform",
-        choices=["claude", "qwen"],
-        default="claude",
-        help="client whose skill folder and config layers to use (default: claude)",
-    )
+    add_project_option(parser)
+    add_platform_option(parser, "client whose skill folder and config layers to use (default: claude)")
     parser.add_argument("--force", action="store_true", help="overwrite existing SKILL.md files")
-    parser.add_argument("--json", action="store_true", help='print {"created": [paths]} on stdout')
+    add_json_option(parser, 'print {"created": [paths]} on stdout')
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -88,11 +84,12 @@ def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, A
 
 
 def _report(args: argparse.Namespace, created: list[str], notes: list[str]) -> int:
-    import json
     import sys
 
+    from tierwise.output import print_json
+
     if args.json:
-        print(json.dumps({"created": created}))
+        print_json({"created": created})
     else:
         for path in created:
             print(path)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from tierwise.output import add_json_option, add_platform_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -20,9 +22,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--note", help="free text kept with the outcome")
     parser.add_argument("--tier-needed", metavar="TIER", help="the tier the work actually needed, when known")
     parser.add_argument("--segment", help="request segment of the run, for the review")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude",
-                        help="client whose config layers define the tiers (default: claude)")
+    add_json_option(parser)
+    add_platform_option(parser, "client whose config layers define the tiers (default: claude)")
     parser.set_defaults(func=run)
 
 
@@ -60,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if args.json:
-        context.emit_json({"source": source, "added": added, "run_ids": [o["run_id"] for o in outcomes]})
+        from tierwise.output import print_json
+
+        print_json({"source": source, "added": added, "run_ids": [o["run_id"] for o in outcomes]})
     else:
         print(f"recorded {added} outcome(s) from {source}")
         if not outcomes:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 GROUPS = ("daily", "weekly", "monthly", "session", "skill", "model")
 
 
@@ -24,18 +26,18 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("group", choices=GROUPS, metavar="{" + ",".join(GROUPS) + "}", help="how to group the rows")
     parser.add_argument("--since", metavar="DATE", help="first day to include (YYYY-MM-DD, in the report time zone)")
     parser.add_argument("--until", metavar="DATE", help="last day to include (YYYY-MM-DD)")
-    parser.add_argument("--project", metavar="DIR", help="only requests made in this project directory")
+    add_project_option(parser, "only requests made in this project directory")
     parser.add_argument("--timezone", metavar="TZ",
                         help="IANA time zone for days (default: budget_windows.timezone, else UTC)")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude",
-                        help="client whose tier models price the savings (default claude)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_platform_option(parser, "client whose tier models price the savings (default: claude)")
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.ledger import reports
-    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
+    from tierwise.output import print_json
 
     platform = platform_key(args.platform)
     since = reports.parse_day(args.since, "--since") if args.since else None
@@ -75,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(data)
         return 0
-    from tierwise.render import make_console
+    from tierwise.output import console
     from tierwise.render.ledger import render_report
 
-    render_report(make_console(), data)
+    render_report(console(), data)
     return 0

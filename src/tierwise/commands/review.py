@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option, add_platform_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     from tierwise.evidence import DEFAULT_TOLERANCE
@@ -17,13 +19,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     parser.add_argument("--since", help="start of the window: ISO date/time, or 7d / 24h ago (default: all)")
     parser.add_argument("--until", help="end of the window (exclusive): ISO date/time, or 1d / 12h ago")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_json_option(parser)
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                         help=f"how far (a fraction: 0.02 = 2 points) the success rate may fall below the all-strong "
                         f"baseline before savings are vetoed (default {DEFAULT_TOLERANCE})")
     parser.add_argument("--runs", action="store_true",
                         help="also list every run (run id, tier, outcome): the ids `tierwise outcome` takes")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude")
+    add_platform_option(parser)
     ex = parser.add_argument_group("--example (seed 002's cost table)")
     ex.add_argument("--example", action="store_true", help="compute seed 002's cost table instead of a review")
     ex.add_argument("--strong-price", default="10/30", metavar="IN/OUT",
@@ -58,7 +60,8 @@ def _when(value: str | None, flag: str) -> int | None:
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.errors import UsageError
-    from tierwise.evidence import context, costs, render
+    from tierwise.evidence import costs, render
+    from tierwise.output import console, print_json
 
     if not 0 <= args.tolerance < 1:
         raise UsageError(f"expected a fraction in [0, 1), got {args.tolerance}", key="--tolerance",
@@ -71,15 +74,15 @@ def run(args: argparse.Namespace) -> int:
                                       costs.parse_price(args.small_price, flag="--small-price"),
                                       input_tokens=args.input_tokens, output_tokens=args.output_tokens)
         if args.json:
-            context.emit_json(table)
+            print_json(table)
         else:
-            render.example(context.console(), table)
+            render.example(console(), table)
         return 0
     report = build_report(args)
     if args.json:
-        context.emit_json(report)
+        print_json(report)
     else:
-        render.review(context.console(), report)
+        render.review(console(), report)
     return 0
 
 

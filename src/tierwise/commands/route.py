@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 ZONES = ("green", "yellow", "red")
 
 
@@ -24,9 +26,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "Exit 7 when the decision is blocked by a hard budget cap.",
     )
     parser.add_argument("skill", metavar="SKILL", help="skill name (NAME or PLUGIN:NAME)")
-    parser.add_argument("--project", metavar="DIR", default=None, help="project directory (default: current)")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude",
-                        help="client whose config layers, skill roots and model ids apply (default claude)")
+    add_project_option(parser)
+    add_platform_option(parser, "client whose config layers, skill roots and model ids apply (default: claude)")
     parser.add_argument("--zone", choices=ZONES, default=None,
                         help="simulate a budget zone (no budget figures: nothing exhausted, no hard cap); "
                         "default: the ledger's budget state")
@@ -34,7 +35,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         help="as if the user had said \"run everything on TIER\"")
     parser.add_argument("--prompt", metavar="TEXT", default=None,
                         help="the user's request: inline overrides (§3.3) and condition matching")
-    parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    add_json_option(parser, "print the decision as JSON")
     parser.set_defaults(func=run)
 
 
@@ -133,14 +134,13 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from tierwise.errors import EXIT_BLOCKED, EXIT_OK
+    from tierwise.output import print_json
     from tierwise.routing.audit import render_route
 
     decision = build(args)
     if args.json:
-        print(json.dumps(decision, indent=2, ensure_ascii=False))
+        print_json(decision)
     else:
         print(render_route(decision))
     return EXIT_BLOCKED if decision["blocked"] else EXIT_OK

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from tierwise.output import add_json_option, add_project_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -14,8 +16,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "against all-opus and all-sonnet, and the budget status.",
     )
     parser.add_argument("--session", default=None, help="session id (default: the latest session)")
-    parser.add_argument("--project", default=None, help="project whose routing config prices tiers (default: the session's)")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_project_option(parser, "project whose routing config prices tiers (default: the session's)")
+    add_json_option(parser, "print the summary as JSON")
     parser.set_defaults(func=run)
 
 
@@ -64,14 +66,13 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    from tierwise.output import console, print_json
 
     summary = session_summary(args.session, args.project)
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print_json(summary)
         return 0
-    from tierwise.render import make_console
     from tierwise.render.summary import render_summary
 
-    render_summary(make_console(), summary)
+    render_summary(console(), summary)
     return 0

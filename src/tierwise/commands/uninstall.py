@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -13,14 +15,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, and the Qwen Code agent definitions "
         "it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`); everything else stays.",
     )
-    parser.add_argument("--platform", choices=["claude", "qwen", "all"], default="all")
-    parser.add_argument("--project", default=None, help="project directory (default: the current directory)")
-    parser.add_argument("--json", action="store_true", help="print what was done as JSON")
+    add_platform_option(parser, default="all", with_all=True)
+    add_project_option(parser)
+    add_json_option(parser, "print what was done as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import os
     import sys
 
@@ -32,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
         if result["client"] == "qwen":
             result["agent_definitions_removed"] = install.remove_agent_definitions(project)
     if args.json:
-        print(json.dumps({"project": project, "uninstalled": results}, indent=2))
+        from tierwise.output import print_json
+
+        print_json({"project": project, "uninstalled": results})
         return 0
     for result in results:
         print(f"{result['client']}: removed {result['removed']} tierwise hook(s) from {result['settings']}", file=sys.stderr)

@@ -14,6 +14,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 if TYPE_CHECKING:
     from tierwise.errors import TierwiseError
 
@@ -28,13 +30,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "directories searched for SKILL.md; without PATH, the project's skill roots and routing config layers.",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="SKILL.md files or directories")
-    parser.add_argument("--json", action="store_true", help="print findings as JSON")
+    add_json_option(parser, "print findings as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when there are warnings")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default=None,
-                        help="client whose rules apply (default claude; files under .qwen/ get qwen rules)")
+    add_platform_option(parser, "client whose rules apply (default: claude; files under .qwen/ get qwen rules)",
+                        default=None)
     parser.add_argument("--fix", action="store_true",
                         help="rewrite a `model:` mapping (and, for qwen, a `model: <tier>` string) into `routing:`")
-    parser.add_argument("--project", metavar="DIR", default=None, help="project directory (default: current)")
+    add_project_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -154,22 +156,18 @@ def run(args: argparse.Namespace) -> int:
 
     total = sum(len(e["warnings"]) for e in report)
     if args.json:
-        import json
+        from tierwise.output import print_json
 
         out: dict[str, Any] = {"files": report}
         if config_checked:
             out["config"] = config_checked
-        print(json.dumps(out, indent=2))
+        print_json(out)
     else:
         for e in report:
             for w in e["warnings"]:
-                print(f"==> File {e['path']}")
-                if w["field"] != "(file)":
-                    print(f"==> At key: {w['field']}")
-                print(f"=====> {w['message']}")
-                if w.get("fix"):
-                    print(f"fix: {w['fix']}")
-                print()
+                key = None if w["field"] == "(file)" else w["field"]
+                # findings are data (stdout), in the same breadcrumbs as an error
+                print(TierwiseError(w["message"], file=e["path"], key=key, fix=w.get("fix")).render() + "\n")
     with_findings = sum(1 for e in report if e["warnings"])
     print(
         f"checked {sum(1 for f in files if not f.endswith(('.yaml', '.yml')))} SKILL.md file(s)"
@@ -188,7 +186,7 @@ def run(args: argparse.Namespace) -> int:
 def _write_same_bytes(path: str, text: str, root: str) -> None:
     """Write back with the original encoding choices (UTF-8, BOM kept), through a
     symlink only when its target is inside ``root`` (else UnsafePathError)."""
-    from tierwise.errors import UnsafePathError
+    from tierwise.errors import StateError, UnsafePathError
 
     real = os.path.realpath(path)  # a symlinked SKILL.md stays a symlink
     real_root = os.path.realpath(root)
@@ -205,4 +203,8 @@ def _write_same_bytes(path: str, text: str, root: str) -> None:
         data = b"\xef\xbb\xbf" + data
     from tierwise.fileio import atomic_write
 
-    atomic_write(real, data)  # keeps the file's permissions
+    try:
+        atomic_write(real, data)  # keeps the file's permissions
+    except OSError as exc:
+        raise StateError(f"not fixed: cannot write the file ({exc.strerror or exc})", file=path,
+                         fix="check the file's folder is writable and the disk has space") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from tierwise.commands import needs_subcommand
+from tierwise.output import add_json_option
 
 DEFAULT_SPEC = ".specify/memory/validation.md"
 
@@ -19,7 +20,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     r.add_argument("--spec", default=DEFAULT_SPEC, help=f"validation spec (default {DEFAULT_SPEC})")
     r.add_argument("--metrics", required=True, metavar="M.json", help="metrics JSON (e.g. from `tierwise budget drill --metrics-out`)")
     r.add_argument("--out", metavar="HEALTH.json", help="write the validation health report here")
-    r.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
+    add_json_option(r, "print the report as JSON on stdout")
     r.set_defaults(func=run)
     needs_subcommand(p)
 
@@ -27,7 +28,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 def run(args: argparse.Namespace) -> int:
     from tierwise.errors import EXIT_FINDINGS
     from tierwise.keeper.gateway import evaluate, load_checks
-    from tierwise.keeper.io import load_json, say, stdout_json, write_json
+    from tierwise.keeper.io import load_json, write_json
+    from tierwise.output import print_json, say
     from tierwise.keeper.spec import read_text
 
     checks = load_checks(read_text(args.spec), args.spec)
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_json(args.out, report)
     if args.json:
-        stdout_json(report)
+        print_json(report)
     for c in report["checks"]:
         if c["status"] == "not_applicable":
             say(f"n/a  {c['id']}: its if: does not hold")

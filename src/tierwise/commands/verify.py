@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -17,9 +19,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description="Recompute the cost of every ledger row from its token counts with fresh prices "
         "(genai-prices, the config's price_per_mtok, cost_ratio) and report rows whose stored cost differs.",
     )
-    parser.add_argument("--project", metavar="DIR", help="project whose routing config priced the rows")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude", help="client (default claude)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_project_option(parser, "project whose routing config priced the rows")
+    add_platform_option(parser)
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,7 +59,8 @@ def verify(conn: object, config: dict[str, object] | None) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.errors import EXIT_FINDINGS, EXIT_OK
-    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
+    from tierwise.output import print_json
 
     config = load_config(args.project, platform_key(args.platform))
     conn = open_ledger()
@@ -68,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result)
     else:
-        from tierwise.render import make_console
+        from tierwise.output import console
         from tierwise.render.ledger import render_verify
 
-        render_verify(make_console(), result)
+        render_verify(console(), result)
     return EXIT_FINDINGS if result["mismatches"] else EXIT_OK

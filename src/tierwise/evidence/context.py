@@ -34,14 +34,3 @@ def read_input(path: str) -> tuple[str, str]:
                                 what="input", too_large_fix=too_large_fix)
     return fileio.decode_utf8(data, "<stdin>", InputError), "<stdin>"
 
-
-def emit_json(payload: Any) -> None:
-    import json
-
-    sys.stdout.write(json.dumps(payload, indent=2, sort_keys=False) + "\n")
-
-
-def console() -> Any:
-    from rich.console import Console
-
-    return Console(file=sys.stdout, highlight=False)

@@ -1,11 +1,9 @@
-"""File and stream helpers shared by the keeper's commands: JSON data to stdout or a
-file, people-text to stderr."""
+"""File helpers shared by the keeper's commands: JSON inputs, text and JSON outputs
+(printing goes through ``tierwise.output``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import sys
 from typing import Any
 
 from tierwise.errors import InputError, StateError
@@ -37,19 +35,3 @@ def write_text(path: str, text: str) -> None:
 def write_json(path: str, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2) + "\n")
 
-
-def stdout_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2) + "\n")
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr)
-
-
-def rich_ok() -> bool:
-    """Rich tables only on a terminal (stderr); plain text otherwise."""
-    return sys.stderr.isatty()
-
-
-def no_color() -> bool:
-    return bool(os.environ.get("NO_COLOR"))

@@ -37,14 +37,6 @@ def open_ledger() -> Any:
 
 
 def progress_enabled() -> bool:
-    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+    from tierwise.output import is_terminal
 
-
-def print_json(data: Any) -> None:
-    """JSON on stdout: indented for a person at a terminal, compact (C encoder, fast) when piped."""
-    import json
-
-    if sys.stdout.isatty():
-        print(json.dumps(data, indent=2))
-    else:
-        print(json.dumps(data, separators=(",", ":")))
+    return is_terminal(sys.stderr)

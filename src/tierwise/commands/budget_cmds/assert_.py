@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("assert", help="check a plan's sums and tier split",
@@ -12,13 +14,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                                    "hold the given percentages. Exit 1 names what does not hold.")
     p.add_argument("--plan", required=True, metavar="PLAN")
     p.add_argument("--split", metavar="A/B", help="expected percentages in the plan's tier order, e.g. 90/10")
-    p.add_argument("--json", action="store_true", help="print the checks as JSON on stdout")
+    add_json_option(p, "print the checks as JSON on stdout")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.errors import EXIT_FINDINGS
-    from tierwise.keeper.io import say, stdout_json
+    from tierwise.output import print_json, say
     from tierwise.keeper.spec import assert_plan, load_plan, parse_split
 
     plan = load_plan(args.plan)
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     checks = assert_plan(plan, split)
     ok = all(c["ok"] for c in checks)
     if args.json:
-        stdout_json({"plan": args.plan, "ok": ok, "checks": checks})
+        print_json({"plan": args.plan, "ok": ok, "checks": checks})
     for c in checks:
         mark = "ok  " if c["ok"] else "FAIL"
         detail = f"{c['actual']:,}" if c["ok"] else f"expected {c['expected']:,}, got {c['actual']:,}"

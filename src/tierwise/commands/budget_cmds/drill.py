@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -25,7 +27,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--at", default="11:00", metavar="HH:MM", help="outage start (default 11:00)")
     p.add_argument("--tier", help="tier to take down (default: the plan's routine tier)")
     p.add_argument("--metrics-out", metavar="M.json", help="write gateway metrics (worst outage) for `tierwise validation run`")
-    p.add_argument("--json", action="store_true", help="print the drill as JSON on stdout")
+    add_json_option(p, "print the drill as JSON on stdout")
     p.set_defaults(func=run)
 
 
@@ -45,7 +47,8 @@ def _outages(text: str) -> list[int]:
 def run(args: argparse.Namespace) -> int:
     from tierwise.keeper.drill import run_drill
     from tierwise.keeper.errors import UnknownTierError
-    from tierwise.keeper.io import stdout_json, write_json
+    from tierwise.keeper.io import write_json
+    from tierwise.output import print_json
     from tierwise.keeper.scenario import clock_to_min, generated_scenario, load_scenario
     from tierwise.keeper.spec import load_plan, tier_by_role
 
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.metrics_out:
         write_json(args.metrics_out, drill["metrics"])
     if args.json:
-        stdout_json(drill)
+        print_json(drill)
     _render(drill, args.metrics_out)
     return 0
 
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 def _render(drill: "dict[str, Any]", metrics_out: str | None) -> None:
     import sys
 
-    from tierwise.keeper.io import no_color, rich_ok, say
+    from tierwise.output import console, is_terminal, say
 
     headers = ["outage", "MTTR min", "escalation", "failover", "manual queue", "token_health_min", "signals"]
     rows = [[f"{r['outage_min']}m", f"{r['mttr_min']:.1f}", f"{r['escalation_share']:.0%}",
@@ -85,8 +88,7 @@ def _render(drill: "dict[str, Any]", metrics_out: str | None) -> None:
              f"{r['token_health_min']:.3f}" + (" (guard)" if r["guard_breached"] else ""),
              ", ".join(r["signals"]) or "-"] for r in drill["outages"]]
     title = f"budget drill: {drill['tier']} down, flow {drill['flow']}"
-    if rich_ok():
-        from rich.console import Console
+    if is_terminal(sys.stderr):
         from rich.table import Table
 
         table = Table(title=title)
@@ -94,7 +96,7 @@ def _render(drill: "dict[str, Any]", metrics_out: str | None) -> None:
             table.add_column(h, justify="left" if h in ("outage", "signals") else "right")
         for row, r in zip(rows, drill["outages"]):
             table.add_row(*row, style="yellow" if r["signals"] else None)
-        Console(file=sys.stderr, no_color=no_color()).print(table)
+        console(stderr=True).print(table)
     else:
         widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(headers)]
         say(title)

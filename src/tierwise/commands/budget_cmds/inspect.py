@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     p = sub.add_parser("inspect", help="check a result against conditions joined by &&",
@@ -13,20 +15,21 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                                    "unknown field.")
     p.add_argument("--result", required=True, metavar="RESULT")
     p.add_argument("--query", required=True, metavar="QUERY")
-    p.add_argument("--json", action="store_true", help="print the evaluated conditions as JSON on stdout")
+    add_json_option(p, "print the evaluated conditions as JSON on stdout")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.errors import EXIT_FINDINGS
-    from tierwise.keeper.io import load_json, say, stdout_json
+    from tierwise.keeper.io import load_json
+    from tierwise.output import print_json, say
     from tierwise.keeper.query import evaluate
 
     result = load_json(args.result, "simulation result")
     conditions = evaluate(result, args.query)
     ok = all(c["ok"] for c in conditions)
     if args.json:
-        stdout_json({"result": args.result, "ok": ok, "conditions": conditions})
+        print_json({"result": args.result, "ok": ok, "conditions": conditions})
     for c in conditions:
         say(f"{'ok  ' if c['ok'] else 'FAIL'} {c['condition']} (actual {c['actual']!r})")
     return 0 if ok else EXIT_FINDINGS

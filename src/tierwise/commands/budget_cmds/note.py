@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option
+
 DEFAULT_TEMPLATE = "templates/budget-note.md"
 
 
@@ -15,7 +17,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--template", default=DEFAULT_TEMPLATE,
                    help=f"template (default {DEFAULT_TEMPLATE}; the built-in one if that file is absent)")
     p.add_argument("--out", metavar="NOTE", help="write the note here (default: stdout)")
-    p.add_argument("--json", action="store_true", help="print the five fields as JSON on stdout")
+    add_json_option(p, "print the five fields as JSON on stdout")
     p.set_defaults(func=run)
 
 
@@ -23,7 +25,8 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     from tierwise.keeper import note
-    from tierwise.keeper.io import load_json, say, stdout_json, write_text
+    from tierwise.keeper.io import load_json, write_text
+    from tierwise.output import print_json, say
     from tierwise.keeper.spec import read_text
 
     result = load_json(args.result, "simulation result")
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                          file=args.result, fix="simulate again and pass its --out file") from None
     text = note.render_note(template, fields)
     if args.json:
-        stdout_json(fields)
+        print_json(fields)
     if args.out:
         write_text(args.out, text)
         say(f"budget note -> {args.out}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -26,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p.add_argument("--queue-limit", type=int, metavar="N", help="emergency queue limit with --failure (default 12)")
     p.add_argument("--seed", type=int, default=0, help="generated queue seed (default 0)")
     p.add_argument("--out", metavar="RESULT", help="write the result here (default: the result goes to stdout)")
-    p.add_argument("--json", action="store_true", help="print the result JSON on stdout even with --out")
+    add_json_option(p, "print the result JSON on stdout even with --out")
     p.set_defaults(func=run)
 
 
@@ -41,7 +43,8 @@ def build_scenario(args: argparse.Namespace, plan: "dict[str, Any]") -> "dict[st
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.keeper.io import say, stdout_json, write_json
+    from tierwise.keeper.io import write_json
+    from tierwise.output import print_json, say
     from tierwise.keeper.simulate import simulate
     from tierwise.keeper.spec import load_plan
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_json(args.out, result)
     if args.json or not args.out:
-        stdout_json(result)
+        print_json(result)
     em = result["emergency"]
     say(f"{result['scenario']}: failover_to_frontier {result['failover_to_frontier']}, "
         f"degraded_queue {result['degraded_queue']}, manual_queue {result['manual_queue']} "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.output import add_json_option, add_platform_option, add_project_option
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
@@ -12,17 +14,17 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description="Every defined budget (session, daily, weekly, monthly x tokens, opus_tokens, opus_messages, "
         "total_spend) from the ledger, plus Claude Code's official rate limits when the statusline saw them.",
     )
-    parser.add_argument("--project", metavar="DIR", help="project whose routing config defines the budgets "
-                        "(default: current directory)")
+    add_project_option(parser, "project whose routing config defines the budgets (default: the current directory)")
     parser.add_argument("--session", metavar="ID", help="session for the session budget (default: the latest)")
-    parser.add_argument("--platform", choices=["claude", "qwen"], default="claude", help="client (default claude)")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    add_platform_option(parser)
+    add_json_option(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.ledger import budget
-    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
+    from tierwise.output import console, print_json
 
     platform = platform_key(args.platform)
     config = load_config(args.project, platform, strict=True) or {}
@@ -43,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(state)
         return 0
-    from tierwise.render import make_console
     from tierwise.render.ledger import render_budget
 
-    render_budget(make_console(), state)
+    render_budget(console(), state)
     return 0
