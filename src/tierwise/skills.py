@@ -439,8 +439,7 @@ def find_plugins(plugins_dir: str, problems: list[dict[str, Any]] | None = None)
 
 def _plugin_name(manifest: str) -> str | None:
     try:
-        with open(manifest, "rb") as fh:
-            data = json.loads(fh.read(256 * 1024))
+        data = json.loads(fileio.read_bytes(manifest, limit=256 * 1024))  # a FIFO must not hang discovery
     except (OSError, ValueError):
         return None
     name = data.get("name") if isinstance(data, dict) else None

@@ -96,6 +96,18 @@ def test_plugin_dir_from_claude_plugin_root(proj: Path, tmp_path: Path, cfg: dic
     assert skills.skill_roots(str(proj), "claude")[-1]["scope"] != "plugin"
 
 
+def test_a_fifo_manifest_is_no_plugin_and_does_not_hang_discovery(proj: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin = tmp_path / "checkout" / "tierwise"
+    (plugin / ".claude-plugin").mkdir(parents=True)
+    os.mkfifo(plugin / ".claude-plugin" / "plugin.json")
+    monkeypatch.setenv("CLAUDE_PLUGIN_ROOT", str(plugin))
+    code = f"from tierwise import skills\nprint(skills.skill_roots({str(proj)!r}, 'claude')[-1]['scope'])\n"
+    # SessionStart rebuilds the cache through here: a regression hangs the child, not the suite
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert proc.stdout.strip() == "project"
+
+
 def test_find_project_user_and_plugin_skills(proj: Path, isolated_home: Path, cfg: dict[str, Any]) -> None:
     make_skill(proj / ".claude" / "skills", "mapper", "routing: haiku\n")
     make_skill(isolated_home / ".claude" / "skills", "personal", "model: opus\n")
