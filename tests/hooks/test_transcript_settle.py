@@ -1,13 +1,13 @@
 """PostToolUse(Agent) can fire while Claude Code is still writing the subagent
-transcript; the hook waits (bounded) until the transcript holds the response
-that tool_response.usage reports as the last one. And it reads transcripts
-only under the clients' config directories."""
+transcript: the hook tells, without waiting, whether the transcript holds the
+response tool_response.usage reports as the last one (when not, that usage
+becomes a provisional row: tests/hooks/test_late_transcript.py). And it reads
+transcripts only under the clients' config directories."""
 
 from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from pathlib import Path
 
@@ -36,48 +36,42 @@ def _last_usage(lines: list[str]) -> dict[str, int]:
     return {"input": usage["input_tokens"], "output": usage["output_tokens"]}
 
 
-def test_waits_for_the_last_response_to_be_written(tmp_path: Path, monkeypatch: object) -> None:
+def test_a_transcript_without_its_last_response_does_not_hold_it(tmp_path: Path) -> None:
+    """PostToolUse(Agent) never waits for Claude Code to finish writing: it asks
+    whether the transcript already holds the request tool_response.usage reports."""
     lines = _lines()
     path = tmp_path / "agent-x.jsonl"
     path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    monkeypatch.setattr(transcript, "allowed", lambda p: p)  # type: ignore[attr-defined]
-    before = transcript.agent_usage_rows(str(path))
-
-    def finish() -> None:
-        time.sleep(0.2)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(lines[-1] + "\n")
-
-    writer = threading.Thread(target=finish)
-    writer.start()
-    rows = transcript.settled_agent_rows(str(path), _last_usage(lines), wait_s=3.0)
-    writer.join()
-    assert len(rows) == len(before) + 1
-    assert (rows[-1]["input"], rows[-1]["output"]) == tuple(_last_usage(lines).values())
+    last = _last_usage(lines)
+    start = time.monotonic()
+    rows, size = transcript.read_agent_rows(str(path))
+    assert not transcript.holds_request(rows, last)
+    assert size == path.stat().st_size and len(rows) == len(transcript.agent_usage_rows(str(path)))
+    with open(path, "a", encoding="utf-8") as fh:  # the client writes the last line
+        fh.write(lines[-1] + "\n")
+    rows, size = transcript.read_agent_rows(str(path))
+    assert transcript.holds_request(rows, last) and size == path.stat().st_size
+    assert time.monotonic() - start < 1.0  # no wait (a bound, not a speed target)
 
 
-def test_gives_up_after_the_bound(tmp_path: Path) -> None:
+def test_half_written_last_line_is_not_read(tmp_path: Path) -> None:
     lines = _lines()
     path = tmp_path / "agent-y.jsonl"
-    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    start = time.monotonic()
-    rows = transcript.settled_agent_rows(str(path), _last_usage(lines), wait_s=0.2)
-    assert 0.2 <= time.monotonic() - start < 2.0
-    assert rows == transcript.agent_usage_rows(str(path))
+    whole = "\n".join(lines[:-1]) + "\n"
+    path.write_text(whole + lines[-1][: len(lines[-1]) // 2], encoding="utf-8")
+    rows, size = transcript.read_agent_rows(str(path))
+    assert size == len(whole.encode()) and not transcript.holds_request(rows, _last_usage(lines))
 
 
-def test_no_wait_for_a_missing_or_finished_transcript(tmp_path: Path) -> None:
-    import os
+def test_a_missing_transcript_holds_nothing(tmp_path: Path) -> None:
+    assert transcript.read_agent_rows(str(tmp_path / "missing.jsonl")) == ([], 0)
+    assert not transcript.holds_request([], _last_usage(_lines()))
 
-    lines = _lines()
-    start = time.monotonic()
-    assert transcript.settled_agent_rows(str(tmp_path / "missing.jsonl"), _last_usage(lines), wait_s=3.0) == []
-    path = tmp_path / "agent-z.jsonl"
-    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")
-    old = time.time() - 60
-    os.utime(path, (old, old))  # the writer finished long ago: its last response is not coming
-    transcript.settled_agent_rows(str(path), _last_usage(lines), wait_s=3.0)
-    assert time.monotonic() - start < 1.0
+
+def test_holds_request_compares_input_and_cache_counts_not_output() -> None:
+    row = {"input": 10, "output": 1, "cache_read": 7, "cache_write_5m": 3, "cache_write_1h": 2}
+    assert transcript.holds_request([row], {"input": 10, "output": 99, "cache_read": 7, "cache_write_5m": 5})
+    assert not transcript.holds_request([row], {"input": 10, "output": 1, "cache_read": 8, "cache_write_5m": 5})
 
 
 def test_transcripts_are_read_only_under_client_config_dirs(tmp_path: Path, isolated_home: Path,

@@ -72,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
             f"{data['duplicates_skipped']:,} duplicates skipped, {data['bad_lines']} bad lines"
             + (f", {data['partial_lines']} unfinished last lines left for the next run" if data["partial_lines"] else "")
         )
+        if data["provisional_replaced"]:
+            print(f"  {data['provisional_replaced']} provisional rows (a hook's figure from the client's payload) "
+                  "replaced by their transcript rows")
+        if data["provisional_remaining"]:
+            print(f"  {data['provisional_remaining']} provisional rows still wait for their transcript lines "
+                  "(`tierwise report session --json` lists them)")
         for example in data["bad_examples"]:
             print(f"  bad line: {example}")
         for item in data["unreadable_files"]:

@@ -78,9 +78,10 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
         before, version = seen
         db.trim_wal(conn)
         after = ledger_stamp()
-        # data_version changes when *another* connection commits: then `after` covers rows not in `rows`
-        quiet = conn.execute("PRAGMA data_version").fetchone()[0] == version
-        ctx.budget_after_write(before, after if quiet else None, rows)
+        # data_version changes when *another* connection commits: then `after` covers rows not in `rows`;
+        # rows None: provisional rows were replaced, which the rows do not describe
+        quiet = conn.execute("PRAGMA data_version").fetchone()[0] == version and rows is not None
+        ctx.budget_after_write(before, after if quiet else None, rows or [])
     except (sqlite3.Error, StateError, OSError):
         ctx.forget_budget()  # recorded; only the cache is stale, and its stamp no longer matches
 
@@ -161,23 +162,30 @@ def record_run_usage(
     skill: str | None,
     *,
     rows: list[dict[str, Any]] | None = None,
+    provisional: str | None = None,
 ) -> dict[str, Any]:
     """Record the usage rows and the §5.1 skill-run record of one subagent run
     (and the run's decision when it is still waiting).
 
-    ``rows``: the run's requests from its transcript (exact, deduplicated by
-    message id); without them, the one row the client's tool response gives.
+    ``rows``: the run's requests read from a transcript (final rows, keyed as
+    the importer keys them). ``provisional``: ``last_request`` or
+    ``all_requests`` when the client's own ``usage`` (no message or request id)
+    covers request(s) the transcript does not hold yet; it is recorded as one
+    provisional row that the transcript's rows replace when they reach the
+    ledger (``ledger.record.settle``). The §5.1 record counts both: the best
+    figure known now.
     """
     run = run or {}
     run_id = run.get("run_id") or ctx.run_id()
+    rows = rows or []
     model = usage.get("model_used")
     if rows:
         model = model or next((r["model"] for r in reversed(rows) if r.get("model")), None)
-        tokens = {k: sum(int(r.get(k) or 0) for r in rows) for k in TOKEN_KEYS}
-        total = sum(tokens.values())
-    else:
-        tokens = {k: int(usage.get(k) or 0) for k in TOKEN_KEYS}
-        total = int(usage.get("total") or sum(tokens.values()))
+    tokens = {k: sum(int(r.get(k) or 0) for r in rows) for k in TOKEN_KEYS}
+    if provisional:
+        for k in TOKEN_KEYS:
+            tokens[k] += int(usage.get(k) or 0)
+    total = sum(tokens.values())
     tier_used = tier_of_model(ctx, model) if model else None
     base = {
         "client": ctx.adapter.platform,
@@ -188,33 +196,39 @@ def record_run_usage(
         "run_id": run_id,
         "source": "hook",
     }
-    if rows:
-        ledger_rows = []
-        for r in rows:
-            row_model = r.get("model") or model
-            ledger_rows.append(
-                {
-                    **base,
-                    "model": row_model,
-                    "tier": tier_of_model(ctx, row_model),
-                    **{k: int(r.get(k) or 0) for k in TOKEN_KEYS},
-                    "timestamp": r.get("timestamp") or ctx.timestamp,
-                    "message_id": r.get("message_id"),
-                    "request_id": r.get("request_id"),
-                    "source_key": r.get("source_key"),
-                }
-            )
-    else:
-        ledger_rows = [
+    # Claude Code keeps a subagent in its own transcript; Qwen Code's telemetry is in the session's
+    origin = "subagent_transcript" if ctx.adapter.name == "claude" else "session_transcript"
+    ledger_rows = []
+    for r in rows:
+        row_model = r.get("model") or model
+        ledger_rows.append(
+            {
+                **base,
+                "agent_id": r.get("agent_id") or base["agent_id"],
+                "model": row_model,
+                "tier": tier_of_model(ctx, row_model),
+                **{k: int(r.get(k) or 0) for k in TOKEN_KEYS},
+                "timestamp": r.get("timestamp") or ctx.timestamp,
+                "message_id": r.get("message_id"),
+                "request_id": r.get("request_id"),
+                "source_key": r.get("source_key"),
+                "origin": origin,
+            }
+        )
+    if provisional:
+        ledger_rows.append(
             {
                 **base,
                 "model": model,
                 "tier": tier_used if model else run.get("tier"),
-                **tokens,
+                **{k: int(usage.get(k) or 0) for k in TOKEN_KEYS},
                 "timestamp": ctx.timestamp,
+                # one key per run: a replay or a second look at the same run records it once
                 "source_key": f"hook:{ctx.adapter.name}:{run_id}",
+                "origin": "hook_payload",
+                "provisional": provisional,
             }
-        ]
+        )
     if tier_used is None and not model:
         tier_used = run.get("tier")  # the client did not say: the tier asked for
     requested = run.get("tier")
@@ -241,7 +255,7 @@ def record_run_usage(
         "session_id": ctx.session_id,
         "platform": ctx.adapter.platform,
         "project": ctx.project,
-        "source": "transcript" if rows else "tool_response",
+        "source": ("transcript+tool_response" if rows else "tool_response") if provisional else "transcript",
     }
     items: list[tuple[str, Any]] = []
     if isinstance(run.get("decision_record"), dict):

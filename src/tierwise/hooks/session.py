@@ -52,15 +52,21 @@ def subagent_stop(ctx: Context) -> dict[str, Any] | None:
     run = state.update(ctx.session_id, change)
     if not isinstance(run, dict):
         return None  # a foreground agent: PostToolUse records it
-    from tierwise.hooks import transcript
+    from tierwise.hooks import settle, transcript
 
     path = transcript.allowed(ctx.payload.get("agent_transcript_path")) or transcript.agent_transcript_path(
         ctx.payload.get("transcript_path"), ctx.session_id, agent_id
     )
-    rows = transcript.agent_usage_rows(path) if path else []
+    rows, size = transcript.read_agent_rows(path) if path else ([], 0)
+    usage = {"agent_id": agent_id, "model_used": None, "tool_calls": None}
+    run_id = str(run.get("run_id") or ctx.run_id())
     if rows:
-        usage = {"agent_id": agent_id, "model_used": None, "tool_calls": None}
         records.record_run_usage(ctx, run, usage, run.get("skill"), rows=rows)
+    elif isinstance(run.get("decision_record"), dict):
+        records.write_decision(run["decision_record"])
+    # its transcript's last lines may not be on disk yet either: the next Stop looks again
+    settle.remember(ctx, run_id, {"client": "claude", "run": settle.run_fields(run, run_id), "skill": run.get("skill"),
+                                  "usage": usage, "provisional": None, "agent_id": agent_id, "size": size})
     return None
 
 
@@ -108,6 +114,7 @@ def _attribute_main(ctx: Context) -> None:
                 "message_id": r.get("message_id"),
                 "request_id": r.get("request_id"),
                 "source_key": r.get("source_key"),
+                "origin": "session_transcript",
             }
         )
     record.record_usage(out, ctx.config)
@@ -116,6 +123,9 @@ def _attribute_main(ctx: Context) -> None:
 def _summary(ctx: Context) -> dict[str, Any] | None:
     records.flush_pending(ctx.session_id, remove=True)
     _attribute_main(ctx)
+    from tierwise.hooks import settle
+
+    settle.settle_runs(ctx)
     from tierwise.hooks.summary import build, render_text
 
     try:

@@ -292,20 +292,7 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
             state.update(ctx.session_id, change)
         return answer
     skill = pending.get("skill") if pending else None
-    rows = None
-    from tierwise.hooks import transcript
-
-    if usage.get("agent_id") and ctx.adapter.name == "claude":
-        path = transcript.agent_transcript_path(ctx.payload.get("transcript_path"), ctx.session_id, usage["agent_id"])
-        rows = transcript.settled_agent_rows(path, usage) if path else None
-    elif ctx.adapter.name == "qwen":
-        path = transcript.allowed(ctx.payload.get("transcript_path"))
-        response = ctx.payload.get("tool_response")
-        display = response.get("returnDisplay") if isinstance(response, dict) else None
-        summary = display.get("executionSummary") if isinstance(display, dict) else None
-        if path and isinstance(summary, dict):
-            rows = transcript.qwen_subagent_rows(path, summary, usage.get("agent_id"))
-    rec = records.record_run_usage(ctx, pending, usage, skill, rows=rows or None)
+    rec = _record_agent_usage(ctx, pending, usage, skill)
     note = model_mismatch(ctx, pending, usage.get("model_used"))
     tokens = rec["tokens"]
     line = (
@@ -315,6 +302,46 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
     )
     ctx.audit(line + ("\n" + note if note else ""))
     return answer
+
+
+def _record_agent_usage(
+    ctx: Context, pending: dict[str, Any] | None, usage: dict[str, Any], skill: str | None
+) -> dict[str, Any]:
+    """Record a finished subagent's usage: its requests from the transcript, and
+    what the client's payload says the transcript does not hold yet as a
+    provisional row, which the transcript's rows replace later (the next Stop,
+    or `tierwise import`). Never waits for the client to finish writing."""
+    from tierwise.hooks import settle, transcript
+
+    rows: list[dict[str, Any]] = []
+    kind = None
+    late: dict[str, Any] = {}
+    if ctx.adapter.name == "qwen":
+        path = transcript.allowed(ctx.payload.get("transcript_path"))
+        response = ctx.payload.get("tool_response")
+        display = response.get("returnDisplay") if isinstance(response, dict) else None
+        summary = display.get("executionSummary") if isinstance(display, dict) else None
+        if path and isinstance(summary, dict):
+            rows = transcript.qwen_subagent_rows(path, summary, usage.get("agent_id"))
+        if not rows and usage["total"] > 0:
+            kind = "all_requests"  # executionSummary: every round of the subagent
+            late = {"summary": summary if isinstance(summary, dict) else {}}
+    else:
+        agent_id = usage.get("agent_id")
+        path = transcript.agent_transcript_path(ctx.payload.get("transcript_path"), ctx.session_id, agent_id) \
+            if agent_id else None
+        size = 0
+        if path:
+            rows, size = transcript.read_agent_rows(path)
+        if usage["total"] > 0 and not transcript.holds_request(rows, usage):
+            kind = "last_request"  # tool_response.usage: the subagent's last request
+            late = {"agent_id": agent_id, "size": size}
+    rec = records.record_run_usage(ctx, pending, usage, skill, rows=rows, provisional=kind)
+    if kind and (ctx.adapter.name == "qwen" or late.get("agent_id")):
+        run = settle.run_fields(pending, rec["run_id"])
+        settle.remember(ctx, rec["run_id"], {"client": ctx.adapter.name, "run": run, "skill": skill,
+                                             "usage": usage, "provisional": kind, **late})
+    return rec
 
 
 def model_mismatch(ctx: Context, pending: dict[str, Any] | None, model_used: str | None) -> str | None:

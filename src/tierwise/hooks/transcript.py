@@ -4,7 +4,8 @@
   ``<session>/subagents/agent-<id>.jsonl``. PostToolUse(Agent)'s
   ``tool_response.usage`` is only the subagent's *last* request (seen in the
   recorded payloads: two requests in the transcript, one in ``usage``), so the
-  transcript is the exact record when it is there.
+  transcript is the exact record when it is there; when its last lines are not
+  on disk yet (:func:`holds_request`), ``usage`` becomes a provisional row.
 - :func:`main_usage_rows`: the main conversation's new lines since an offset,
   each attributed to the inline skill active when it was written (the ledger
   importer's rule).
@@ -132,11 +133,12 @@ def agent_transcript_path(transcript_path: object, session_id: str, agent_id: st
     return allowed(os.path.join(os.path.dirname(main), session_id, "subagents", f"agent-{agent_id}.jsonl"))
 
 
-def agent_usage_rows(path: str) -> list[dict[str, Any]]:
+def read_agent_rows(path: str) -> tuple[list[dict[str, Any]], int]:
+    """Every request in a subagent transcript, and the bytes read (whole lines)."""
     try:
-        lines, _, inode = _read(path, 0)
+        lines, end, inode = _read(path, 0)
     except OSError:
-        return []
+        return [], 0
     rows = []
     for offset, line in lines:
         try:
@@ -147,32 +149,28 @@ def agent_usage_rows(path: str) -> list[dict[str, Any]]:
             row = _usage_row(entry, path, inode, offset, line)
             if row:
                 rows.append(row)
-    return _dedup(rows)
+    return _dedup(rows), end
 
 
-def settled_agent_rows(path: str, last: dict[str, Any], wait_s: float = 1.5) -> list[dict[str, Any]]:
-    """The subagent's rows once its transcript holds its last response.
+def agent_usage_rows(path: str) -> list[dict[str, Any]]:
+    return read_agent_rows(path)[0]
 
-    Claude Code may still be writing the subagent transcript when PostToolUse
-    fires. Its ``tool_response.usage`` is the subagent's last response, so the
-    transcript is complete when its last row carries the same input and output
-    counts; until then, while the file is still being written (modified in the
-    last two seconds) and for at most ``wait_s``, it is read again.
-    """
-    import time
 
-    deadline = time.monotonic() + wait_s
-    while True:
-        rows = agent_usage_rows(path)
-        if rows and all(int(rows[-1].get(k) or 0) == int(last.get(k) or 0) for k in ("input", "output")):
-            return rows
-        try:
-            being_written = os.stat(path).st_mtime > time.time() - 2.0
-        except OSError:
-            being_written = False  # no transcript: nothing to wait for
-        if not being_written or time.monotonic() >= deadline:
-            return rows
-        time.sleep(0.02)
+def holds_request(rows: list[dict[str, Any]], usage: dict[str, Any]) -> bool:
+    """Whether a subagent's transcript rows already hold the request ``usage``
+    reports (PostToolUse(Agent)'s ``tool_response.usage``: the subagent's last
+    request). Claude Code may not have written the transcript's last lines yet
+    when PostToolUse fires; then the hook records ``usage`` as a provisional row
+    that the transcript's row replaces later. Same input, cache-read and
+    cache-write counts: the rule ``ledger.record.settle`` applies."""
+
+    def n(row: dict[str, Any], key: str) -> int:
+        value = row.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    want = (n(usage, "input"), n(usage, "cache_read"), n(usage, "cache_write_5m") + n(usage, "cache_write_1h"))
+    return any((n(r, "input"), n(r, "cache_read"), n(r, "cache_write_5m") + n(r, "cache_write_1h")) == want
+               for r in rows)
 
 
 def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
@@ -238,26 +236,23 @@ def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tu
     return _dedup(rows), new_offset, state
 
 
-def qwen_subagent_rows(path: str, summary: dict[str, Any], subagent_name: str | None) -> list[dict[str, Any]]:
-    """The requests of one Qwen Code subagent, from the session file's
+def qwen_subagent_groups(path: str, subagent_name: str | None = None) -> dict[str, dict[str, Any]]:
+    """The requests of every Qwen Code subagent in a session file, from its
     ``qwen-code.api_response`` telemetry, with the keys the ledger importer gives
     the same lines (so ``tierwise import qwen`` never counts them twice).
 
     Telemetry lines carry ``subagent_name`` and ``prompt_id``
-    ``<session>#<agent>-<id>#<n>``, not the tool call: the subagent is the
-    group of lines (same ``prompt_id`` prefix) whose prompt and output tokens
-    add up to the PostToolUse ``executionSummary``. No such group: [] (the
-    caller records the execution summary instead).
+    ``<session>#<agent>-<id>#<n>``, not the tool call: one subagent is the
+    group of lines with the same ``prompt_id`` prefix (its ``agent_id``, as the
+    importer names it). Returns ``{agent_id: {"name", "rows", "prompt",
+    "output"}}`` (the subagent's name; prompt and output token sums, as
+    ``executionSummary`` adds them up).
     """
-    want_in, want_out = summary.get("inputTokens"), summary.get("outputTokens")
-    if not isinstance(want_in, int) or not isinstance(want_out, int):
-        return []
     try:
         lines, _, inode = _read(path, 0)
     except OSError:
-        return []
-    groups: dict[str, list[dict[str, Any]]] = {}
-    sums: dict[str, list[int]] = {}
+        return {}
+    groups: dict[str, dict[str, Any]] = {}
     for offset, line in lines:
         if b"qwen-code.api_response" not in line or b"subagent_name" not in line:
             continue
@@ -283,7 +278,8 @@ def qwen_subagent_rows(path: str, summary: dict[str, Any], subagent_name: str | 
         response_id = event.get("response_id") if isinstance(event.get("response_id"), str) else None
         session = entry.get("sessionId") if isinstance(entry.get("sessionId"), str) else None
         stamp = event.get("event.timestamp") or entry.get("timestamp")
-        groups.setdefault(agent, []).append({
+        group = groups.setdefault(agent, {"name": name, "rows": [], "prompt": 0, "output": 0})
+        group["rows"].append({
             "model": event.get("model") if isinstance(event.get("model"), str) else None,
             "input": max(0, prompt - cached),
             "output": n("output_token_count") + n("thoughts_token_count"),
@@ -294,9 +290,32 @@ def qwen_subagent_rows(path: str, summary: dict[str, Any], subagent_name: str | 
             "request_id": session if response_id else None,
             "source_key": f"{path}:{inode}:{offset}:{zlib.crc32(line.rstrip(_EOL)) & 0xFFFFFFFF:08x}",
             "timestamp": stamp if isinstance(stamp, str) else None,
+            "agent_id": agent,
         })
-        total = sums.setdefault(agent, [0, 0])
-        total[0] += prompt
-        total[1] += n("output_token_count")
-    matches = [agent for agent, (p, o) in sums.items() if p == want_in and o == want_out]
-    return groups[matches[-1]] if matches else []
+        group["prompt"] += prompt
+        group["output"] += n("output_token_count")
+    return groups
+
+
+def match_qwen_group(
+    groups: dict[str, dict[str, Any]], summary: dict[str, Any], subagent_name: str | None = None
+) -> list[dict[str, Any]]:
+    """The rows of the subagent (named ``subagent_name``, when given) whose prompt
+    and output tokens add up to a PostToolUse ``executionSummary``; [] when none
+    does (yet)."""
+    want_in, want_out = summary.get("inputTokens"), summary.get("outputTokens")
+    if not isinstance(want_in, int) or not isinstance(want_out, int):
+        return []
+    matches = [agent for agent, g in groups.items() if g["prompt"] == want_in and g["output"] == want_out
+               and (not subagent_name or g["name"] == subagent_name)]
+    return list(groups[matches[-1]]["rows"]) if matches else []
+
+
+def qwen_subagent_rows(path: str, summary: dict[str, Any], subagent_name: str | None) -> list[dict[str, Any]]:
+    """The requests of the Qwen Code subagent a PostToolUse ``executionSummary``
+    reports, from the session file's telemetry; [] when the file does not hold
+    them all (yet): the caller records the execution summary as a provisional
+    row instead."""
+    if not isinstance(summary.get("inputTokens"), int) or not isinstance(summary.get("outputTokens"), int):
+        return []
+    return match_qwen_group(qwen_subagent_groups(path, subagent_name), summary)

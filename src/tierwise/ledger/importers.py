@@ -57,7 +57,7 @@ from typing import Any
 
 from tierwise.errors import InputError
 from tierwise.ledger import db, pricing
-from tierwise.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, transcript_key
+from tierwise.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle, transcript_key
 
 _SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
 _AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
@@ -82,6 +82,8 @@ class ImportSummary:
         self.restarted_files = 0
         self.stamp_disagreements = 0
         self.unreadable_files: list[str] = []
+        self.provisional_replaced = 0
+        self.provisional_remaining = 0
 
     def bad(self, path: str, offset: int, why: str) -> None:
         self.bad_lines += 1
@@ -95,7 +97,8 @@ class ImportSummary:
             "records_added": self.records_added, "duplicates_skipped": self.duplicates_skipped,
             "bad_lines": self.bad_lines, "bad_examples": self.bad_examples, "partial_lines": self.partial_lines,
             "restarted_files": self.restarted_files, "stamp_disagreements": self.stamp_disagreements,
-            "unreadable_files": self.unreadable_files,
+            "unreadable_files": self.unreadable_files, "provisional_replaced": self.provisional_replaced,
+            "provisional_remaining": self.provisional_remaining,
         }
 
 
@@ -168,7 +171,7 @@ class _Importer:
             self.client, model, tier, tokens["input"], tokens["output"], tokens["cache_write_5m"],
             tokens["cache_write_1h"], tokens["cache_read"], session_id, project, skill, agent_id, run_id, ts,
             stamp, "import", str(message_id) if message_id else None, str(request_id) if request_id else None,
-            key, cost, src,
+            key, cost, src, "import", None,
         ))
 
     # -- per file ------------------------------------------------------------
@@ -545,6 +548,20 @@ def _link_subagents(conn: sqlite3.Connection) -> None:
     db.write(conn, tx)
 
 
+def _settle(conn: sqlite3.Connection, summary: ImportSummary) -> None:
+    """Replace the provisional rows hooks recorded (a client's payload, before its
+    transcript held the request) whose transcript rows are in the ledger now.
+    One query per provisional row, never per imported line."""
+
+    def tx(c: sqlite3.Connection) -> tuple[int, int]:
+        replaced = settle(c)
+        left = c.execute("SELECT COUNT(*) FROM usage WHERE provisional IS NOT NULL AND client = ?",
+                         (summary.client,)).fetchone()[0]
+        return replaced, int(left)
+
+    summary.provisional_replaced, summary.provisional_remaining = db.write(conn, tx)
+
+
 def claude_roots(config_dir: str | None) -> list[str]:
     """The Claude Code config directories to import: ``--config-dir``, else every
     directory in ``$CLAUDE_CONFIG_DIR`` (comma-separated, as ccusage reads it), else
@@ -635,6 +652,7 @@ def run_import(
         importer.flush()
         if client == "claude":
             _link_subagents(conn)
+        _settle(conn, summary)
         prices.reprice_pending(conn, config)
     finally:
         if own:

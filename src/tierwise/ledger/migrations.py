@@ -124,4 +124,53 @@ CREATE INDEX usage_agent ON usage(agent_id);
 CREATE INDEX usage_pending ON usage(price_source) WHERE price_source = 'pending';
 """
 
-LEDGER_STEPS: list[str] = [_STEP_1, _STEP_2]
+# Step 3 (issue 11): where each usage row came from, and provisional rows.
+# ``origin``: hook_payload | subagent_transcript | session_transcript | import
+# (NULL on rows written before this step: ``record.ORIGIN_SQL`` derives it, so
+# the step does not rewrite a large table). ``provisional``: NULL for a final
+# row; for a row made from a hook payload without ids, what it stands for until
+# the transcript's rows replace it: ``last_request`` (Claude Code's
+# PostToolUse(Agent) ``tool_response.usage``: the subagent's last request) or
+# ``all_requests`` (Qwen Code's ``executionSummary``: every round of the
+# subagent). Rows such hooks wrote before this step (source key
+# ``hook:claude:<run>`` / ``hook:qwen:<run>``) are exactly those, so they become
+# provisional too and the next import settles them. ``usage_replaced`` keeps each
+# replaced provisional row (what was counted until the transcript arrived).
+_STEP_3 = """
+ALTER TABLE usage ADD COLUMN origin TEXT;
+ALTER TABLE usage ADD COLUMN provisional TEXT;
+UPDATE usage SET origin = 'hook_payload', provisional = 'last_request'
+    WHERE source_key >= 'hook:claude:' AND source_key < 'hook:claude;' AND source = 'hook';
+UPDATE usage SET origin = 'hook_payload', provisional = 'all_requests'
+    WHERE source_key >= 'hook:qwen:' AND source_key < 'hook:qwen;' AND source = 'hook';
+CREATE INDEX usage_provisional ON usage(session_id) WHERE provisional IS NOT NULL;
+CREATE TABLE usage_replaced (
+    id              INTEGER PRIMARY KEY,      -- the provisional row's usage.id
+    source_key      TEXT UNIQUE,
+    client          TEXT,
+    model           TEXT,
+    tier            TEXT,
+    input           INTEGER,
+    output          INTEGER,
+    cache_write_5m  INTEGER,
+    cache_write_1h  INTEGER,
+    cache_read      INTEGER,
+    session_id      TEXT,
+    project         TEXT,
+    skill           TEXT,
+    agent_id        TEXT,
+    run_id          TEXT,
+    ts              INTEGER,
+    timestamp       TEXT,
+    origin          TEXT,
+    provisional     TEXT,
+    cost_usd        REAL,
+    price_source    TEXT,
+    replaced_by     INTEGER,                  -- usage.id of the first final row that replaced it
+    replaced_agent  TEXT,                     -- agent_id of the final rows that replaced it
+    replaced_at     INTEGER NOT NULL          -- Unix ms
+);
+CREATE INDEX usage_replaced_session ON usage_replaced(session_id);
+"""
+
+LEDGER_STEPS: list[str] = [_STEP_1, _STEP_2, _STEP_3]

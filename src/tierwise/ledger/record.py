@@ -20,6 +20,13 @@ Usage row (``record_usage``), every key optional except the token counts::
 
 Rows are deduplicated by (message_id, request_id) when both are set (ccusage's
 rule) and by ``source_key``: the first record wins, later ones are skipped.
+
+Every row says where it came from (``origin``: ``hook_payload``,
+``subagent_transcript``, ``session_transcript`` or ``import``). A row made
+from a hook payload without ids is ``provisional`` (``last_request`` or
+``all_requests``: what it stands for) until :func:`settle` finds the
+transcript's rows for the same request(s) and replaces it (docs/ledger.md,
+"One request, one row").
 """
 
 from __future__ import annotations
@@ -52,7 +59,14 @@ _CLAIM_STALE_S = 60.0
 USAGE_COLUMNS = (
     "client", "model", "tier", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read",
     "session_id", "project", "skill", "agent_id", "run_id", "ts", "timestamp", "source",
-    "message_id", "request_id", "source_key", "cost_usd", "price_source",
+    "message_id", "request_id", "source_key", "cost_usd", "price_source", "origin", "provisional",
+)
+ORIGINS = ("hook_payload", "subagent_transcript", "session_transcript", "import")
+PROVISIONAL_KINDS = ("last_request", "all_requests")
+# ``origin`` of any row, also of rows written before the column existed (NULL there)
+ORIGIN_SQL = (
+    "COALESCE(origin, CASE WHEN source = 'import' THEN 'import' WHEN source_key LIKE 'hook:%' THEN 'hook_payload' "
+    "WHEN client = 'claude_code' AND agent_id IS NOT NULL THEN 'subagent_transcript' ELSE 'session_transcript' END)"
 )
 _INSERT_USAGE = (
     f"INSERT OR IGNORE INTO usage ({', '.join(USAGE_COLUMNS)}) "
@@ -228,12 +242,28 @@ def usage_tuple(
         cost, source = pricing.resolve(
             model, tier, tokens, config=config, table=table, platform=client, day=ms_to_iso(ts)[:10]
         )
+    kind = row.get("provisional")
+    provisional = kind if kind in PROVISIONAL_KINDS else None
+    origin = row.get("origin")
+    if origin not in ORIGINS:
+        origin = _origin(row, client, provisional)
     return _clean((
         client, model, tier, tokens["input"], tokens["output"], tokens["cache_write_5m"], tokens["cache_write_1h"],
         tokens["cache_read"], row.get("session_id"), row.get("project"), row.get("skill"), row.get("agent_id"),
         row.get("run_id"), ts, stamp, str(row.get("source") or "hook"), row.get("message_id") or None,
-        row.get("request_id") or None, row.get("source_key"), cost, source,
+        row.get("request_id") or None, row.get("source_key"), cost, source, origin, provisional,
     ))
+
+
+def _origin(row: dict[str, Any], client: str, provisional: str | None) -> str:
+    """A row's origin when its writer did not say (the rule ``ORIGIN_SQL`` applies to old rows)."""
+    if provisional is not None:
+        return "hook_payload"
+    if row.get("source") == "import":
+        return "import"
+    if str(row.get("source_key") or "").startswith("hook:"):
+        return "hook_payload"
+    return "subagent_transcript" if client == "claude_code" and row.get("agent_id") else "session_transcript"
 
 
 def insert_usage(conn: sqlite3.Connection, tuples: list[tuple[Any, ...]]) -> int:
@@ -243,9 +273,126 @@ def insert_usage(conn: sqlite3.Connection, tuples: list[tuple[Any, ...]]) -> int
     return conn.total_changes - before
 
 
+def _touched_sessions(tuples: list[tuple[Any, ...]]) -> set[Any]:
+    """Sessions of rows that can settle a provisional row (a subagent's rows) or are one."""
+    return {t[8] for t in tuples if t[11] is not None or t[22] is not None}
+
+
 def _write_usage(conn: sqlite3.Connection, rows: list[dict[str, Any]], config: dict[str, Any] | None) -> int:
     tuples = [usage_tuple(r, config=config) for r in rows]
-    return db.write(conn, lambda c: insert_usage(c, tuples))
+
+    def transaction(c: sqlite3.Connection) -> int:
+        added = insert_usage(c, tuples)
+        if added:
+            settle(c, _touched_sessions(tuples))
+        return added
+
+    return db.write(conn, transaction)
+
+
+# --- provisional rows --------------------------------------------------------
+
+_PROVISIONAL_SELECT = (
+    "SELECT id, client, session_id, agent_id, run_id, skill, provisional, input, output, cache_read, "
+    "cache_write_5m + cache_write_1h FROM usage WHERE provisional IS NOT NULL"
+)
+_REPLACED_COLUMNS = (
+    "id, source_key, client, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, session_id, "
+    "project, skill, agent_id, run_id, ts, timestamp, origin, provisional, cost_usd, price_source"
+)
+
+
+def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
+    """Replace every provisional row whose request(s) the ledger now holds from a
+    transcript; inside the caller's transaction. ``sessions``: only the
+    provisional rows of these sessions (a hook's write); None: all (an import).
+    Returns how many were replaced.
+
+    - ``last_request`` (Claude Code's ``tool_response.usage``, the subagent's
+      last request) is replaced by a final row of the same subagent (``agent_id``;
+      without one, the same session and run) with the same input, cache-read
+      and cache-write counts. Output is not compared: a response streamed into
+      several transcript lines may carry an early output count in its first
+      line, which is the one counted (ccusage's rule), while input and cache
+      counts are fixed when the request starts.
+    - ``all_requests`` (Qwen Code's ``executionSummary``, every round of the
+      subagent) is replaced by the final rows of one subagent of the same
+      session (one ``agent_id``) whose prompt tokens (input + cache read) and
+      cache reads add up to it, preferring the one whose output adds up too;
+      only subagents no other run has claimed count (rows only an import
+      wrote, or rows of this run).
+
+    The replaced row moves to ``usage_replaced``; the subagent's final rows
+    take its skill and run (it knew which routed call they belong to).
+    """
+    if sessions is None:
+        found = conn.execute(_PROVISIONAL_SELECT + " ORDER BY id").fetchall()
+    else:
+        wanted = sorted(s for s in sessions if isinstance(s, str))
+        if not wanted:
+            return 0
+        found = conn.execute(
+            _PROVISIONAL_SELECT + f" AND session_id IN ({', '.join('?' for _ in wanted)}) ORDER BY id", wanted
+        ).fetchall()
+    replaced = 0
+    now_ms = int(time.time() * 1000)
+    for pid, client, session, agent, run, skill, kind, inp, out, cread, cwrite in found:
+        if kind == "all_requests":
+            hit = _settling_group(conn, client, session, run, inp, out, cread)
+        elif agent is not None:
+            hit = conn.execute(
+                "SELECT id, agent_id FROM usage WHERE agent_id = ? AND provisional IS NULL AND input = ? "
+                "AND cache_read = ? AND cache_write_5m + cache_write_1h = ? ORDER BY id LIMIT 1",
+                (agent, inp, cread, cwrite),
+            ).fetchone()
+        elif session is not None and run is not None:
+            hit = conn.execute(
+                "SELECT id, agent_id FROM usage WHERE session_id = ? AND run_id = ? AND provisional IS NULL "
+                "AND input = ? AND cache_read = ? AND cache_write_5m + cache_write_1h = ? ORDER BY id LIMIT 1",
+                (session, run, inp, cread, cwrite),
+            ).fetchone()
+        else:
+            hit = None
+        if hit is None:
+            continue
+        final_id, final_agent = hit
+        conn.execute(
+            f"INSERT OR REPLACE INTO usage_replaced ({_REPLACED_COLUMNS}, replaced_by, replaced_agent, replaced_at) "
+            f"SELECT {_REPLACED_COLUMNS}, ?, ?, ? FROM usage WHERE id = ?",
+            (final_id, final_agent, now_ms, pid),
+        )
+        conn.execute("DELETE FROM usage WHERE id = ?", (pid,))
+        if final_agent is not None and (skill is not None or run is not None):
+            conn.execute(
+                "UPDATE usage SET skill = COALESCE(?, skill), run_id = COALESCE(?, run_id) "
+                "WHERE agent_id = ? AND provisional IS NULL",
+                (skill, run, final_agent),
+            )
+        replaced += 1
+    return replaced
+
+
+def _settling_group(
+    conn: sqlite3.Connection, client: Any, session: Any, run: Any, inp: int, out: int, cread: int
+) -> tuple[int, str] | None:
+    """The subagent whose final rows add up to an ``all_requests`` row: (first row id, agent_id)."""
+    if session is None:
+        return None
+    groups = conn.execute(
+        "SELECT agent_id, MIN(id), SUM(input + cache_read), SUM(cache_read), SUM(output) FROM usage "
+        "WHERE session_id = ? AND client IS ? AND provisional IS NULL AND agent_id IS NOT NULL GROUP BY agent_id "
+        "HAVING SUM(CASE WHEN source = 'import' OR run_id IS ? THEN 0 ELSE 1 END) = 0 ORDER BY MIN(id)",
+        (session, client, run),
+    ).fetchall()
+    claimed = {
+        r[0] for r in conn.execute(
+            "SELECT replaced_agent FROM usage_replaced WHERE session_id = ? AND run_id IS NOT ?", (session, run)
+        )
+    }
+    same = [g for g in groups if g[2] == inp + cread and g[3] == cread and g[0] not in claimed]
+    exact = [g for g in same if g[4] == out]
+    pick = exact[0] if exact else (same[0] if len(same) == 1 else None)
+    return None if pick is None else (int(pick[1]), str(pick[0]))
 
 
 def _decision_params(dec: dict[str, Any]) -> tuple[Any, ...]:
@@ -315,7 +462,7 @@ def write_batch(
     items: list[tuple[str, Any]],
     config: dict[str, Any] | None = None,
     first: Callable[[sqlite3.Connection], T] | None = None,
-) -> tuple[T | None, list[dict[str, Any]]]:
+) -> tuple[T | None, list[dict[str, Any]] | None]:
     """Write ``(kind, payload)`` records in one transaction (a hook writes a
     decision, usage rows and a skill run at once).
 
@@ -333,9 +480,10 @@ def write_batch(
         if kind != "usage" and kind not in _INSERTERS:
             raise ValueError(f"unknown record kind {kind!r}")
 
-    def transaction(c: sqlite3.Connection) -> tuple[T | None, list[dict[str, Any]]]:
+    def transaction(c: sqlite3.Connection) -> tuple[T | None, list[dict[str, Any]] | None]:
         seen = first(c) if first is not None else None
         inserted: list[dict[str, Any]] = []
+        touched: list[tuple[Any, ...]] = []
         for kind, payload in prepared:
             if kind != "usage":
                 _INSERTERS[kind](c, payload)
@@ -346,6 +494,10 @@ def write_batch(
                 if c.total_changes != before:
                     inserted.append({"ts": tup[13], "session_id": tup[8], "project": tup[9], "tier": tup[2],
                                      "tokens": sum(tup[3:8]), "cost_usd": tup[19]})
+                    touched.append(tup)
+        sessions = _touched_sessions(touched)
+        if sessions and settle(c, sessions):
+            return seen, None  # provisional rows were replaced: the inserted rows alone no longer describe the change
         return seen, inserted
 
     return db.write(conn, transaction)
