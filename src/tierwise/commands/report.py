@@ -30,6 +30,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--timezone", metavar="TZ",
                         help="IANA time zone for days (default: budget_windows.timezone, else UTC)")
     add_platform_option(parser, "client whose tier models price the savings (default: claude)")
+    parser.add_argument("--requests", action="store_true",
+                        help="(session, with --json) list every request with where it came from: hook payload, subagent "
+                        "transcript, session transcript or import; provisional or final")
     add_json_option(parser)
     parser.set_defaults(func=run)
 
@@ -57,10 +60,14 @@ def run(args: argparse.Namespace) -> int:
     import os
 
     project = os.path.abspath(args.project) if args.project else None
+    if args.requests and args.group != "session":
+        from tierwise.errors import UsageError
+
+        raise UsageError("--requests lists the requests of each session", fix="use it with `tierwise report session`")
     # A repeat report over an unchanged ledger (and config) is served from the cache.
     # The first item is the report format's version: bump it when the JSON changes.
-    key = json.dumps([2, args.group, str(since), str(until), project, tz_name, platform, config], sort_keys=True,
-                     default=str)
+    key = json.dumps([3, args.group, str(since), str(until), project, tz_name, platform, config, args.requests],
+                     sort_keys=True, default=str)
     data = reports.cached(key, reports.ledger_fingerprint())
     if data is None:
         conn = open_ledger()
@@ -70,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
                 prices.reprice_pending(conn, config)
             data = reports.report(conn, args.group, since=since, until=until, project=project, tz_name=tz_name,
-                                  config=config, platform=platform)
+                                  config=config, platform=platform, requests=args.requests)
         finally:
             conn.close()
         reports.store(key, reports.ledger_fingerprint(), data)

@@ -106,7 +106,10 @@ def report(
     tz_name: str | None = None,
     config: dict[str, Any] | None = None,
     platform: str = "claude_code",
+    requests: bool = False,
 ) -> dict[str, Any]:
+    """``requests``: (session report) list every request of each session with
+    where it came from (``provenance`` is always there)."""
     if group not in GROUPS:
         raise UsageError(f"unknown report {group!r}", fix=f"use one of: {', '.join(GROUPS)}")
     tz = _tz(tz_name)
@@ -198,6 +201,11 @@ def report(
         "cache_read": total_acc["cache_read"], "total": total_acc["total"],
         "cost_usd": _cost(total_acc),
     }
+    if group == "session":
+        _provenance(conn, cond, params, {row["session"]: row for row in rows}, requests)
+    prov = conn.execute(
+        f"SELECT COUNT(*), COALESCE(SUM({_TOTAL}), 0) FROM usage WHERE {cond} AND provisional IS NOT NULL", params
+    ).fetchone()
     sources = sorted(source_tokens, key=lambda src: -source_tokens[src])
     return {
         "report": group,
@@ -216,7 +224,71 @@ def report(
         },
         "savings": savings(priced, config, platform),
         "pricing_sources": sources,
+        "provisional": {"requests": int(prov[0]), "total": int(prov[1])},
     }
+
+
+_TOTAL = "input + output + cache_write_5m + cache_write_1h + cache_read"
+
+
+def _provenance(conn: sqlite3.Connection, cond: str, params: list[Any], by_session: dict[Any, dict[str, Any]],
+                requests: bool) -> None:
+    """Add to each session row where its requests came from: ``provenance`` =
+    ``{"origins": {origin: {"requests", "total"}}, "provisional": {...},
+    "replaced": {...}}`` (replaced: provisional rows since replaced by their
+    transcript rows, not counted), and with ``requests`` the list of them."""
+    from tierwise.ledger.record import ORIGIN_SQL
+
+    def key(session: Any) -> Any:
+        return session if session is not None else "unknown"
+
+    for row in by_session.values():
+        row["provenance"] = {"origins": {}, "provisional": {"requests": 0, "total": 0},
+                             "replaced": {"requests": 0, "total": 0}}
+    sql = (f"SELECT session_id, {ORIGIN_SQL} AS o, provisional IS NOT NULL AS p, COUNT(*), SUM({_TOTAL}) "
+           f"FROM usage WHERE {cond} GROUP BY session_id, o, p")
+    for session, origin, is_provisional, n, total in conn.execute(sql, params):
+        prov = by_session[key(session)]["provenance"]
+        slot = prov["origins"].setdefault(origin, {"requests": 0, "total": 0})
+        slot["requests"] += n
+        slot["total"] += total or 0
+        if is_provisional:
+            prov["provisional"]["requests"] += n
+            prov["provisional"]["total"] += total or 0
+    replaced_sql = (f"SELECT session_id, COUNT(*), SUM({_TOTAL}) FROM usage_replaced WHERE {cond} "
+                    "GROUP BY session_id")
+    for session, n, total in conn.execute(replaced_sql, params):
+        row = by_session.get(key(session))
+        if row is not None:
+            row["provenance"]["replaced"] = {"requests": n, "total": total or 0}
+    if not requests:
+        return
+    replaced: dict[int, list[dict[str, Any]]] = {}
+    for rid, by, origin, kind, total, stamp in conn.execute(
+        f"SELECT id, replaced_by, origin, provisional, {_TOTAL}, replaced_at FROM usage_replaced WHERE {cond} "
+        "ORDER BY id", params
+    ):
+        replaced.setdefault(by, []).append({
+            "id": rid, "origin": origin, "stood_for": kind, "total": total,
+            "replaced_at": datetime.fromtimestamp(stamp / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        })
+    for row in by_session.values():
+        row["requests"] = []
+    for values in conn.execute(
+        f"SELECT id, session_id, timestamp, model, skill, run_id, agent_id, input, output, "
+        f"cache_write_5m + cache_write_1h, cache_read, cost_usd, {ORIGIN_SQL}, provisional, message_id, request_id, "
+        f"source_key FROM usage WHERE {cond} ORDER BY ts, id", params
+    ):
+        (rid, session, stamp, model, skill, run, agent, i, o, cw, cr, cost, origin, kind, mid, req, skey) = values
+        item = {
+            "id": rid, "timestamp": stamp, "model": model, "skill": skill, "run_id": run, "agent_id": agent,
+            "input": i, "output": o, "cache_write": cw, "cache_read": cr, "total": i + o + cw + cr,
+            "cost_usd": cost, "origin": origin, "state": "provisional" if kind else "final", "stands_for": kind,
+            "message_id": mid, "request_id": req, "source_key": skey,
+        }
+        if rid in replaced:
+            item["replaced"] = replaced[rid]
+        by_session[key(session)]["requests"].append(item)
 
 
 def savings(acc: dict[str, Any], config: dict[str, Any] | None, platform: str) -> dict[str, Any]:

@@ -93,6 +93,11 @@ def _report_notes(data: dict[str, Any], ge: str) -> list[str]:
             sources.append(label)
     if sources:
         notes.append("prices: " + "; ".join(sources))
+    late = data.get("provisional") or {}
+    if late.get("requests"):
+        notes.append(f"provisional: {late['requests']} requests ({num(late['total'])} tokens) counted from a hook's "
+                     "payload until their transcript lines are read (next Stop or `tierwise import`); "
+                     "`--requests --json` lists them")
     sv = data.get("savings") or {}
     if sv.get("actual_usd") is None and data["totals"]["total"]:
         notes.append("routing savings: n/a (no tokens with a known price)")
