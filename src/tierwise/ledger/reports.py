@@ -258,9 +258,9 @@ def _provenance(conn: sqlite3.Connection, cond: str, params: list[Any], by_sessi
     replaced_sql = (f"SELECT session_id, COUNT(*), SUM({_TOTAL}) FROM usage_replaced WHERE {cond} "
                     "GROUP BY session_id")
     for session, n, total in conn.execute(replaced_sql, params):
-        row = by_session.get(key(session))
-        if row is not None:
-            row["provenance"]["replaced"] = {"requests": n, "total": total or 0}
+        found = by_session.get(key(session))
+        if found is not None:
+            found["provenance"]["replaced"] = {"requests": n, "total": total or 0}
     if not requests:
         return
     replaced: dict[int, list[dict[str, Any]]] = {}
