@@ -300,6 +300,9 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
         f"(input {tokens['input']}, output {tokens['output']}, cache read {tokens['cache_read']}, "
         f"cache write {tokens['cache_write']}) on {usage.get('model_used') or 'a model the client did not report'}"
     )
+    if rec.get("source") != "transcript":
+        line += ("; provisional: the transcript does not hold the client's figure yet "
+                 "(replaced when the next Stop or `tierwise import` reads it)")
     ctx.audit(line + ("\n" + note if note else ""))
     return answer
 
