@@ -80,8 +80,11 @@ def api_usage(result: Any, rule: str, from_turn: int = 0) -> dict[str, int]:
     return total
 
 
-def run_session(run_claude: Any, tmp_path: Path, prompt: str, session_config: str | None = None) -> tuple[Any, str]:
+def run_session(run_claude: Any, tmp_path: Path, prompt: str, session_config: str | None = None,
+                before_run: Any = None) -> tuple[Any, str]:
     project = make_project(tmp_path, session_config)
+    if before_run is not None:
+        before_run(project)
     result = run_claude(project, prompt, script(prompt, project), timeout=240)
     assert result.exit_code == 0, result.describe()
     assert result.json is not None and result.json.get("result") == "All done.", result.describe()
