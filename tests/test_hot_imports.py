@@ -26,6 +26,7 @@ HOT_MODULES = [
     "tierwise.ledger.budget",
     "tierwise.hooks.entry",
     "tierwise.hooks.dispatch",
+    "tierwise.hooks.settle",
     "tierwise.hooks.adapters.claude",
     "tierwise.hooks.adapters.qwen",
 ]

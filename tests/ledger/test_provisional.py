@@ -129,6 +129,9 @@ def test_late_until_the_import(session: ClaudeSession) -> None:
     assert len(provisional()) == 1
     truth = s.truth()
     assert at_most(totals(), truth) and totals() != truth  # B's middle request is not known to the hooks at all
+    summary = json.loads(tierwise("summary", "--json", "--session", s.sid).stdout)
+    assert summary["provisional"] == {"requests": 1, "total": sum(B_USAGES[-1].values())}
+    assert "until their transcript lines are written" in " ".join(tierwise("summary", "--session", s.sid).stdout.split())
     s.write(s.agent_path("agentB"))
     summary = s.import_()
     assert summary["provisional_replaced"] == 1 and summary["provisional_remaining"] == 0

@@ -77,12 +77,16 @@ def build(
     comparable = True
     priced_sources: set[str] = set()
     rows = conn.execute(
-        "SELECT skill, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, cost_usd, price_source, run_id "
-        "FROM usage WHERE session_id = ? ORDER BY ts, id",
+        "SELECT skill, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, cost_usd, price_source, run_id, "
+        "provisional FROM usage WHERE session_id = ? ORDER BY ts, id",
         (session_id,),
     ).fetchall()
     runs_seen: dict[str, set[str]] = {}
-    for skill, model, tier, i, o, w5, w1, r, cost, source, run_id in rows:
+    provisional = {"requests": 0, "total": 0}
+    for skill, model, tier, i, o, w5, w1, r, cost, source, run_id, kind in rows:
+        if kind is not None:
+            provisional["requests"] += 1
+            provisional["total"] += (i or 0) + (o or 0) + (w5 or 0) + (w1 or 0) + (r or 0)
         entry = slot(skill or MAIN)
         tokens = {"input": i or 0, "output": o or 0, "cache_write_5m": w5 or 0, "cache_write_1h": w1 or 0, "cache_read": r or 0}
         t = entry["tokens"]
@@ -149,7 +153,17 @@ def build(
         "totals": {**totals, "cost_usd": round(total_cost, 6) if cost_known else None},
         "savings": savings,
         "budget": _budget_summary(budget),
+        "provisional": provisional,
     }
+
+
+def provisional_line(summary: dict[str, Any]) -> str | None:
+    """A note when some of the session's tokens are still a hook's provisional figure."""
+    late = summary.get("provisional") or {}
+    if not late.get("requests"):
+        return None
+    return (f"{late['total']:,} tokens ({late['requests']} requests) are the client's own figure until their "
+            "transcript lines are written (the next Stop or `tierwise import` replaces them)")
 
 
 def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
@@ -231,4 +245,7 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append("")
         lines.append("Routing savings: unknown (a model without a known price; see `tierwise report`)")
     lines += ["", "Budget status:", *budget_lines(summary)]
+    note = provisional_line(summary)
+    if note:
+        lines += ["", note]
     return "\n".join(lines)

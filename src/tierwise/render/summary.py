@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tierwise.hooks.summary import budget_lines, money as _money, savings_lines
+from tierwise.hooks.summary import budget_lines, money as _money, provisional_line, savings_lines
 
 def render_summary(console: Console, summary: dict[str, Any]) -> None:
     table = Table(
@@ -52,6 +52,9 @@ def render_summary(console: Console, summary: dict[str, Any]) -> None:
     console.print(Text("Budget status:", style="bold"))
     for line in budget_lines(summary):
         console.print(line)
+    note = provisional_line(summary)
+    if note:
+        console.print(Text(note, style="dim"))
 
 
 def render_audit(console: Console, decisions: list[dict[str, Any]]) -> None:
