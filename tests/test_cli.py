@@ -14,3 +14,33 @@ def test_version_flag(capsys: object) -> None:
 
 def test_no_command_is_usage_error() -> None:
     assert main([]) == 2
+
+
+def _tierwise(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "tierwise", *args], input=stdin, capture_output=True, timeout=60)
+
+
+def test_hook_is_listed_and_has_help() -> None:
+    listing = _tierwise("--help").stdout.decode()
+    assert "\n    hook " in listing
+    proc = _tierwise("hook", "--help")
+    assert proc.returncode == 0
+    text = proc.stdout.decode()
+    assert text.startswith("usage: tierwise hook") and "PreToolUse" in text and "--client" in text
+
+
+def test_hook_without_a_payload_names_a_bad_event_and_exits_2() -> None:
+    for argv in (["hook", "Bogus"], ["hook"]):
+        proc = _tierwise(*argv)
+        assert proc.returncode == 2, argv
+        assert proc.stdout == b""
+        err = proc.stderr.decode()
+        assert ("'Bogus' is not a hook event" in err if len(argv) == 2 else "no hook event given" in err)
+        assert "SessionStart" in err and err.count("\n") == 2  # the error and its fix
+
+
+def test_a_clients_payload_for_an_unknown_event_never_breaks_the_agent() -> None:
+    """A client always sends a payload; exit 2 could block its tool call or its stop."""
+    proc = _tierwise("hook", "Notification", "--client", "claude", stdin=b'{"session_id": "s", "hook_event_name": "Notification"}')
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert proc.stderr.decode().count("\n") == 1 and "not a hook event tierwise handles" in proc.stderr.decode()

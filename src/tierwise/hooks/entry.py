@@ -39,8 +39,48 @@ def _client(argv: list[str]) -> str | None:
     return None
 
 
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _print_help() -> int:
+    from tierwise.commands.hook import standalone_parser
+
+    standalone_parser().print_help()
+    return 0
+
+
+def _not_an_event(event: str) -> int:
+    """A person ran ``tierwise hook`` with no event or an unknown one: say so, exit 2."""
+    from tierwise.errors import EXIT_USAGE, UsageError
+    from tierwise.hooks.dispatch import EVENTS
+
+    what = f"{event!r} is not a hook event tierwise handles" if event else "no hook event given"
+    error = UsageError(f"{what} (usage: tierwise hook EVENT [--client claude|qwen] < payload.json)",
+                       fix=f"use one of {', '.join(EVENTS)}; `tierwise install` sets the hooks up for you, "
+                       "`tierwise hook --help` says more")
+    try:
+        sys.stderr.write(error.render() + "\n")
+    except OSError:
+        pass
+    return EXIT_USAGE
+
+
 def main(argv: list[str]) -> int:
     event = argv[0] if argv else ""
+    if "-h" in argv or "--help" in argv:
+        return _print_help()
+    from tierwise.hooks.dispatch import EVENTS
+
+    known = event in EVENTS
+    # An unknown event exits 2 only when no client can be on the other end: stdin is a
+    # terminal or empty. A client always sends a payload, and a non-zero exit there
+    # could block its tool call or its stop (Claude Code treats exit 2 as a block).
+    if not known and _stdin_is_terminal():
+        return _not_an_event(event)
     real_stdout = sys.stdout
     # Anything printed while handling (a stray print, a warning) must not reach the client.
     sys.stdout = io.StringIO()
@@ -48,6 +88,13 @@ def main(argv: list[str]) -> int:
         raw = _read_stdin()
         if raw is None:
             _report(event, "payload larger than 16 MiB ignored", None)
+            return 0
+        if not known:
+            if not raw.strip():
+                sys.stdout = real_stdout
+                return _not_an_event(event)
+            _report(event, "not a hook event tierwise handles; the payload was ignored (check the hook "
+                    "entries in the client's settings: `tierwise install` writes the right ones)", None)
             return 0
         from tierwise.hooks.dispatch import handle
 
