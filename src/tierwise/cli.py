@@ -24,10 +24,12 @@ def main(argv: list[str] | None = None) -> int:
         from tierwise.hooks.entry import main as hook_main
 
         return hook_main(args[1:])
-    if args == ["statusline"]:  # called on every status refresh: skip argparse and the command modules
+    if args == ["statusline"] or (len(args) == 3 and args[:2] == ["statusline", "--client"]
+                                  and args[2] in ("claude", "qwen")):
+        # called on every status refresh: skip argparse and the command modules
         from tierwise.ledger.statusline import cli_main
 
-        return cli_main()
+        return cli_main(args[1:])
     return _run_command(args)
 
 

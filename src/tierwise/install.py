@@ -107,6 +107,31 @@ def hook_command(event: str, client: str, python: str | None = None) -> str:
     return f"{shlex.quote(exe)} -P -c {shlex.quote(HOOK_ENTRY)} {event} --client {client}"
 
 
+STATUSLINE_ENTRY = "from tierwise.ledger.statusline import run; run()"
+
+
+def statusline_command(client: str, python: str | None = None) -> str:
+    """``"<python>" -P -c "<statusline entry>" --client C``: ``tierwise statusline`` without argparse."""
+    exe = python or sys.executable
+    return f"{shlex.quote(exe)} -P -c {shlex.quote(STATUSLINE_ENTRY)} --client {client}"
+
+
+def _client_only(tail: list[str]) -> bool:
+    return not tail or (len(tail) == 2 and tail[0] == "--client" and tail[1] in PLATFORM_DIRS)
+
+
+def is_tierwise_statusline(command: object) -> bool:
+    """True only for the status line command tierwise writes (``statusline_command``). A
+    ``tierwise statusline`` the user configured by hand is theirs: uninstall leaves it."""
+    if not isinstance(command, str):
+        return False
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        return False
+    return len(argv) >= 4 and argv[1:4] == ["-P", "-c", STATUSLINE_ENTRY] and _client_only(argv[4:])
+
+
 def timeout_for(client: str, seconds: int) -> int:
     return seconds * 1000 if client == "qwen" else seconds
 
@@ -315,18 +340,82 @@ def _there_before(s: _Settings, unchanged: bool) -> tuple[bool, set[str]]:
     return "hooks" in data, set(hooks) if isinstance(hooks, dict) else set()
 
 
+def _had_key(s: _Settings, key: str) -> bool:
+    """Whether the file had top-level ``key`` before tierwise first changed it (from the
+    backup; without one tierwise created the file, or nothing tells: not the user's)."""
+    backup = s.real + BACKUP_SUFFIX
+    if not os.path.exists(backup):
+        return False
+    try:
+        with open(backup, "rb") as fh:
+            text = fh.read().decode("utf-8").lstrip("\ufeff")
+        data = json.loads(strip_json_comments(text)) if text.strip() else {}
+    except (OSError, ValueError):
+        return True  # no trustworthy record: keep what is there
+    return isinstance(data, dict) and key in data
+
+
+# -- the status line -----------------------------------------------------------------------------
+# Claude Code reads "statusLine" at the top level, Qwen Code (0.15.10) "ui.statusLine"; both
+# take {"type": "command", "command": ...} and pipe their status JSON to it.
+
+
+def _statusline_holder(s: _Settings, data: dict[str, Any], create: bool) -> dict[str, Any] | None:
+    if s.client == "claude":
+        return data
+    ui = data.get("ui")
+    if ui is None and create:
+        ui = data["ui"] = {}
+    if ui is not None and not isinstance(ui, dict):
+        raise InputError(f"expected an object, got {type(ui).__name__}", file=s.path, key="ui",
+                         fix='make "ui" an object such as {"statusLine": {...}} (tierwise does not overwrite it)')
+    return ui
+
+
+def _plan_statusline(s: _Settings, data: dict[str, Any], python: str | None) -> str:
+    """Set tierwise's status line in ``data``; returns added, updated, unchanged or kept
+    (the user's own status line, which tierwise never replaces)."""
+    holder = _statusline_holder(s, data, create=True)
+    assert holder is not None
+    want = {"type": "command", "command": statusline_command(s.client, python)}
+    current = holder.get("statusLine")
+    if current is None:
+        holder["statusLine"] = want
+        return "added"
+    if isinstance(current, dict) and is_tierwise_statusline(current.get("command")):
+        merged = {**current, **want}
+        if merged == current:
+            return "unchanged"
+        holder["statusLine"] = merged
+        return "updated"
+    return "kept"
+
+
+def _remove_statusline(s: _Settings, data: dict[str, Any]) -> bool:
+    holder = _statusline_holder(s, data, create=False)
+    current = holder.get("statusLine") if holder is not None else None
+    if not (isinstance(current, dict) and is_tierwise_statusline(current.get("command"))):
+        return False
+    assert holder is not None
+    del holder["statusLine"]
+    if s.client == "qwen" and not holder and not _had_key(s, "ui"):
+        del data["ui"]
+    return True
+
+
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _write(s: _Settings, data: dict[str, Any]) -> str | None:
+def _write(s: _Settings, data: dict[str, Any], keep_original: bool = True) -> str | None:
     """Write ``data`` to the real file (atomically, same permissions); back up the
-    original once. Returns the backup path when one was made."""
+    original once (``keep_original``: install; an uninstall finds either the backup
+    made then, or a file tierwise created). Returns the backup path when one was made."""
     from tierwise.fileio import atomic_write
 
     real = s.real
     backup = None
     try:
-        if s.raw is not None and not os.path.lexists(real + BACKUP_SUFFIX):
+        if keep_original and s.raw is not None and not os.path.lexists(real + BACKUP_SUFFIX):
             # the original's permissions: a settings file may hold secrets (env)
             atomic_write(real + BACKUP_SUFFIX, s.raw, exclusive=True, mode=stat.S_IMODE(os.stat(real).st_mode))
             backup = real + BACKUP_SUFFIX
@@ -417,10 +506,14 @@ def _check_distinct(settings: list[_Settings]) -> None:
         seen[s.real] = s
 
 
-def _plan_install(s: _Settings, python: str | None) -> dict[str, Any]:
+def _plan_install(s: _Settings, python: str | None, statusline: bool = False) -> tuple[dict[str, Any], str | None]:
     desired = desired_hooks(s.client, python)
     if s.commented:
-        snippet = json.dumps({"hooks": desired}, indent=2)
+        wanted: dict[str, Any] = {"hooks": desired}
+        if statusline:
+            line = {"statusLine": {"type": "command", "command": statusline_command(s.client, python)}}
+            wanted.update(line if s.client == "claude" else {"ui": line})
+        snippet = json.dumps(wanted, indent=2)
         old = _ours_in(s.data)
         replace = (" and delete the older tierwise entries there (" + ", ".join(sorted({e for e, _ in old})) + ")"
                    if old else "")
@@ -448,14 +541,19 @@ def _plan_install(s: _Settings, python: str | None) -> dict[str, Any]:
     for event, groups in desired.items():
         hooks[event] = list(hooks.get(event) or []) + groups
     data["hooks"] = hooks
-    return data
+    status = _plan_statusline(s, data, python) if statusline else None
+    return data, status
 
 
-def _plan_uninstall(s: _Settings) -> tuple[dict[str, Any], int]:
+def _plan_uninstall(s: _Settings) -> tuple[dict[str, Any], int, bool]:
     if s.commented:
         ours = _ours_in(s.data)
+        line = s.data if s.client == "claude" else s.data.get("ui")
+        line = line.get("statusLine") if isinstance(line, dict) else None
+        if isinstance(line, dict) and is_tierwise_statusline(line.get("command")):
+            ours.append(("statusLine" if s.client == "claude" else "ui.statusLine", str(line.get("command"))))
         if not ours:
-            return s.data, 0
+            return s.data, 0, False
         listing = "\n".join(f"  {event}: {command}" for event, command in ours)
         raise _comments_error(
             s,
@@ -463,9 +561,10 @@ def _plan_uninstall(s: _Settings) -> tuple[dict[str, Any], int]:
             f"entries from \"hooks\" by hand:\n{listing}",
         )
     data = _copy(s.data)
+    statusline = _remove_statusline(s, data)
     hooks = data.get("hooks")
     if not isinstance(hooks, dict):
-        return data, 0
+        return data, 0, statusline
     removed, emptied = _strip_ours(hooks)
     if removed:
         had_hooks, had_events = _there_before(s, unchanged=False)
@@ -474,41 +573,71 @@ def _plan_uninstall(s: _Settings) -> tuple[dict[str, Any], int]:
                 del hooks[event]
         if not hooks and not had_hooks:
             del data["hooks"]
-    return data, removed
+    return data, removed, statusline
 
 
-def install(project: str, clients: list[str], python: str | None = None) -> list[dict[str, Any]]:
-    """Merge tierwise's entries into each client's settings. Every file is read and
-    checked first: when one cannot be rewritten safely, nothing is written."""
+def install(project: str, clients: list[str], python: str | None = None,
+            statusline: bool = False) -> list[dict[str, Any]]:
+    """Merge tierwise's entries (and, with ``statusline``, its status line) into each
+    client's settings. Every file is read and checked first: when one cannot be
+    rewritten safely, nothing is written."""
     settings = [_read(project, client) for client in clients]
     _check_distinct(settings)
-    plans = [(s, _plan_install(s, python)) for s in settings]
+    plans = [(s, *_plan_install(s, python, statusline)) for s in settings]
     results = []
-    for s, data in plans:
+    for s, data, status in plans:
         changed = s.raw is None or not _same(data, s.data)
         backup = _write(s, data) if changed else None
         result: dict[str, Any] = {"client": s.client, "settings": s.path, "changed": changed, "backup": backup,
-                                  "events": list(EVENTS)}
+                                  "events": list(EVENTS), "statusline": status}
         if s.real != os.path.abspath(s.path):
             result["written_to"] = s.real
         results.append(result)
     return results
 
 
+def _created_by_tierwise(s: _Settings, data: dict[str, Any]) -> bool:
+    """Nothing is left but what tierwise created: the file (no backup of an original, so
+    there was none) emptied by the uninstall, at its own path (not a symlink's target)."""
+    return (not data and not os.path.lexists(s.real + BACKUP_SUFFIX)
+            and os.path.abspath(s.path) == s.real and not os.path.islink(s.path))
+
+
+def _remove_created(s: _Settings) -> None:
+    try:
+        os.unlink(s.real)
+    except OSError as exc:
+        raise StateError(f"cannot remove the settings file tierwise created ({exc.strerror or exc})", file=s.path,
+                         fix="check permissions") from exc
+    try:  # the client folder too, when that file was all it held
+        os.rmdir(os.path.dirname(s.real))
+    except OSError:
+        pass
+
+
 def uninstall(project: str, clients: list[str]) -> list[dict[str, Any]]:
-    """Remove exactly tierwise's entries from each client's settings (all checked first)."""
+    """Remove exactly tierwise's entries (hooks and status line) from each client's
+    settings (all checked first). A settings file tierwise created and that holds
+    nothing else afterwards is removed, with its folder when that is left empty."""
     settings = [_read(project, client) for client in clients]
     plans = []
     seen: set[str] = set()
     for s in settings:
-        data, removed = _plan_uninstall(s) if s.real not in seen else (s.data, 0)  # one file for both: once
+        # one file for both clients: once
+        data, removed, statusline = _plan_uninstall(s) if s.real not in seen else (s.data, 0, False)
         seen.add(s.real)
-        plans.append((s, data, removed))
+        plans.append((s, data, removed, statusline))
     results = []
-    for s, data, removed in plans:
-        if removed:
-            _write(s, data)
-        results.append({"client": s.client, "settings": s.path, "removed": removed, "changed": bool(removed)})
+    for s, data, removed, statusline in plans:
+        deleted = False
+        if removed or statusline:
+            if _created_by_tierwise(s, data):
+                _remove_created(s)
+                deleted = True
+            else:
+                _write(s, data, keep_original=False)
+        results.append({"client": s.client, "settings": s.path, "removed": removed, "statusline_removed": statusline,
+                        "changed": bool(removed or statusline), "deleted": deleted, "existed": s.raw is not None})
     return results
 
 
@@ -616,6 +745,39 @@ def clients_for(platform: str) -> list[str]:
     if platform in PLATFORM_DIRS:
         return [platform]
     raise UsageError(f"unknown platform {platform!r}", fix="use --platform claude, qwen or all")
+
+
+CLIENT_NAMES = {"claude": "Claude Code", "qwen": "Qwen Code"}
+_MARKERS = {"claude": (".claude", "CLAUDE.md"), "qwen": (".qwen", "QWEN.md")}
+
+
+def detect_clients(project: str, home: str | None = None, path: str | None = None) -> tuple[list[str], str]:
+    """The clients ``install`` sets up when no ``--platform`` is given, and why.
+
+    The project's own markers first (``.claude/`` or ``CLAUDE.md``, ``.qwen/`` or
+    ``QWEN.md``): a Claude-only project gets no Qwen settings. Without any, the
+    clients this user has (``claude`` / ``qwen`` on PATH, or ``~/.claude`` /
+    ``~/.qwen``). Without those either, Claude Code."""
+    import shutil
+
+    found = [c for c, names in _MARKERS.items() if any(os.path.exists(os.path.join(project, n)) for n in names)]
+    if found:
+        seen = [n for c in found for n in _MARKERS[c] if os.path.exists(os.path.join(project, n))]
+        return found, f"the project has {' and '.join(seen)}"
+    home = home if home is not None else os.path.expanduser("~")
+    config_dirs = {"claude": os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude"),
+                   "qwen": os.path.join(home, ".qwen")}
+    why: list[str] = []
+    for client in PLATFORM_DIRS:
+        if shutil.which(client, path=path):
+            why.append(f"`{client}` is on PATH")
+            found.append(client)
+        elif os.path.isdir(config_dirs[client]):
+            why.append(f"{config_dirs[client]} exists")
+            found.append(client)
+    if found:
+        return found, "the project names no client, and " + " and ".join(why)
+    return ["claude"], "no client found (no .claude/ or .qwen/ in the project, no claude or qwen on PATH)"
 
 
 def unloadable_skills(project: str, client: str) -> list[dict[str, str]]:

@@ -410,10 +410,38 @@ def test_strip_json_comments_matches_qwen() -> None:
 
 
 def test_uninstall_after_install_created_the_file(tmp_path: Path) -> None:
+    """A settings file (and client folder) tierwise created leaves with it: no `{}` left behind."""
     install.install_client(str(tmp_path), "qwen")
     assert not (tmp_path / ".qwen" / "settings.json.tierwise-backup").exists()  # nothing to back up
-    install.uninstall_client(str(tmp_path), "qwen")
-    assert _settings(tmp_path, "qwen") == {}
+    result = install.uninstall_client(str(tmp_path), "qwen")
+    assert result["deleted"] is True
+    assert not (tmp_path / ".qwen").exists()
+
+
+def test_uninstall_keeps_a_created_file_the_user_added_to(tmp_path: Path) -> None:
+    install.install_client(str(tmp_path), "claude")
+    path = tmp_path / ".claude" / "settings.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "model": "sonnet"}))
+    (tmp_path / ".claude" / "skills").mkdir()
+    assert install.uninstall_client(str(tmp_path), "claude")["deleted"] is False
+    assert _settings(tmp_path, "claude") == {"model": "sonnet"}
+    assert not (tmp_path / ".claude" / "settings.json.tierwise-backup").exists()
+
+
+def test_uninstall_keeps_the_folder_when_it_holds_more(tmp_path: Path) -> None:
+    (tmp_path / ".claude" / "skills").mkdir(parents=True)
+    install.install_client(str(tmp_path), "claude")
+    assert install.uninstall_client(str(tmp_path), "claude")["deleted"] is True
+    assert sorted(p.name for p in (tmp_path / ".claude").iterdir()) == ["skills"]
+
+
+def test_an_empty_file_of_the_users_is_given_back(tmp_path: Path) -> None:
+    path = tmp_path / ".qwen" / "settings.json"
+    path.parent.mkdir()
+    path.write_text("{}\n")
+    install.install_client(str(tmp_path), "qwen")
+    assert install.uninstall_client(str(tmp_path), "qwen")["deleted"] is False
+    assert path.read_text() == "{}\n"
 
 
 def test_docs_show_the_command_install_writes() -> None:

@@ -1,10 +1,14 @@
-"""``tierwise install --platform claude|qwen|all [--project DIR] [--agent-definitions] [--json]``."""
+"""``tierwise install [--platform claude|qwen|all] [--project DIR] [--agent-definitions] [--statusline] [--json]``."""
 
 from __future__ import annotations
 
 import argparse
 
 from tierwise.output import add_json_option, add_platform_option, add_project_option
+
+PLATFORM_HELP = ("client(s) to set up (default: the ones the project uses: .claude/ or CLAUDE.md, .qwen/ or "
+                 "QWEN.md; without those, the ones you have: claude / qwen on PATH, ~/.claude / ~/.qwen; "
+                 "else claude. It says which it chose and why)")
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -13,14 +17,19 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         help="add tierwise's hooks to a project's Claude Code / Qwen Code settings",
         description="Merge tierwise's hook entries into DIR/.claude/settings.json and/or "
         "DIR/.qwen/settings.json (other keys and hooks are kept; a backup is made before the "
-        "first change; running it again changes nothing), then list skills the client would not load.",
+        "first change; running it again changes nothing), then list skills the client would not load. "
+        "Without --platform it sets up the clients the project uses (see --platform).",
     )
-    add_platform_option(parser, default="all", with_all=True)
+    add_platform_option(parser, PLATFORM_HELP, default=None, with_all=True)
     add_project_option(parser)
     parser.add_argument("--agent-definitions", action="store_true",
                         help="Qwen Code: also write .qwen/agents/NAME.md for every specialist skill, so a handoff "
                         "with subagent_type NAME runs on the tier tierwise decides (enforced; without them the tier "
                         "is advice to the coordinator)")
+    parser.add_argument("--statusline", action="store_true",
+                        help="also show tierwise's status line in the client (zone, session cost, the budget that "
+                        "binds): statusLine in .claude/settings.json, ui.statusLine in .qwen/settings.json. A status "
+                        "line of your own is kept; `tierwise uninstall` removes tierwise's")
     add_json_option(parser, "print what was done as JSON")
     parser.set_defaults(func=run)
 
@@ -35,11 +44,16 @@ def run(args: argparse.Namespace) -> int:
     project = os.path.abspath(args.project or os.getcwd())
     if not os.path.isdir(project):
         raise UsageError(f"not a directory: {project}", fix="pass an existing project with --project DIR")
-    if args.agent_definitions and "qwen" not in install.clients_for(args.platform):
+    chosen_because = None
+    if args.platform is None:
+        clients, chosen_because = install.detect_clients(project)
+    else:
+        clients = install.clients_for(args.platform)
+    if args.agent_definitions and "qwen" not in clients:
         raise UsageError("--agent-definitions is for Qwen Code (Claude Code's hook sets the subagent's model itself)",
                          fix="use --platform qwen or --platform all")
     # every settings file is read and checked before any is written: an error leaves nothing changed
-    results = install.install(project, install.clients_for(args.platform))
+    results = install.install(project, clients, statusline=args.statusline)
     try:  # price the known models now, so hooks find costs in the cache from the first session
         from tierwise import prices
 
@@ -54,14 +68,23 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from tierwise.output import print_json
 
-        print_json({"project": project, "installed": results})
+        print_json({"project": project, "clients": clients, "chosen_because": chosen_because, "installed": results})
         return 0
+    if chosen_because is not None:
+        names = " and ".join(install.CLIENT_NAMES[c] for c in clients)
+        print(f"setting up {names}: {chosen_because} (--platform claude|qwen|all chooses)", file=sys.stderr)
     for result in results:
         state = "updated" if result["changed"] else "already up to date"
         where = f" (written through to {result['written_to']})" if result.get("written_to") else ""
         print(f"{result['client']}: {result['settings']} {state}{where}", file=sys.stderr)
         if result.get("backup"):
             print(f"  backup of the original: {result['backup']}", file=sys.stderr)
+        status = result.get("statusline")
+        if status == "kept":
+            print(f"  kept your own status line; to show tierwise's, call `{install.statusline_command(result['client'])}` "
+                  "from it (it reads the client's status JSON on stdin)", file=sys.stderr)
+        elif status in ("added", "updated"):
+            print(f"  status line: tierwise's ({status})", file=sys.stderr)
         defs = result.get("agent_definitions")
         if defs:
             print(f"  agent definitions in {defs['dir']}: {len(defs['written'])} written, "
@@ -76,4 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{skill['problem']}\n    fix: {skill['fix']}",
                 file=sys.stderr,
             )
+    if not args.statusline and not any(r.get("statusline") for r in results):
+        print("tip: `tierwise install --statusline` also shows the routing zone and session cost in the client's "
+              "status line", file=sys.stderr)
     return 0

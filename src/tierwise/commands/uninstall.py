@@ -1,4 +1,4 @@
-"""``tierwise uninstall --platform claude|qwen|all [--project DIR] [--json]``."""
+"""``tierwise uninstall [--platform claude|qwen|all] [--project DIR] [--json]``."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser = sub.add_parser(
         "uninstall",
         help="remove tierwise's hooks from a project's client settings",
-        description="Remove exactly tierwise's own hook entries (commands running `tierwise hook`) "
-        "from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, and the Qwen Code agent definitions "
-        "it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`); everything else stays.",
+        description="Remove exactly tierwise's own hook entries (commands running `tierwise hook`) and its "
+        "status line from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, and the Qwen Code agent "
+        "definitions it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`); everything else stays. "
+        "A settings file tierwise created is removed once nothing else is in it.",
     )
-    add_platform_option(parser, default="all", with_all=True)
+    add_platform_option(parser, "client(s) to clean up (default: all; a client without settings is left alone)",
+                        default="all", with_all=True)
     add_project_option(parser)
     add_json_option(parser, "print what was done as JSON")
     parser.set_defaults(func=run)
@@ -38,7 +40,22 @@ def run(args: argparse.Namespace) -> int:
         print_json({"project": project, "uninstalled": results})
         return 0
     for result in results:
-        print(f"{result['client']}: removed {result['removed']} tierwise hook(s) from {result['settings']}", file=sys.stderr)
-        for path in result.get("agent_definitions_removed") or []:
+        removed_defs = result.get("agent_definitions_removed") or []
+        if not result["existed"] and not removed_defs:
+            continue  # that client was never set up here
+        if result["changed"]:
+            what = f"removed {result['removed']} tierwise hook(s)"
+            if result["statusline_removed"]:
+                what += " and tierwise's status line"
+            if result["deleted"]:
+                print(f"{result['client']}: {what}; deleted {result['settings']}, which tierwise had created",
+                      file=sys.stderr)
+            else:
+                print(f"{result['client']}: {what} from {result['settings']}", file=sys.stderr)
+        else:
+            print(f"{result['client']}: no tierwise entries in {result['settings']}", file=sys.stderr)
+        for path in removed_defs:
             print(f"  removed tierwise's agent definition {path}", file=sys.stderr)
+    if not any(r["existed"] for r in results):
+        print("nothing to remove: no client settings in " + project, file=sys.stderr)
     return 0

@@ -33,7 +33,7 @@ def save_rate_limits(payload: dict[str, Any], now: datetime) -> bool:
     return True
 
 
-def main(stdin_text: str, now: datetime | None = None) -> str:
+def main(stdin_text: str, now: datetime | None = None, client: str | None = None) -> str:
     now = now or datetime.now(timezone.utc)
     try:
         payload = json.loads(stdin_text) if stdin_text.strip() else {}
@@ -46,19 +46,21 @@ def main(stdin_text: str, now: datetime | None = None) -> str:
     except OSError as exc:
         paths.log_error(f"statusline: cannot save rate_limits: {exc}")
     try:
-        return _line(payload, now)
+        return _line(payload, now, client)
     except Exception as exc:  # noqa: BLE001 - a status line must never break the client's UI
         paths.log_error(f"statusline: {type(exc).__name__}: {exc}")
         return "tierwise: status unavailable"
 
 
-def _line(payload: dict[str, Any], now: datetime) -> str:
+def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> str:
     from tierwise.ledger import budget, configsnap, db
 
     raw_ws = payload.get("workspace")
     workspace: dict[str, Any] = raw_ws if isinstance(raw_ws, dict) else {}
-    project = workspace.get("project_dir") or payload.get("cwd") or paths.project_dir()
-    config = configsnap.load(str(project), "claude_code") or {}
+    # Claude Code: workspace.project_dir and cwd; Qwen Code 0.15.10: workspace.current_dir
+    project = workspace.get("project_dir") or payload.get("cwd") or workspace.get("current_dir") or paths.project_dir()
+    platform = "qwen_code" if client == "qwen" else "claude_code"
+    config = configsnap.load(str(project), platform) or {}
     session_id = payload.get("session_id")
     conn = db.connect()
     try:
@@ -86,23 +88,38 @@ def _line(payload: dict[str, Any], now: datetime) -> str:
             parts.append("session $?")
         else:
             parts.append(f"session ${float(ledger_cost):.2f}" + ("+?" if unpriced else ""))
+    # one budget figure: the one that binds outside the green zone, else the fullest weekly one
+    binding = state.get("binding") if state["zone"] != "green" else None
     weekly = [b for b in state["budgets"] if b["window"] == "weekly"]
-    if weekly:
+    if weekly and not (binding and binding.get("window") == "weekly"):
         top = max(weekly, key=lambda b: b["share"])
         label = "official" if top["source"] == "official" else "est."
         parts.append(f"weekly {top['share'] * 100:.0f}% ({label})")
-    if state.get("binding") and state["zone"] != "green":
-        parts.append(state["binding"]["label"])
+    if binding:
+        parts.append(binding["label"])
     return " | ".join(parts)
 
 
-def cli_main() -> int:
-    """``tierwise statusline`` without argparse (see cli.main)."""
+def _client(argv: list[str]) -> str | None:
+    if len(argv) >= 2 and argv[0] == "--client":
+        return argv[1]
+    return None
+
+
+def cli_main(argv: list[str] | None = None) -> int:
+    """``tierwise statusline [--client claude|qwen]`` without argparse (see cli.main)."""
     import sys
 
     try:
         text = sys.stdin.read()
     except (OSError, ValueError):
         text = ""
-    print(main(text))
+    print(main(text, client=_client(argv or [])))
     return 0
+
+
+def run() -> None:
+    """What an installed status line runs: ``python -P -c "...statusline import run; run()" --client C``."""
+    import sys
+
+    raise SystemExit(cli_main(sys.argv[1:]))
