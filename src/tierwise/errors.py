@@ -34,6 +34,15 @@ EXIT_CODES: dict[int, str] = {
 }
 
 
+# An empty ledger is an answer, not an error: the reports that read it exit with
+# NOTHING_YET_EXIT, say on stderr how to fill it, and print the empty shape with --json.
+# (A session named with --session that is not in the ledger is a bad argument: EXIT_USAGE.)
+NOTHING_YET_EXIT = EXIT_OK
+NOTHING_YET_COMMANDS = ("summary", "audit", "report", "review", "eval recommend")
+NOTHING_YET_HINT = ("install the hooks (`tierwise install`) and run a session, import past sessions "
+                    "(`tierwise import claude` or `tierwise import qwen`), or try `tierwise demo`")
+
+
 def format_key_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
     """Render a key path as a dotted path: ``model.conditions[0].when``."""
     out = ""

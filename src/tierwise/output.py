@@ -66,6 +66,13 @@ def say(text: str) -> None:
     print(text, file=sys.stderr)
 
 
+def nothing_yet(what: str, hint: str | None = None) -> None:
+    """The one stderr line of a report with nothing to show yet (docs/exit-codes.md)."""
+    from tierwise.errors import NOTHING_YET_HINT
+
+    say(f"{what}: {hint or NOTHING_YET_HINT}")
+
+
 def report_error(exc: TierwiseError, *, as_json: bool = False) -> int:
     """One breadcrumb message on stderr (``TierwiseError.render``), and with
     ``--json`` the error as JSON on stdout too; returns the exit code."""

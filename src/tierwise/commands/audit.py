@@ -84,6 +84,14 @@ def run(args: argparse.Namespace) -> int:
     if args.session and not items:
         raise UsageError(f"no routing decisions recorded for session {args.session!r}",
                          fix="run `tierwise audit` without --session to see every session")
+    if not items:
+        from tierwise.errors import NOTHING_YET_EXIT
+        from tierwise.output import nothing_yet
+
+        nothing_yet("no routing decisions recorded yet")
+        if args.json:
+            print_json([])
+        return NOTHING_YET_EXIT
     if args.json:
         print_json(items)
         return 0

@@ -147,6 +147,11 @@ def run_recommend(args: argparse.Namespace) -> int:
 
         raise InputError(f"no eval results recorded for skill {args.skill!r}", key="--skill",
                          fix="record results first: tierwise eval record FILE (format in docs/evidence.md)")
+    if not recs:  # an answer, not an error (docs/exit-codes.md)
+        from tierwise.output import nothing_yet
+
+        nothing_yet("no eval results recorded yet", "record them with `tierwise eval record FILE` or "
+                    "`tierwise eval run` (docs/evidence.md)")
     applied = _apply(recs, cfg, args.platform) if args.apply else []
     from tierwise.output import console, print_json
 

@@ -37,7 +37,19 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.set_defaults(func=run)
 
 
+def _any_usage() -> bool:
+    from tierwise.ledger.cli_support import open_ledger
+
+    conn = open_ledger()
+    try:
+        return conn.execute("SELECT 1 FROM usage LIMIT 1").fetchone() is not None
+    finally:
+        conn.close()
+
+
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from tierwise.ledger import reports
     from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
     from tierwise.output import print_json
@@ -81,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
         finally:
             conn.close()
         reports.store(key, reports.ledger_fingerprint(), data)
+    if not data["rows"]:  # nothing to show is an answer (docs/exit-codes.md): exit 0 all the same
+        from tierwise.output import nothing_yet
+
+        if _any_usage():
+            print("no usage in the chosen range or project: widen --since, --until or --project", file=sys.stderr)
+        else:
+            nothing_yet("no usage recorded yet")
     if args.json:
         print_json(data)
         return 0

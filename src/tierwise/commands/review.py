@@ -83,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
         print_json(report)
     else:
         render.review(console(), report)
+    if not report["groups"]:  # an answer, not an error (docs/exit-codes.md)
+        from tierwise.errors import NOTHING_YET_EXIT
+        from tierwise.output import nothing_yet
+
+        nothing_yet("no routed runs in the window (--since/--until choose it)")
+        return NOTHING_YET_EXIT
     return 0
 
 

@@ -21,7 +21,19 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.set_defaults(func=run)
 
 
-def session_summary(session: str | None, project: str | None = None) -> dict[str, Any]:
+def empty_summary() -> dict[str, Any]:
+    """The summary's shape with nothing in it (--json on an empty ledger)."""
+    from tierwise.hooks.summary import _blank_tokens, _budget_summary
+
+    return {"session_id": None, "platform": None, "skills": [], "notes": [],
+            "totals": {**_blank_tokens(), "cost_usd": None},
+            "savings": {"if_all_opus": None, "if_all_sonnet": None, "actual": None, "saved_vs_opus_pct": None,
+                        "opus_premium_vs_sonnet": None, "pricing_source": None},
+            "budget": _budget_summary(None), "project": None}
+
+
+def session_summary(session: str | None, project: str | None = None) -> dict[str, Any] | None:
+    """The session's summary (default: the latest session); None when the ledger holds no session yet."""
     import os
 
     from tierwise.errors import TierwiseError, UsageError
@@ -32,8 +44,7 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
     try:
         sid = session or latest_session(conn)
         if not sid:
-            raise UsageError("the ledger holds no session yet",
-                             fix="install the hooks (`tierwise install`) and run a session, or try `tierwise demo`")
+            return None
         row = conn.execute(
             "SELECT project, platform FROM decisions WHERE session_id = ? UNION ALL "
             "SELECT project, client FROM usage WHERE session_id = ? LIMIT 1", (sid, sid)
@@ -66,9 +77,15 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.output import console, print_json
+    from tierwise.errors import NOTHING_YET_EXIT
+    from tierwise.output import console, nothing_yet, print_json
 
     summary = session_summary(args.session, args.project)
+    if summary is None:
+        nothing_yet("no session recorded yet")
+        if args.json:
+            print_json(empty_summary())
+        return NOTHING_YET_EXIT
     if args.json:
         print_json(summary)
         return 0

@@ -16,8 +16,6 @@ def _num(v: float | None, digits: int = 6) -> str:
 def recommend(console: Any, recs: list[dict[str, Any]], applied: list[dict[str, Any]] | None = None) -> None:
     from rich.table import Table
 
-    if not recs:
-        console.print("no eval results recorded (tierwise eval record FILE)")
     for rec in recs:
         table = Table(title=f"{rec['skill']}  (cost in {rec['cost_unit']})", title_justify="left")
         for col in ("tier", "results", "pass rate", "repaired", "must-pass", "mean cost", "cost/success"):
@@ -41,8 +39,6 @@ def review(console: Any, report: dict[str, Any]) -> None:
                   f"all strong = {report['most_capable_tier']}")
     for line in report.get("sources", []):
         console.print(f"data: {line}")
-    if not report["groups"]:
-        console.print("no routed runs in the window")
     for g in report["groups"]:
         console.print()
         console.print(f"[bold]{g['skill']}[/bold]  segment {g['segment']}: {g['runs']['value']} runs, "
