@@ -44,3 +44,26 @@ def test_a_clients_payload_for_an_unknown_event_never_breaks_the_agent() -> None
     proc = _tierwise("hook", "Notification", "--client", "claude", stdin=b'{"session_id": "s", "hook_event_name": "Notification"}')
     assert proc.returncode == 0 and proc.stdout == b""
     assert proc.stderr.decode().count("\n") == 1 and "not a hook event tierwise handles" in proc.stderr.decode()
+
+
+def test_every_command_says_what_it_does_and_every_argument_has_help() -> None:
+    """`tierwise X --help` never prints a bare usage line: each (sub)command has a
+    description and each argument a help text (docs/cli.md is made from them)."""
+    import argparse
+
+    from tierwise.cli import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    if not sub.description:
+                        missing.append(" ".join(path + [name]) + ": no description")
+                    walk(sub, path + [name])
+            elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)) and not action.help:
+                missing.append(" ".join(path) + f" {'/'.join(action.option_strings) or action.dest}: no help")
+
+    walk(build_parser(), ["tierwise"])
+    assert missing == []

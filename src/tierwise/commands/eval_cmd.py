@@ -16,27 +16,47 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                             "case and tier, recommend each skill's minimum and preferred tier.")
     evsub = parser.add_subparsers(dest="eval_command", metavar="SUBCOMMAND")
 
-    rec = evsub.add_parser("record", help="validate and add eval results from a JSONL file (or - for stdin)")
-    rec.add_argument("file", metavar="FILE|-")
+    rec = evsub.add_parser(
+        "record", help="validate and add eval results from a JSONL file (or - for stdin)",
+        description="Validate a results file your eval runner wrote (one JSON object a line: skill, case, "
+        "must_pass, tier, passed, tokens, run_at; format in docs/evidence.md) and add its results to the "
+        "ledger. The file is recorded whole or not at all: a bad line or a result that contradicts a recorded "
+        "one stops it (exit 4, nothing recorded); an exact duplicate is reported and skipped.")
+    rec.add_argument("file", metavar="FILE|-", help="the results file (JSONL), or - to read it from stdin")
     add_json_option(rec)
     add_platform_option(rec, "client whose skill roots and config layers to use (default: claude)")
     rec.set_defaults(func=run_record)
 
-    run = evsub.add_parser("run", help="call your runner (module:function) per case and tier and record the results")
-    run.add_argument("--runner", required=True, metavar="MODULE:FUNCTION")
-    run.add_argument("--skill", required=True)
-    run.add_argument("--tiers", help="comma-separated tiers (default: every configured tier)")
-    run.add_argument("--cases", metavar="FILE", help="eval cases JSONL (default: <skill dir>/evals/cases.jsonl)")
+    run = evsub.add_parser(
+        "run", help="call your runner (module:function) per case and tier and record the results",
+        description="Call your eval runner once per case and tier and record what it reports (tierwise never "
+        "calls a model itself). The runner is `def FUNCTION(skill, case, tier, model) -> dict` returning "
+        "{\"passed\": bool, \"tokens\": {\"input\": N, \"output\": N}, \"repaired\": bool}; a runner that "
+        "raises or returns a bad result is reported for that case and tier (exit 4) and the other results "
+        "are recorded. Interface: docs/evidence.md.")
+    run.add_argument("--runner", required=True, metavar="MODULE:FUNCTION",
+                     help="your runner, e.g. my_evals:run_case (MODULE is imported from the current directory "
+                     "or the installed packages)")
+    run.add_argument("--skill", required=True, metavar="SKILL",
+                     help="the skill to evaluate: a SKILL.md with that name in the skill roots")
+    run.add_argument("--tiers", metavar="T1,T2", help="comma-separated tiers to run (default: every configured tier)")
+    run.add_argument("--cases", metavar="FILE", help="eval cases, one JSON object a line: {\"case\": ID, "
+                     "\"must_pass\": bool, \"segment\": ..., \"input\": ...} (default: <skill dir>/evals/cases.jsonl)")
     add_json_option(run)
-    add_platform_option(run, "client whose skill roots and config layers to use (default: claude)")
+    add_platform_option(run, "client whose skill roots, config layers and model ids (passed to the runner as "
+                        "`model`) apply (default: claude)")
     run.set_defaults(func=run_run)
 
-    recm = evsub.add_parser("recommend", help="pass rates per tier; recommended minimum and preferred tier")
+    recm = evsub.add_parser(
+        "recommend", help="pass rates per tier; recommended minimum and preferred tier",
+        description="Per skill and evaluated tier: results, pass rate, must-pass cases passed, mean cost and "
+        "cost per successful outcome; the recommended minimum (the cheapest tier that passes every must-pass "
+        "case) and preferred tier. --apply writes them into each skill's routing block.")
     recm.add_argument("--skill", help="only this skill")
     add_json_option(recm)
     recm.add_argument("--apply", action="store_true",
                       help="rewrite each skill's model block in place with the recommendation")
-    add_platform_option(recm, "client whose skill roots and config layers to use (default: claude)")
+    add_platform_option(recm, "client whose skill roots, config layers and prices apply (default: claude)")
     recm.set_defaults(func=run_recommend)
 
     needs_subcommand(parser)

@@ -21,10 +21,14 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "Requests are deduplicated by message id + request id, as ccusage does.",
     )
     clients = parser.add_subparsers(dest="client", metavar="CLIENT")
-    claude = clients.add_parser("claude", help="Claude Code transcripts (projects/**/*.jsonl, subagents included)")
+    claude = clients.add_parser("claude", help="Claude Code transcripts (projects/**/*.jsonl, subagents included)",
+                                description="Import Claude Code transcripts (projects/**/*.jsonl, subagents "
+                                "included) from every config directory into the ledger; incremental.")
     claude.add_argument("--config-dir", metavar="DIR",
                         help="Claude Code config directory (default: $CLAUDE_CONFIG_DIR or ~/.claude)")
-    qwen = clients.add_parser("qwen", help="Qwen Code transcripts (projects/*/chats/*.jsonl)")
+    qwen = clients.add_parser("qwen", help="Qwen Code transcripts (projects/*/chats/*.jsonl)",
+                              description="Import Qwen Code transcripts (projects/*/chats/*.jsonl) into the "
+                              "ledger, inline skills included; incremental.")
     qwen.add_argument("--dir", metavar="DIR", help="Qwen Code directory (default: ~/.qwen)")
     for p in (claude, qwen):
         add_project_option(p, "project whose routing config maps models to tiers")

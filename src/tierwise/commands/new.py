@@ -31,7 +31,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("new", help="create a skill or a skill suite from the templates")
+    parser = sub.add_parser("new", help="create a skill or a skill suite from the templates",
+                            description="Create SKILL.md files with a portable routing: block (both clients load "
+                            "them): one skill, a coordinator with its specialists, or the shipped example suite. "
+                            "--platform qwen writes into .qwen/skills.")
     new_sub = parser.add_subparsers(dest="new_command", metavar="KIND")
 
     skill = new_sub.add_parser("skill", help=HELP_SKILL, description=HELP_SKILL)

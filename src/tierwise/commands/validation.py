@@ -11,7 +11,9 @@ DEFAULT_SPEC = ".specify/memory/validation.md"
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    p = sub.add_parser("validation", help="the anti-Goodhart validation gateway")
+    p = sub.add_parser("validation", help="the anti-Goodhart validation gateway",
+                       description="The anti-Goodhart validation gateway of the budget keeper "
+                       "(docs/budget-keeper.md).")
     vsub = p.add_subparsers(dest="validation_command", metavar="SUBCOMMAND")
     r = vsub.add_parser("run", help="evaluate the checks: block of validation.md over a metrics file",
                         description="Evaluate the checks: block of a validation spec (if all/any, then fail_if/"

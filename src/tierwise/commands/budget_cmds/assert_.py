@@ -12,7 +12,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                        description="Check that a plan's tier totals add up to the daily budget, that each "
                                    "tier's phase quotas add up to its total and (with --split) that the tiers "
                                    "hold the given percentages. Exit 1 names what does not hold.")
-    p.add_argument("--plan", required=True, metavar="PLAN")
+    p.add_argument("--plan", required=True, metavar="PLAN", help="the compiled plan (JSON from `tierwise budget compile`)")
     p.add_argument("--split", metavar="A/B", help="expected percentages in the plan's tier order, e.g. 90/10")
     add_json_option(p, "print the checks as JSON on stdout")
     p.set_defaults(func=run)

@@ -17,7 +17,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                                    "through the plan with a tier down for each outage length; compare MTTR, "
                                    "escalation share, manual queue and token_health_min, and flag the seed's "
                                    "signals: failover too broad on a short outage, manual channel too nervous.")
-    p.add_argument("--plan", required=True, metavar="PLAN")
+    p.add_argument("--plan", required=True, metavar="PLAN", help="the compiled plan (JSON from `tierwise budget compile`)")
     p.add_argument("--outages", default="15,30,45", metavar="M,M,...", help="outage lengths in minutes (default 15,30,45)")
     p.add_argument("--scenario", metavar="F", help="take the incidents, timeout and policy from this scenario")
     p.add_argument("--queue", type=int, default=20, metavar="N", help="generated queue size without --scenario (default 20)")

@@ -13,8 +13,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                                    'fields, e.g. --query "failover_to_frontier==5 && token_health_min>=0.5". '
                                    "Exit 0 when all hold, 1 when any fails, 2 for a malformed query or an "
                                    "unknown field.")
-    p.add_argument("--result", required=True, metavar="RESULT")
-    p.add_argument("--query", required=True, metavar="QUERY")
+    p.add_argument("--result", required=True, metavar="RESULT", help="a simulation result (JSON from `tierwise budget simulate --out`)")
+    p.add_argument("--query", required=True, metavar="QUERY", help="conditions joined by &&, e.g. \"failover_to_frontier==5 && token_health_min>=0.5\"")
     add_json_option(p, "print the evaluated conditions as JSON on stdout")
     p.set_defaults(func=run)
 

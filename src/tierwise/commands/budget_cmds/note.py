@@ -13,7 +13,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     p = sub.add_parser("note", help="write the five-line budget note from a result",
                        description="Fill the budget note (risk, effect, simulated_floor, alert_threshold, "
                                    "decision) from a simulation result, for capstone/budget-note.md.")
-    p.add_argument("--result", required=True, metavar="RESULT")
+    p.add_argument("--result", required=True, metavar="RESULT", help="a simulation result (JSON from `tierwise budget simulate --out`)")
     p.add_argument("--template", default=DEFAULT_TEMPLATE,
                    help=f"template (default {DEFAULT_TEMPLATE}; the built-in one if that file is absent)")
     p.add_argument("--out", metavar="NOTE", help="write the note here (default: stdout)")

@@ -21,7 +21,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     src.add_argument("--scenario", metavar="F", help="scenario JSON (.specify/scenarios/...)")
     src.add_argument("--failure", action="append", metavar="HH:MM,TIER,down,DURATION",
                      help='a failure, e.g. "11:00,local-coder,down,45m" (repeatable)')
-    p.add_argument("--plan", required=True, metavar="PLAN")
+    p.add_argument("--plan", required=True, metavar="PLAN", help="the compiled plan (JSON from `tierwise budget compile`)")
     p.add_argument("--queue", type=int, default=20, metavar="N", help="generated queue size with --failure (default 20)")
     p.add_argument("--manual-timeout-sec", type=float, default=120.0, metavar="S",
                    help="manual timeout with --failure (default 120)")
