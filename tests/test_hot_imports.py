@@ -14,6 +14,7 @@ import pytest
 HOT_MODULES = [
     "tierwise.errors",
     "tierwise.fileio",
+    "tierwise.money",
     "tierwise.paths",
     "tierwise.tiers",
     "tierwise.cache",

@@ -47,7 +47,11 @@ def console(file: IO[str] | None = None, *, stderr: bool = False) -> Console:
     from rich.console import Console
 
     stream = file or (sys.stderr if stderr else sys.stdout)
-    return Console(file=stream, highlight=False, no_color=no_color(), soft_wrap=False)
+    made = Console(file=stream, highlight=False, no_color=no_color(), soft_wrap=False)
+    # Piped or redirected: lines as they are, never folded at the assumed 80 columns
+    # (a JSON line split in two is no longer JSON; grep misses a folded phrase).
+    made.soft_wrap = not made.is_terminal
+    return made
 
 
 def print_json(data: Any) -> None:

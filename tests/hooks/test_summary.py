@@ -40,6 +40,8 @@ SUMMARY = {
 PRICED = json.loads(json.dumps(SUMMARY))
 PRICED["skills"][2]["cost_usd"] = 0.52
 PRICED["totals"]["cost_usd"] = 0.5327
+PRICED["notes"] = [{"skill": "ui-bug-investigator", "requested": "opus", "used": "sonnet",
+                     "why": "Claude Code ran the subagent on sonnet although the hook set opus"}]
 PRICED["savings"] = {"if_all_opus": 1.82, "if_all_sonnet": 0.2, "actual": 0.5327, "saved_vs_opus_pct": 70.7,
                      "opus_premium_vs_sonnet": 0.3327, "pricing_source": "genai-prices 0.2.3"}
 
@@ -110,6 +112,41 @@ def test_summary_and_audit_commands_json(hook: Hook, make_payload: Make, capsys:
     assert audit[1]["tokens"]["total"] == 2300 and audit[1]["mismatch"] is False
 
 
-def test_summary_without_sessions_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["summary"]) == 2
-    assert "no session" in capsys.readouterr().err
+def test_summary_without_sessions_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary"]) == 0  # nothing yet is an answer (docs/exit-codes.md)
+    assert "no session recorded yet" in capsys.readouterr().err
+
+
+def test_a_tier_the_client_did_not_apply_is_explained(hook: Hook, make_payload: Make,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The summary says in words why a skill ran on another tier than the one decided."""
+    tool_input = {"description": "d", "prompt": "Load skills/page-component-mapper/SKILL.md",
+                  "subagent_type": "general-purpose"}
+    hook("PreToolUse", make_payload("claude", "PreToolUse-Agent", tool_input=tool_input, tool_use_id="u1"), "claude")
+    response = {"agentId": "a1", "resolvedModel": "claude-opus-4-6", "usage": {"input_tokens": 10, "output_tokens": 1}}
+    hook("PostToolUse", make_payload("claude", "PostToolUse-Agent", tool_input=tool_input, tool_use_id="u1",
+                                     tool_response=response), "claude")
+    assert main(["summary", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    (note,) = summary["notes"]
+    assert note["skill"] == "page-component-mapper" and note["requested"] == "haiku" and note["used"] == "opus"
+    assert "although the hook set haiku" in note["why"]
+    assert main(["summary"]) == 0
+    out = capsys.readouterr().out
+    assert "Why requested and used differ:" in out and "page-component-mapper: requested haiku, used opus" in out
+    assert "Why requested and used differ:" in render_text(summary)
+
+
+def test_difference_notes_name_the_reason_per_client() -> None:
+    from tierwise.hooks.summary import difference_notes
+
+    tiers = ["haiku", "sonnet", "opus"]
+    runs = [("coord", "r1", "haiku", "Skill", "claude_code"), ("coord", "r2", "haiku", "Skill", "claude_code"),
+            ("spec", "r3", "sonnet", "agent", "qwen_code"), ("same", "r4", "opus", "Agent", "claude_code"),
+            ("quiet", "r5", "haiku", "Agent", "claude_code")]
+    used = {"r1": [("opus", "claude-opus-4-6")], "r2": [("opus", "claude-opus-4-6")],
+            "r3": [("qwen-scripted", "qwen-scripted")], "r4": [("opus", "claude-opus-4-6")]}
+    notes = difference_notes(runs, used, tiers, "claude_code")
+    assert [n["skill"] for n in notes] == ["coord", "spec"]  # one note per skill and reason; equal or no usage: none
+    assert "inline skill runs in the main conversation on the session's model (opus)" in notes[0]["why"]
+    assert "--agent-definitions" in notes[1]["why"] and "qwen-scripted is no tier's model" in notes[1]["why"]

@@ -155,7 +155,7 @@ def test_json_report_has_rows_and_totals(tmp_path: Path) -> None:
     assert data["totals"]["input"] == 64_000
     assert data["totals"]["total"] == sum(r["total"] for r in data["rows"])
     skills = {r["skill"] for r in data["rows"]}
-    assert "(main)" in skills and "plain" in skills
+    assert "(main conversation)" in skills and "plain" in skills
     # qwen3-mystery has no price anywhere: coverage below 1, never counted as $0
     assert data["coverage"]["share"] < 1
     plain = next(r for r in data["rows"] if r["skill"] == "plain")

@@ -55,6 +55,7 @@ class _Session:
     def __init__(self, root: Any, console: Any, quiet: bool) -> None:
         import os
         import sys
+        import time
         import uuid
 
         self.root = root
@@ -72,7 +73,9 @@ class _Session:
         self.python = sys.executable
         self.n = 0
         self.msg = 0
-        self.clock = 1_795_310_000.0
+        # the replayed requests are stamped from a few minutes ago on, like the decisions the
+        # hooks stamp now: the session falls inside today's and this week's budget windows
+        self.clock = float(int(time.time()) - 900)
 
     # -- plumbing ---------------------------------------------------------------
     def say(self, text: str, style: str = "") -> None:
@@ -227,7 +230,8 @@ class _Session:
         self.hook("PostToolUse", {"tool_name": "Agent", "tool_input": json.loads(json.dumps(tool_input)),
                                   "tool_use_id": tid, "tool_response": response})
         total = sum(sum(c) for c in calls)
-        self.say(f"    subagent ran on {concrete}: {len(calls)} requests, {total:,} tokens → recorded", "dim")
+        requests = f"{len(calls)} request" + ("" if len(calls) == 1 else "s")
+        self.say(f"    subagent ran on {concrete}: {requests}, {total:,} tokens → recorded", "dim")
 
     def stop(self) -> None:
         self.assistant(self.main, MAIN_MODEL, (5200, 420, 4200), [{"type": "text", "text": "Done."}])

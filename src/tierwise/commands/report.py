@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--requests lists the requests of each session", fix="use it with `tierwise report session`")
     # A repeat report over an unchanged ledger (and config) is served from the cache.
     # The first item is the report format's version: bump it when the JSON changes.
-    key = json.dumps([3, args.group, str(since), str(until), project, tz_name, platform, config, args.requests],
+    key = json.dumps([4, args.group, str(since), str(until), project, tz_name, platform, config, args.requests],
                      sort_keys=True, default=str)
     data = reports.cached(key, reports.ledger_fingerprint())
     if data is None:

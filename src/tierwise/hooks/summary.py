@@ -62,8 +62,10 @@ def build(
             order.append(name)
         return skills[name]
 
-    for skill, tier, blocked in conn.execute(
-        "SELECT skill, tier, blocked FROM decisions WHERE session_id = ? ORDER BY ts, rowid", (session_id,)
+    runs: list[tuple[str, str | None, str, str | None, str | None]] = []  # (skill, run, asked, tool, platform)
+    for skill, tier, blocked, run_id, tool, decided_on in conn.execute(
+        "SELECT skill, tier, blocked, run_id, tool, platform FROM decisions WHERE session_id = ? ORDER BY ts, rowid",
+        (session_id,),
     ):
         entry = slot(skill or MAIN)
         asked = "blocked" if blocked else tier
@@ -71,6 +73,7 @@ def build(
             entry.setdefault("_requested", [])
             if asked not in entry["_requested"]:
                 entry["_requested"].append(asked)
+            runs.append((entry["skill"], run_id, asked, tool, decided_on))
     names = [t.get("name") for t in (config or {}).get("tiers") or [] if isinstance(t, dict)]
     opus = "opus" if "opus" in names else (names[-1] if names else "opus")
     sonnet = "sonnet" if "sonnet" in names else None
@@ -82,6 +85,7 @@ def build(
         (session_id,),
     ).fetchall()
     runs_seen: dict[str, set[str]] = {}
+    used_by_run: dict[str, list[tuple[str, str | None]]] = {}  # run -> (label, model) of its requests
     provisional = {"requests": 0, "total": 0}
     for skill, model, tier, i, o, w5, w1, r, cost, source, run_id, kind in rows:
         if kind is not None:
@@ -100,6 +104,8 @@ def build(
             entry["models_used"].append(label)
         if run_id:
             runs_seen.setdefault(entry["skill"], set()).add(run_id)
+            if label and (label, model) not in used_by_run.setdefault(run_id, []):
+                used_by_run[run_id].append((label, model))
         if cost is None:
             entry["cost_known"] = False
         else:
@@ -150,6 +156,7 @@ def build(
         "session_id": session_id,
         "platform": platform,
         "skills": out_skills,
+        "notes": difference_notes(runs, used_by_run, names, platform),
         "totals": {**totals, "cost_usd": round(total_cost, 6) if cost_known else None},
         "savings": savings,
         "budget": _budget_summary(budget),
@@ -164,6 +171,64 @@ def provisional_line(summary: dict[str, Any]) -> str | None:
         return None
     return (f"{late['total']:,} tokens ({late['requests']} requests) are the client's own figure until their "
             "transcript lines are written (the next Stop or `tierwise import` replaces them)")
+
+
+_INLINE_TOOLS = ("Skill", "skill")
+_CLIENT = {"claude_code": "Claude Code", "qwen_code": "Qwen Code"}
+
+
+def difference_notes(
+    runs: list[tuple[str, str | None, str, str | None, str | None]],
+    used_by_run: dict[str, list[tuple[str, str | None]]],
+    tier_names: list[Any],
+    platform: str,
+) -> list[dict[str, Any]]:
+    """Why a skill ran on another tier than the one tierwise decided, in plain words:
+    one note per skill and kind of difference (``{"skill", "requested", "used", "why"}``).
+
+    ``runs``: (skill, run_id, decided tier or "blocked", tool, platform) per decision;
+    ``used_by_run``: run_id -> (tier or model, model) of the requests recorded for it."""
+    notes: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for skill, run_id, asked, tool, decided_on in runs:
+        used = used_by_run.get(run_id or "", [])
+        labels = [label for label, _ in used]
+        if not used or labels == [asked]:
+            continue
+        client = _CLIENT.get(decided_on or platform, "the client")
+        shown = "+".join(labels)
+        unknown = [label for label in labels if label not in tier_names]
+        if asked == "blocked":
+            kind, why = "blocked", (f"the budget blocked it, yet {client} ran it on {shown} (the block was "
+                                    "overridden or came too late; see `tierwise audit`)")
+        elif tool in _INLINE_TOOLS:
+            kind = "inline"
+            why = (f"an inline skill runs in the main conversation on the session's model ({shown}), so "
+                   f"{client} took the tier {asked} as advice (docs/hooks.md, \"Enforced or advice\")")
+        elif (decided_on or platform) == "qwen_code":
+            kind = "qwen-subagent"
+            why = (f"{client} ran the subagent on {shown}: a hook cannot set a Qwen subagent's model, so {asked} "
+                   "was advice to the coordinator; `tierwise install --platform qwen --agent-definitions` "
+                   "enforces it for handoffs with subagent_type set to the skill")
+        else:
+            kind = "subagent"
+            why = (f"{client} ran the subagent on {shown} although the hook set {asked} (a later hook or the "
+                   "user's settings changed the model; see `tierwise audit`)")
+        if unknown:
+            why += f"; {', '.join(unknown)} is no tier's model in the routing config"
+        if (skill, kind) in seen:
+            continue
+        seen.add((skill, kind))
+        notes.append({"skill": skill, "requested": asked, "used": shown, "why": why})
+    return notes
+
+
+def note_lines(summary: dict[str, Any]) -> list[str]:
+    """The notes under the summary table: why requested and used tiers differ."""
+    lines = []
+    for note in summary.get("notes") or []:
+        lines.append(f"  {note['skill']}: requested {note['requested']}, used {note['used']}: {note['why']}")
+    return lines
 
 
 def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
@@ -189,7 +254,9 @@ def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
 def money(value: float | None) -> str:
     if value is None:
         return "unknown"
-    return f"${value:,.3f}" if abs(value) < 1000 else f"${value:,.0f}"
+    from tierwise.money import usd
+
+    return usd(value)
 
 
 def savings_lines(summary: dict[str, Any]) -> list[str] | None:
@@ -229,15 +296,22 @@ def render_text(summary: dict[str, Any]) -> str:
     """The §5.2 layout in plain text (no colour): for the hook's systemMessage."""
     rows = summary.get("skills") or []
     width = max([len("Skill")] + [len(str(r["skill"])) for r in rows] + [len("Total")]) + 2
-    rule = "━" * (width + 30)
-    thin = "─" * (width + 30)
-    lines = ["Session Token Summary", rule, f"{'Skill':<{width}}{'Model':<9}{'Tokens':>10}{'Cost':>10}", thin]
-    for r in rows:
-        model = r.get("model_used") or r.get("model_requested") or "-"
-        lines.append(f"{str(r['skill']):<{width}}{str(model)[:8]:<9}{r['tokens']['total']:>10,}{money(r.get('cost_usd')):>10}")
+    models = [str(r.get("model_used") or r.get("model_requested") or "-") for r in rows]
+    model_width = max([len("Model")] + [len(m) for m in models]) + 1  # never cut: "opus+sonnet"
     totals = summary.get("totals") or {}
+    costs = [money(r.get("cost_usd")) for r in rows] + [money(totals.get("cost_usd"))]
+    cost_width = max([len("Cost")] + [len(c) for c in costs]) + 2
+    rule = "━" * (width + model_width + 10 + cost_width)
+    thin = "─" * len(rule)
+    lines = ["Session Token Summary", rule,
+             f"{'Skill':<{width}}{'Model':<{model_width}}{'Tokens':>10}{'Cost':>{cost_width}}", thin]
+    for r, model, cost in zip(rows, models, costs):
+        lines.append(f"{str(r['skill']):<{width}}{model:<{model_width}}{r['tokens']['total']:>10,}{cost:>{cost_width}}")
     lines.append(thin)
-    lines.append(f"{'Total':<{width}}{'':<9}{int(totals.get('total') or 0):>10,}{money(totals.get('cost_usd')):>10}")
+    lines.append(f"{'Total':<{width}}{'':<{model_width}}{int(totals.get('total') or 0):>10,}{costs[-1]:>{cost_width}}")
+    notes = note_lines(summary)
+    if notes:
+        lines += ["", "Why requested and used differ:", *notes]
     savings = savings_lines(summary)
     if savings is not None:
         lines += ["", "Routing savings:", *savings]

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tierwise.errors import UsageError
+from tierwise.hooks.summary import MAIN  # the one name of the main conversation's row
 from tierwise.ledger import pricing
 
 GROUPS = ("daily", "weekly", "monthly", "session", "skill", "model")
@@ -168,7 +169,7 @@ def report(
                f"FROM usage WHERE {cond} GROUP BY {col}, model, price_source")
         for k, model, src, *vals in conn.execute(sql, params):
             note(src, vals[:9])
-            key = k if k is not None else ("(main)" if group == "skill" else "unknown")
+            key = k if k is not None else (MAIN if group == "skill" else "unknown")
             _add(groups.setdefault(key, _blank()), model, tuple(vals[:9]))
             e = extra.setdefault(key, {"first": vals[9], "last": vals[10], "project": vals[11], "client": vals[12]})
             e["first"] = min(e["first"], vals[9])

@@ -76,18 +76,20 @@ def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> 
                 ledger_cost, unpriced = row[0], int(row[2])
     finally:
         conn.close()
+    from tierwise.money import usd
+
     parts = [f"tierwise {state['zone'].upper()}"]
     raw_cost = payload.get("cost")
     cost_obj: dict[str, Any] = raw_cost if isinstance(raw_cost, dict) else {}
     cost = cost_obj.get("total_cost_usd")
     if isinstance(cost, (int, float)) and not isinstance(cost, bool):
-        parts.append(f"session ${float(cost):.2f}")
+        parts.append(f"session {usd(float(cost))}")
     elif ledger_cost is not None or unpriced:
         # ledger costs: requests with no known price are never $0 ("+?" = plus an unknown amount)
         if ledger_cost is None:
             parts.append("session $?")
         else:
-            parts.append(f"session ${float(ledger_cost):.2f}" + ("+?" if unpriced else ""))
+            parts.append(f"session {usd(float(ledger_cost))}" + ("+?" if unpriced else ""))
     # one budget figure: the one that binds outside the green zone, else the fullest weekly one
     binding = state.get("binding") if state["zone"] != "green" else None
     weekly = [b for b in state["budgets"] if b["window"] == "weekly"]

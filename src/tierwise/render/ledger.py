@@ -43,9 +43,9 @@ def money(value: float | None, coverage: float = 1.0, ge: str = "≥") -> str:
     """A dollar figure; "unknown" without a price; a lower bound when partly priced."""
     if value is None or coverage <= 0:
         return "unknown"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    text = sign + (f"${value:,.4f}" if value < 1 else f"${value:,.2f}")
+    from tierwise.money import usd
+
+    text = usd(value)
     return text if coverage >= 0.9999 else f"{ge} {text} ({priced_share(coverage)} priced)"
 
 

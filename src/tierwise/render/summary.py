@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tierwise.hooks.summary import budget_lines, money as _money, provisional_line, savings_lines
+from tierwise.hooks.summary import budget_lines, money as _money, note_lines, provisional_line, savings_lines
 
 def render_summary(console: Console, summary: dict[str, Any]) -> None:
     table = Table(
@@ -46,6 +46,11 @@ def render_summary(console: Console, summary: dict[str, Any]) -> None:
         table.add_row(*(Text(c) for c in cells))
     console.print(table)
     console.print()
+    notes = note_lines(summary)
+    if notes:
+        console.print(Text("Why requested and used differ:", style="bold"))
+        for line in notes:
+            console.print(Text(line))
     console.print(Text("Routing savings:", style="bold"))
     for line in savings_lines(summary) or ["  unknown: a model in this session has no known price"]:
         console.print(line)
