@@ -72,6 +72,9 @@ def test_demo_json_matches_the_replayed_session(tmp_path: Path) -> None:
         "page-component-mapper", "ui-bug-investigator", "component-fix-and-verify", "regression-test-generator",
         "css-layout-debugger", "ui-bug-investigator"]
     assert all(a["tokens"] for a in audit if a["tool"] == "Agent")
+    # the replayed usage falls in this week's window: the three opus runs count against the weekly budget
+    budget = out["summary"]["budget"]
+    assert budget["weekly_opus_pct"] is not None and budget["weekly_opus_pct"] > 0, budget
 
 
 def test_demo_tables_on_screen() -> None:
@@ -79,3 +82,9 @@ def test_demo_tables_on_screen() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "[ROUTE] ui-bug-investigator" in proc.stdout
     assert "Session Token Summary" in proc.stdout and "Routing savings" in proc.stdout
+    # piped: nothing folded at 80 columns, so every tier object the model is shown is one JSON line
+    objects = [line.strip() for line in proc.stdout.splitlines() if line.strip().startswith('{"skill"')]
+    assert len(objects) >= 10 and all(json.loads(o)["model_tier"] for o in objects)
+    assert "1 request," in proc.stdout and "1 requests" not in proc.stdout
+    assert "opus+sonnet" in proc.stdout and "opus+son " not in proc.stdout
+    assert "Weekly opus: 0%" not in proc.stdout
