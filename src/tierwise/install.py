@@ -751,6 +751,11 @@ CLIENT_NAMES = {"claude": "Claude Code", "qwen": "Qwen Code"}
 _MARKERS = {"claude": (".claude", "CLAUDE.md"), "qwen": (".qwen", "QWEN.md")}
 
 
+def project_clients(project: str) -> list[str]:
+    """The clients a project shows it uses: ``.claude/`` or ``CLAUDE.md``, ``.qwen/`` or ``QWEN.md``."""
+    return [c for c, names in _MARKERS.items() if any(os.path.exists(os.path.join(project, n)) for n in names)]
+
+
 def detect_clients(project: str, home: str | None = None, path: str | None = None) -> tuple[list[str], str]:
     """The clients ``install`` sets up when no ``--platform`` is given, and why.
 
@@ -760,7 +765,7 @@ def detect_clients(project: str, home: str | None = None, path: str | None = Non
     ``~/.qwen``). Without those either, Claude Code."""
     import shutil
 
-    found = [c for c, names in _MARKERS.items() if any(os.path.exists(os.path.join(project, n)) for n in names)]
+    found = project_clients(project)
     if found:
         seen = [n for c in found for n in _MARKERS[c] if os.path.exists(os.path.join(project, n))]
         return found, f"the project has {' and '.join(seen)}"

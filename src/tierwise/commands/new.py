@@ -25,7 +25,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="skill root to write into (default: PROJECT/.claude/skills, or PROJECT/.qwen/skills with --platform qwen)",
     )
     add_project_option(parser)
-    add_platform_option(parser, "client whose skill folder and config layers to use (default: claude)")
+    add_platform_option(parser, "client whose skill folder and config layers to use (default: qwen in a project "
+                        "that has only .qwen/ or QWEN.md, else claude)", default=None)
     parser.add_argument("--force", action="store_true", help="overwrite existing SKILL.md files")
     add_json_option(parser, 'print {"created": [paths]} on stdout')
 
@@ -77,6 +78,10 @@ def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, A
     from tierwise import config, paths, tiers
 
     project = Path(args.project).resolve() if args.project else Path(paths.project_dir())
+    if args.platform is None:
+        from tierwise.install import project_clients
+
+        args.platform = "qwen" if project_clients(str(project)) == ["qwen"] else "claude"
     resolved = config.resolve(str(project), args.platform)
     root = Path(args.dir) if args.dir else project / (".qwen" if args.platform == "qwen" else ".claude") / "skills"
     if root.exists() and not root.is_dir():
@@ -225,6 +230,7 @@ def run_example(args: argparse.Namespace) -> int:
             f" not defined in this project's config (tiers: {', '.join(order)})"
         )
     notes += [
-        f"next: `tierwise validate {root} --platform {args.platform}`, then ask your agent to use {suite[0][0]}",
+        f"next: `tierwise install --platform {args.platform}` (once per project), `tierwise validate --platform "
+        f"{args.platform}`, then ask your agent to use {suite[0][0]}",
     ]
     return _report(args, [str(t) for t in targets], notes)

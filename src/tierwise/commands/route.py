@@ -77,6 +77,18 @@ def one_line(rendered: str) -> str:
     return (f"{key}: " if key else "") + message + (f" (fix: {fix})" if fix else "")
 
 
+def _in_other_client(project: str, other: str, name: str) -> str | None:
+    """The SKILL.md path of ``name`` in the other client's skill roots, if it is there."""
+    from tierwise import cache
+    from tierwise.errors import TierwiseError
+
+    try:
+        entry = cache.find_skill(cache.load(project, "qwen_code" if other == "qwen" else "claude_code"), name)
+    except (TierwiseError, OSError):
+        return None
+    return str(entry.get("path")) if entry else None
+
+
 def build(args: argparse.Namespace) -> dict[str, Any]:
     """The decision (plus the JSON view's extra keys) for the parsed arguments."""
     import os
@@ -104,11 +116,12 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     if entry is None:
         known = sorted(data.get("skills") or {})
         shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "") if known else "none"
-        raise UsageError(
-            f"unknown skill {args.skill!r} in {project} ({'claude' if platform == 'claude_code' else 'qwen'} skill roots)",
-            key="SKILL",
-            fix=f"use one of the skills found: {shown}",
-        )
+        client, other = ("claude", "qwen") if platform == "claude_code" else ("qwen", "claude")
+        fix = f"use one of the skills found: {shown}"
+        elsewhere = _in_other_client(project, other, args.skill)
+        if elsewhere:
+            fix = f"it is a {other} skill ({elsewhere}): `tierwise route {args.skill} --platform {other}`"
+        raise UsageError(f"unknown skill {args.skill!r} in {project} ({client} skill roots)", key="SKILL", fix=fix)
     tier_names = [t["name"] for t in config["tiers"]]
     overrides = empty()
     if args.prompt:

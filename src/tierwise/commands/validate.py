@@ -176,11 +176,27 @@ def run(args: argparse.Namespace) -> int:
         + f": {total} warning(s) in {with_findings} file(s)",
         file=sys.stderr,
     )
+    if not args.paths and not [f for f in files if not f.endswith((".yaml", ".yml"))] and not problems:
+        _say_where_skills_go(project, platform)
     if exit_code != EXIT_OK:
         return exit_code
     if args.strict and total:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _say_where_skills_go(project: str, platform: str) -> None:
+    """No skill in the client's roots: say where they go, and whether the other client has some."""
+    from tierwise import skills
+
+    roots = [r["root"] for r in skills.skill_roots(project, platform) if r["scope"] in ("project", "user")]
+    other = "qwen" if platform == "claude" else "claude"
+    theirs = [r["root"] for r in skills.skill_roots(project, other) if r["scope"] == "project"]
+    found = bool(collect([r for r in theirs if os.path.isdir(r)]))
+    print(f"note: no SKILL.md in {platform}'s skill roots ({', '.join(roots)}); "
+          f"`tierwise new example --platform {platform}` copies the example suite there"
+          + (f"; the project has skills for {other}: `tierwise validate --platform {other}`" if found else ""),
+          file=sys.stderr)
 
 
 def _write_same_bytes(path: str, text: str, root: str) -> None:
