@@ -30,6 +30,8 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
         "SELECT d.run_id, d.session_id, d.skill, d.tool, d.platform, d.preferred, d.minimum, d.tier, d.model, "
         "d.reason, d.zone, d.blocked, d.steps, d.route, d.timestamp, d.project, "
         "(SELECT group_concat(DISTINCT u.model) FROM usage u WHERE u.run_id = d.run_id), "
+        "(SELECT group_concat(DISTINCT coalesce(u.tier, '') || char(9) || u.model) FROM usage u "
+        "WHERE u.run_id = d.run_id), "
         "(SELECT sum(u.input) FROM usage u WHERE u.run_id = d.run_id), "
         "(SELECT sum(u.output) FROM usage u WHERE u.run_id = d.run_id), "
         "(SELECT sum(u.cache_read) FROM usage u WHERE u.run_id = d.run_id), "
@@ -40,8 +42,14 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
     ).fetchall()
     out = []
     for (run_id, sid, skill, tool, platform, preferred, minimum, tier, model, reason, zone, blocked, steps, route,
-         stamp, project, used, i, o, cr, cw, n) in rows:
-        used_tiers = {tier_for_model(m, None) or m for m in (used or "").split(",") if m}
+         stamp, project, used, used_tier_list, i, o, cr, cw, n) in rows:
+        # the tier each request was recorded at (the project's config maps a Qwen model id to
+        # its tier), else the tier its Claude model id names; a model of no tier stands for itself
+        used_tiers = set()
+        for pair in (used_tier_list or "").split(","):
+            recorded, _, model_id = pair.partition("\t")
+            if model_id:
+                used_tiers.add(recorded or tier_for_model(model_id, None) or model_id)
         item = {
             "skill": skill,
             "decision": "blocked" if blocked else tier,

@@ -61,6 +61,14 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - costs then show as pending until a report prices them
         print(f"note: could not build the price table ({exc}); costs stay pending until `tierwise report`",
               file=sys.stderr)
+    if args.statusline:  # the status line reads the config from a snapshot: have one from its first refresh
+        from tierwise.ledger import configsnap
+
+        for client in clients:
+            try:
+                configsnap.resolve_cached(project, "qwen_code" if client == "qwen" else "claude_code")
+            except Exception:  # noqa: BLE001 - a broken config is reported by validate; the line shows the zone only
+                pass
     for result in results:
         result["unloadable_skills"] = install.unloadable_skills(project, result["client"])
         if result["client"] == "qwen" and args.agent_definitions:

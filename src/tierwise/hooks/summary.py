@@ -86,6 +86,10 @@ def build(
     ).fetchall()
     runs_seen: dict[str, set[str]] = {}
     used_by_run: dict[str, list[tuple[str, str | None]]] = {}  # run -> (label, model) of its requests
+    # skill -> the same, for requests tied to no decision (an import names the skill and the
+    # transcript's own call id, which need not be the id the hook saw)
+    unlinked: dict[str, list[tuple[str, str | None]]] = {}
+    decided_runs = {run for _, run, _, _, _ in runs if run}
     provisional = {"requests": 0, "total": 0}
     for skill, model, tier, i, o, w5, w1, r, cost, source, run_id, kind in rows:
         if kind is not None:
@@ -104,8 +108,11 @@ def build(
             entry["models_used"].append(label)
         if run_id:
             runs_seen.setdefault(entry["skill"], set()).add(run_id)
-            if label and (label, model) not in used_by_run.setdefault(run_id, []):
-                used_by_run[run_id].append((label, model))
+        if label:
+            used = (used_by_run.setdefault(run_id, []) if run_id in decided_runs
+                    else unlinked.setdefault(entry["skill"], []))
+            if (label, model) not in used:
+                used.append((label, model))
         if cost is None:
             entry["cost_known"] = False
         else:
@@ -156,7 +163,7 @@ def build(
         "session_id": session_id,
         "platform": platform,
         "skills": out_skills,
-        "notes": difference_notes(runs, used_by_run, names, platform),
+        "notes": difference_notes(runs, used_by_run, names, platform, unlinked),
         "totals": {**totals, "cost_usd": round(total_cost, 6) if cost_known else None},
         "savings": savings,
         "budget": _budget_summary(budget),
@@ -182,18 +189,26 @@ def difference_notes(
     used_by_run: dict[str, list[tuple[str, str | None]]],
     tier_names: list[Any],
     platform: str,
+    unlinked: dict[str, list[tuple[str, str | None]]] | None = None,
 ) -> list[dict[str, Any]]:
     """Why a skill ran on another tier than the one tierwise decided, in plain words:
     one note per skill and kind of difference (``{"skill", "requested", "used", "why"}``).
 
     ``runs``: (skill, run_id, decided tier or "blocked", tool, platform) per decision;
-    ``used_by_run``: run_id -> (tier or model, model) of the requests recorded for it."""
+    ``used_by_run``: run_id -> (tier or model, model) of the requests recorded for it;
+    ``unlinked``: skill -> the same for its requests tied to no decision (an import of
+    a transcript that names the skill, not the call): a difference only when the
+    decided tier is not among them."""
     notes: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for skill, run_id, asked, tool, decided_on in runs:
         used = used_by_run.get(run_id or "", [])
         labels = [label for label, _ in used]
-        if not used or labels == [asked]:
+        if not used:
+            labels = [label for label, _ in (unlinked or {}).get(skill, [])]
+            if asked in labels:
+                continue
+        if not labels or labels == [asked]:
             continue
         client = _CLIENT.get(decided_on or platform, "the client")
         shown = "+".join(labels)

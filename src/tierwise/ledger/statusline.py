@@ -52,6 +52,15 @@ def main(stdin_text: str, now: datetime | None = None, client: str | None = None
         return "tierwise: status unavailable"
 
 
+def _hook_config(project: str, platform: str) -> dict[str, Any] | None:
+    """The resolved config from the hooks' cache, when no ledger command saved a snapshot yet."""
+    from tierwise import cache
+
+    data = cache.read(project, platform)
+    config = data.get("config") if data else None
+    return config if isinstance(config, dict) else None
+
+
 def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> str:
     from tierwise.ledger import budget, configsnap, db
 
@@ -60,7 +69,7 @@ def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> 
     # Claude Code: workspace.project_dir and cwd; Qwen Code 0.15.10: workspace.current_dir
     project = workspace.get("project_dir") or payload.get("cwd") or workspace.get("current_dir") or paths.project_dir()
     platform = "qwen_code" if client == "qwen" else "claude_code"
-    config = configsnap.load(str(project), platform) or {}
+    config = configsnap.load(str(project), platform) or _hook_config(str(project), platform) or {}
     session_id = payload.get("session_id")
     conn = db.connect()
     try:

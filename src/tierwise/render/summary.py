@@ -51,6 +51,7 @@ def render_summary(console: Console, summary: dict[str, Any]) -> None:
         console.print(Text("Why requested and used differ:", style="bold"))
         for line in notes:
             console.print(Text(line))
+        console.print()
     console.print(Text("Routing savings:", style="bold"))
     for line in savings_lines(summary) or ["  unknown: a model in this session has no known price"]:
         console.print(line)
