@@ -288,6 +288,10 @@ def run(args: argparse.Namespace) -> int:
         from tierwise.ledger import db
 
         summary = session_summary(session.session_id, str(session.project))
+        if summary is None:  # the replay recorded nothing: a broken replay, not an empty ledger
+            from tierwise.errors import StateError
+
+            raise StateError("the demo session left nothing in its ledger", file=str(session.state))
         conn = db.connect()
         try:
             audit = decisions(conn, session.session_id)
