@@ -29,7 +29,7 @@ def empty_summary() -> dict[str, Any]:
             "totals": {**_blank_tokens(), "cost_usd": None},
             "savings": {"if_all_opus": None, "if_all_sonnet": None, "actual": None, "saved_vs_opus_pct": None,
                         "opus_premium_vs_sonnet": None, "pricing_source": None},
-            "budget": _budget_summary(None), "project": None}
+            "budget": _budget_summary(None), "provisional": {"requests": 0, "total": 0}, "project": None}
 
 
 def session_summary(session: str | None, project: str | None = None) -> dict[str, Any] | None:
