@@ -461,5 +461,11 @@ def test_rows_older_hooks_wrote_from_tool_response_become_provisional(tmp_path: 
         assert conn.execute("SELECT COUNT(*), SUM(input), MAX(skill), MAX(run_id) FROM usage").fetchone() == \
             (1, 901, SKILL_B, "s1:toolu_B")
         assert conn.execute(f"SELECT {record.ORIGIN_SQL} FROM usage").fetchone() == ("import",)
+        from tierwise.ledger import reports
+
+        (row,) = reports.report(conn, "session")["rows"]
+        assert row["provenance"] == {"origins": {"import": {"requests": 1, "total": 901 + 99 + 5 + 50}},
+                                     "provisional": {"requests": 0, "total": 0},
+                                     "replaced": {"requests": 1, "total": 901 + 99 + 5 + 50}}
     finally:
         conn.close()

@@ -24,6 +24,7 @@ from typing import Any
 from tierwise.errors import UsageError
 from tierwise.hooks.summary import MAIN  # the one name of the main conversation's row
 from tierwise.ledger import pricing
+from tierwise.ledger.record import ORIGIN_SQL
 
 GROUPS = ("daily", "weekly", "monthly", "session", "skill", "model")
 _SUMS = (
@@ -140,6 +141,7 @@ def report(
         if vals[5] is not None and not vals[6]:
             _add(priced, None, tuple(vals))
 
+    legacy = False  # rows written before the ledger said where a row came from
     label = {"daily": "date", "weekly": "week", "monthly": "month"}.get(group, group)
     if group in ("daily", "weekly", "monthly"):
         week_start = str(((config or {}).get("budget_windows") or {}).get("week_start") or "monday").lower()
@@ -165,8 +167,10 @@ def report(
         keys = sorted(groups)
     else:
         col = {"session": "session_id", "skill": "skill", "model": "model"}[group]
-        sql = (f"SELECT {col}, model, price_source, {_SUMS}, MIN(ts), MAX(ts), MAX(project), MAX(client) "
-               f"FROM usage WHERE {cond} GROUP BY {col}, model, price_source")
+        # sessions: where the rows came from, in the same pass (docs/ledger.md, "One request, one row")
+        by_origin = ", origin, provisional" if group == "session" else ""  # raw columns: grouping costs nothing
+        sql = (f"SELECT {col}, model, price_source, {_SUMS}, MIN(ts), MAX(ts), MAX(project), MAX(client){by_origin} "
+               f"FROM usage WHERE {cond} GROUP BY {col}, model, price_source{by_origin}")
         for k, model, src, *vals in conn.execute(sql, params):
             note(src, vals[:9])
             key = k if k is not None else (MAIN if group == "skill" else "unknown")
@@ -174,6 +178,11 @@ def report(
             e = extra.setdefault(key, {"first": vals[9], "last": vals[10], "project": vals[11], "client": vals[12]})
             e["first"] = min(e["first"], vals[9])
             e["last"] = max(e["last"], vals[10])
+            if by_origin and vals[13] is not None:  # NULL: a row from before origins, counted below
+                _count_origin(e, vals[13], vals[14] is not None, vals[4] or 0,
+                              (vals[0] or 0) + (vals[1] or 0) + (vals[2] or 0) + (vals[3] or 0))
+            elif by_origin:
+                legacy = True
         if group == "session":
             keys = sorted(groups, key=lambda k: extra[k]["last"])
         else:
@@ -203,10 +212,20 @@ def report(
         "cost_usd": _cost(total_acc),
     }
     if group == "session":
+        if legacy:
+            sql = (f"SELECT session_id, {ORIGIN_SQL}, provisional IS NOT NULL, COUNT(*), SUM({_TOTAL}) FROM usage "
+                   f"WHERE {cond} AND origin IS NULL GROUP BY 1, 2, 3")
+            for session, origin, late, n, total in conn.execute(sql, params):
+                _count_origin(extra[session if session is not None else "unknown"], origin, late, n, total or 0)
+        for row in rows:
+            row["provenance"] = extra[row["session"]].get("provenance") or _no_provenance()
         _provenance(conn, cond, params, {row["session"]: row for row in rows}, requests)
-    prov = conn.execute(
-        f"SELECT COUNT(*), COALESCE(SUM({_TOTAL}), 0) FROM usage WHERE {cond} AND provisional IS NOT NULL", params
-    ).fetchone()
+        prov = (sum(r["provenance"]["provisional"]["requests"] for r in rows),
+                sum(r["provenance"]["provisional"]["total"] for r in rows))
+    else:
+        prov = conn.execute(
+            f"SELECT COUNT(*), COALESCE(SUM({_TOTAL}), 0) FROM usage WHERE {cond} AND provisional IS NOT NULL", params
+        ).fetchone()
     sources = sorted(source_tokens, key=lambda src: -source_tokens[src])
     return {
         "report": group,
@@ -232,30 +251,34 @@ def report(
 _TOTAL = "input + output + cache_write_5m + cache_write_1h + cache_read"
 
 
+def _no_provenance() -> dict[str, Any]:
+    return {"origins": {}, "provisional": {"requests": 0, "total": 0}, "replaced": {"requests": 0, "total": 0}}
+
+
+def _count_origin(extra: dict[str, Any], origin: str, provisional: Any, requests: int, total: int) -> None:
+    prov = extra.get("provenance")
+    if prov is None:
+        prov = extra["provenance"] = _no_provenance()
+    slot = prov["origins"].get(origin)
+    if slot is None:
+        slot = prov["origins"][origin] = {"requests": 0, "total": 0}
+    slot["requests"] += requests
+    slot["total"] += total
+    if provisional:
+        prov["provisional"]["requests"] += requests
+        prov["provisional"]["total"] += total
+
+
 def _provenance(conn: sqlite3.Connection, cond: str, params: list[Any], by_session: dict[Any, dict[str, Any]],
                 requests: bool) -> None:
-    """Add to each session row where its requests came from: ``provenance`` =
-    ``{"origins": {origin: {"requests", "total"}}, "provisional": {...},
-    "replaced": {...}}`` (replaced: provisional rows since replaced by their
-    transcript rows, not counted), and with ``requests`` the list of them."""
-    from tierwise.ledger.record import ORIGIN_SQL
-
+    """Complete each session row's ``provenance`` (``{"origins": {origin:
+    {"requests", "total"}}, "provisional": {...}, "replaced": {...}}``, counted
+    in the report's own pass) with the provisional rows since replaced by their
+    transcript rows (``usage_replaced``, not in the totals), and with
+    ``requests`` list every request of the session with where it came from."""
     def key(session: Any) -> Any:
         return session if session is not None else "unknown"
 
-    for row in by_session.values():
-        row["provenance"] = {"origins": {}, "provisional": {"requests": 0, "total": 0},
-                             "replaced": {"requests": 0, "total": 0}}
-    sql = (f"SELECT session_id, {ORIGIN_SQL} AS o, provisional IS NOT NULL AS p, COUNT(*), SUM({_TOTAL}) "
-           f"FROM usage WHERE {cond} GROUP BY session_id, o, p")
-    for session, origin, is_provisional, n, total in conn.execute(sql, params):
-        prov = by_session[key(session)]["provenance"]
-        slot = prov["origins"].setdefault(origin, {"requests": 0, "total": 0})
-        slot["requests"] += n
-        slot["total"] += total or 0
-        if is_provisional:
-            prov["provisional"]["requests"] += n
-            prov["provisional"]["total"] += total or 0
     replaced_sql = (f"SELECT session_id, COUNT(*), SUM({_TOTAL}) FROM usage_replaced WHERE {cond} "
                     "GROUP BY session_id")
     for session, n, total in conn.execute(replaced_sql, params):
