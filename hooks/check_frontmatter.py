@@ -90,7 +90,7 @@ def handle(payload: dict[str, object]) -> str | None:
         path = os.path.join(cwd, path)
 
     _import_tierwise()
-    from tierwise.errors import TierwiseError
+    from tierwise.hot.errors import TierwiseError
     from tierwise.frontmatter_check import check_text
 
     platform = "qwen" if tool_name in QWEN_TOOLS else "claude"
@@ -103,7 +103,7 @@ def handle(payload: dict[str, object]) -> str | None:
             return None
         tier_names = None
         try:
-            from tierwise import cache, paths
+            from tierwise.hot import cache, paths
 
             project = paths.project_dir(cwd if isinstance(cwd, str) else None)
             tier_names = [t["name"] for t in cache.load(project, platform)["config"]["tiers"]]
@@ -134,7 +134,7 @@ def main() -> int:
             _import_tierwise()
             import traceback
 
-            from tierwise.paths import log_error
+            from tierwise.hot.paths import log_error
 
             log_error(f"{line}\n{traceback.format_exc()}")
         except Exception:  # noqa: BLE001

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tierwise.errors import EXIT_STATE
+from tierwise.hot.errors import EXIT_STATE
 
 RECORDED = Path(__file__).resolve().parent / "data" / "payloads" / "claude-code-2.1.197" / "transcript.jsonl"
 
@@ -18,7 +18,7 @@ RECORDED = Path(__file__).resolve().parent / "data" / "payloads" / "claude-code-
 # SQLite way to make "database or disk is full" happen on demand.
 WRAPPER = """
 import sys
-from tierwise.ledger import db
+from tierwise.hot.ledger import db
 _connect = db.connect
 def capped(*a, **k):
     conn = _connect(*a, **k)

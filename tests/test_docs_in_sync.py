@@ -15,7 +15,7 @@ def test_generated_docs_match_the_code() -> None:
 
 
 def test_every_exit_code_is_documented() -> None:
-    from tierwise.errors import EXIT_CODES
+    from tierwise.hot.errors import EXIT_CODES
 
     text = (ROOT / "docs" / "exit-codes.md").read_text(encoding="utf-8")
     for code in EXIT_CODES:

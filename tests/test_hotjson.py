@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierwise import hotjson
+from tierwise.hot import hotjson
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
 values = st.recursive(scalars, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(), kids, max_size=4), max_leaves=25)
@@ -54,7 +54,7 @@ def test_deep_nesting_is_a_value_error_in_a_fresh_process(text: str) -> None:
     import sys
 
     code = (
-        "import sys; from tierwise import hotjson\n"
+        "import sys; from tierwise.hot import hotjson\n"
         "try:\n    hotjson.loads(sys.stdin.read())\nexcept ValueError as e:\n    print('ValueError', e)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], input=text, capture_output=True, text=True)

@@ -1,5 +1,5 @@
 """An empty ledger is an answer, not an error: every report that reads it exits the
-same way (docs/exit-codes.md, generated from tierwise.errors), says on stderr how
+same way (docs/exit-codes.md, generated from tierwise.hot.errors), says on stderr how
 to fill it, and prints the empty shape with --json."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tierwise.errors import EXIT_USAGE, NOTHING_YET_COMMANDS, NOTHING_YET_EXIT
+from tierwise.hot.errors import EXIT_USAGE, NOTHING_YET_COMMANDS, NOTHING_YET_EXIT
 
 
 def _tierwise(*args: str) -> subprocess.CompletedProcess[str]:

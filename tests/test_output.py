@@ -20,7 +20,7 @@ import pytest
 
 from tierwise import output
 from tierwise.cli import build_parser
-from tierwise.errors import EXIT_CONFIG, EXIT_UNSAFE_PATH, ConfigError, TierwiseError
+from tierwise.hot.errors import EXIT_CONFIG, EXIT_UNSAFE_PATH, ConfigError, TierwiseError
 
 COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|9[0-7])(?:;|m)")
 

@@ -15,13 +15,13 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # argparse stays off the hook path
     import argparse
 
-    from tierwise.errors import TierwiseError
+    from tierwise.hot.errors import TierwiseError
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["hook"]:
-        from tierwise.hooks.entry import main as hook_main
+        from tierwise.hot.hooks.entry import main as hook_main
 
         return hook_main(args[1:])
     if args == ["statusline"] or (len(args) == 3 and args[:2] == ["statusline", "--client"]
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_command(args: list[str]) -> int:
     import os
 
-    from tierwise.errors import EXIT_INTERNAL, EXIT_USAGE, TierwiseError
+    from tierwise.hot.errors import EXIT_INTERNAL, EXIT_USAGE, TierwiseError
     from tierwise.output import report_error
 
     parser = build_parser()
@@ -85,7 +85,7 @@ def _run_command(args: list[str]) -> int:
         # a bug: one line for the user, the traceback to the log
         import traceback
 
-        from tierwise.paths import error_log_path, log_error
+        from tierwise.hot.paths import error_log_path, log_error
 
         log_error(f"internal error in `tierwise {' '.join(args)}`:\n{traceback.format_exc()}")
         print(
@@ -106,8 +106,8 @@ def _ledger_error(exc: Exception) -> TierwiseError | None:
     sqlite = sys.modules.get("_sqlite3")
     if sqlite is None or not isinstance(exc, sqlite.Error):
         return None
-    from tierwise.errors import StateError
-    from tierwise.paths import ledger_path
+    from tierwise.hot.errors import StateError
+    from tierwise.hot.paths import ledger_path
 
     text = str(exc)
     if "full" in text:

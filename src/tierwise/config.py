@@ -9,7 +9,7 @@ Layers, lowest first::
     session                 <project>/.claude|.qwen/session-config.yaml   (schema session-config)
 
 Mappings merge key by key; scalars and lists replace. Every problem is a
-:class:`~tierwise.errors.ConfigError` naming the file, the key path, what was
+:class:`~tierwise.hot.errors.ConfigError` naming the file, the key path, what was
 expected and the fix.
 
 Cold module: yaml and jsonschema are imported here.
@@ -26,8 +26,8 @@ from typing import Any
 
 import yaml
 
-from tierwise import fileio, tiers as tiermod
-from tierwise.errors import ConfigError, TierwiseError, UsageError, format_key_path
+from tierwise.hot import fileio, tiers as tiermod
+from tierwise.hot.errors import ConfigError, TierwiseError, UsageError, format_key_path
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
 PACKAGED_DEFAULT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "model-routing.yaml")

@@ -13,9 +13,9 @@ import os
 import re
 from typing import Any
 
-from tierwise import qwen_yaml
+from tierwise.clients.qwen import frontmatter as qwen_yaml
 from tierwise.config import describe_value, nearest, node_line
-from tierwise.errors import TierwiseError, format_key_path
+from tierwise.hot.errors import TierwiseError, format_key_path
 from tierwise.skills import (
     BLOCK_KEYS,
     CONDITION_KEYS,

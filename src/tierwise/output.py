@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from tierwise.errors import TierwiseError
+    from tierwise.hot.errors import TierwiseError
 
 PLATFORMS = ("claude", "qwen")
 
@@ -72,7 +72,7 @@ def say(text: str) -> None:
 
 def nothing_yet(what: str, hint: str | None = None) -> None:
     """The one stderr line of a report with nothing to show yet (docs/exit-codes.md)."""
-    from tierwise.errors import NOTHING_YET_HINT
+    from tierwise.hot.errors import NOTHING_YET_HINT
 
     say(f"{what}: {hint or NOTHING_YET_HINT}")
 

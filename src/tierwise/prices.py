@@ -19,9 +19,9 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from tierwise import paths
-from tierwise.fileio import atomic_write
-from tierwise.ledger import pricing
+from tierwise.hot import paths
+from tierwise.hot.fileio import atomic_write
+from tierwise.hot.ledger import pricing
 
 # Claude ids priced up front so hooks find them in the cache on day one.
 KNOWN_IDS = (
@@ -137,7 +137,7 @@ def _write_table(table: dict[str, Any]) -> None:
 
 def reprice_pending(conn: sqlite3.Connection, config: dict[str, Any] | None = None) -> int:
     """Price rows recorded before their model was in the cached table."""
-    from tierwise.ledger import db
+    from tierwise.hot.ledger import db
 
     models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM usage WHERE price_source = 'pending'")]
     if not models:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tierwise.errors import InputError, UnsafePathError, UsageError
+from tierwise.hot.errors import InputError, UnsafePathError, UsageError
 
 NAME_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
 _NAME_RE = re.compile(rf"\A{NAME_PATTERN}\Z")
@@ -433,7 +433,7 @@ def check_writable(targets: Sequence[Path], force: bool) -> None:
 
 def write_file(path: Path, text: str) -> None:
     """Write atomically (temp file + rename) so a reader never sees half a skill."""
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tierwise import fileio
-from tierwise.errors import InputError, TierwiseError, UnsafePathError, format_key_path
+from tierwise.hot import fileio
+from tierwise.hot.errors import InputError, TierwiseError, UnsafePathError, format_key_path
 
 MAX_SKILL_BYTES = 1024 * 1024
 MAX_PLUGIN_DEPTH = 5
@@ -359,7 +359,7 @@ def skill_roots(project_dir: str, platform: str, problems: list[dict[str, Any]] 
     (namespaced ``PLUGIN:NAME``). Qwen Code: project ``.qwen/skills``, user
     ``~/.qwen/skills``, then ``~/.qwen/extensions/*/skills``.
     """
-    from tierwise.tiers import canonical_platform
+    from tierwise.hot.tiers import canonical_platform
 
     plat = canonical_platform(platform)
     project_dir = os.path.abspath(project_dir)
@@ -387,7 +387,7 @@ def skill_roots(project_dir: str, platform: str, problems: list[dict[str, Any]] 
         for entry in _listdir(ext, problems):
             roots.append({"root": os.path.join(ext, entry, "skills"), "scope": "plugin", "plugin": entry})
     else:
-        from tierwise.errors import UsageError
+        from tierwise.hot.errors import UsageError
 
         raise UsageError(f"unknown platform {platform!r}", key="platform", fix="use claude or qwen")
     return roots
@@ -509,7 +509,7 @@ def discover(
     ``{"skills": {name: entry}, "problems": [{"path", "message"}], "stamps": {path: stamp}}``.
     ``stamps`` holds ``stamp(path)`` of every dir and file that decides whether a
     cache is stale, each taken *before* that path was listed or read."""
-    from tierwise.tiers import canonical_platform
+    from tierwise.hot.tiers import canonical_platform
 
     plat = canonical_platform(platform)
     stamps: dict[str, Any] = {}
@@ -588,7 +588,7 @@ def find_skill(
 ) -> dict[str, Any] | None:
     """The index entry of one skill by name (``NAME`` or ``PLUGIN:NAME``), or None.
     Raises UnsafePathError for a name that could lead outside the roots."""
-    from tierwise.tiers import canonical_platform
+    from tierwise.hot.tiers import canonical_platform
 
     plugin, bare = check_name(name)
     plat = canonical_platform(platform)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tierwise.routing.audit import render_route
-from tierwise.routing.decide import decide
-from tierwise.routing.overrides import parse_prompt
+from tierwise.hot.routing.audit import render_route
+from tierwise.hot.routing.decide import decide
+from tierwise.hot.routing.overrides import parse_prompt
 
 
 def config(**session: Any) -> dict[str, Any]:

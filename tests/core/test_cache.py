@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tierwise import cache
-from tierwise.errors import ConfigError
+from tierwise.hot import cache
+from tierwise.hot.errors import ConfigError
 
 
 def make_skill(root: Path, name: str, block: str = "routing: haiku\n") -> Path:
@@ -149,7 +149,7 @@ def test_find_skill_qwen_extension_with_prefix(tmp_path: Path, isolated_home: Pa
 def test_a_fresh_hit_imports_no_cold_module(proj: Path) -> None:
     cache.load(str(proj), "claude")
     code = (
-        "import sys, json\nfrom tierwise import cache\n"
+        "import sys, json\nfrom tierwise.hot import cache\n"
         f"c = cache.load({str(proj)!r}, 'claude')\n"
         "assert 'mapper' in c['skills']\n"
         "cold = [m for m in ('yaml', 'jsonschema', 'tierwise.config', 'tierwise.skills', 'typing') if m in sys.modules]\n"
@@ -166,7 +166,7 @@ def test_concurrent_rebuilds_never_leave_a_torn_file(proj: Path) -> None:
     path = cache.cache_path(str(proj), "claude_code")
     cache.rebuild(str(proj), "claude")  # readers find a file from the start
     writer = (
-        "import sys\nfrom tierwise import cache\n"
+        "import sys\nfrom tierwise.hot import cache\n"
         f"for _ in range(15): cache.rebuild({str(proj)!r}, 'claude')\n"
     )
     reader = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise.routing import conditions as c
+from tierwise.hot.routing import conditions as c
 
 KNOWN = "issue is a known pattern (exact CSS property fix, missing import)"
 STATE = "issue involves state management, hydration, or race conditions"
@@ -112,7 +112,7 @@ def test_matching_is_deterministic_across_processes() -> None:
     import subprocess
     import sys
 
-    code = ("from tierwise.routing.conditions import match; "
+    code = ("from tierwise.hot.routing.conditions import match; "
             f"print(match({STATE!r}, 'a race condition and hydration'))")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout for _ in range(2)}
     assert outs == {"hydration\n"}

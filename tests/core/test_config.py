@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tierwise import config, tiers
-from tierwise.errors import EXIT_CONFIG, ConfigError, UsageError
+from tierwise import config
+from tierwise.hot import tiers
+from tierwise.hot.errors import EXIT_CONFIG, ConfigError, UsageError
 
 REPO = Path(__file__).resolve().parents[2]
 

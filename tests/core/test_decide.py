@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tierwise.routing.decide import decide
+from tierwise.hot.routing.decide import decide
 
 
 def make_config(**changes: Any) -> dict[str, Any]:
@@ -536,9 +536,9 @@ def test_a_common_decision_stays_off_re() -> None:
 
     code = """
 import sys
-from tierwise.routing.decide import decide
-from tierwise.routing.audit import render_route
-from tierwise.routing.overrides import parse_prompt
+from tierwise.hot.routing.decide import decide
+from tierwise.hot.routing.audit import render_route
+from tierwise.hot.routing.overrides import parse_prompt
 cfg = {"tiers": [{"name": n, "models": {"claude_code": n}} for n in ("haiku", "sonnet", "opus")], "session": {}}
 blk = {"preferred": "opus", "minimum": "sonnet", "reasoning_demand": "high", "conditions": [
     {"when": "issue involves state management, hydration, or race conditions", "hold_at": "opus"},
@@ -552,5 +552,5 @@ print(repr(["re" in sys.modules, d["tier"]]))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[False, 'opus']"
     # and a prompt that does name a tier is parsed (with re) all the same
-    code2 = "import sys; from tierwise.routing.overrides import parse_prompt; print(parse_prompt('use opus', [])['prompt_model'], 're' in sys.modules)"
+    code2 = "import sys; from tierwise.hot.routing.overrides import parse_prompt; print(parse_prompt('use opus', [])['prompt_model'], 're' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code2], capture_output=True, text=True, check=True).stdout.split() == ["opus", "True"]

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from tierwise.routing.decide import decide
+from tierwise.hot.routing.decide import decide
 
 GOLDEN = Path(__file__).parent / "golden" / "decide_grid.json"
 SAMPLES = 2

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierwise.routing.decide import decide
+from tierwise.hot.routing.decide import decide
 
 TIERS = ["haiku", "sonnet", "opus"]
 RANK = {t: i for i, t in enumerate(TIERS)}

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tierwise.routing import decide as d
+from tierwise.hot.routing import decide as d
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -1,4 +1,4 @@
-"""tierwise.fileio: each write policy and each refusal of the bounded reader,
+"""tierwise.hot.fileio: each write policy and each refusal of the bounded reader,
 on real files (FIFOs, devices, sockets, symlink loops made here)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tierwise import fileio
-from tierwise.errors import ConfigError, InputError
+from tierwise.hot import fileio
+from tierwise.hot.errors import ConfigError, InputError
 
 
 def _mode(path: Path | str) -> int:
@@ -69,7 +69,7 @@ def test_replaces_whole_file_and_readers_see_old_until_the_rename(tmp_path: Path
     target.write_text("old content that is longer than the new one")
     code = f"""
 import os, sys
-from tierwise import fileio
+from tierwise.hot import fileio
 target = {str(target)!r}
 def hook(event, args):
     if event == "os.rename" and args[1] == target:
@@ -113,7 +113,7 @@ def test_explicit_mode_is_exact_from_the_temp_file_on(tmp_path: Path, umask_022:
     target.chmod(0o644)
     code = f"""
 import os, stat, sys
-from tierwise import fileio
+from tierwise.hot import fileio
 def hook(event, args):
     if event == "os.rename":
         sys.stdout.write(oct(stat.S_IMODE(os.stat(args[0]).st_mode)))
@@ -210,7 +210,7 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     # in a child, so a regression hangs the child (killed by the timeout) instead of the suite
     code = f"""
-from tierwise import fileio
+from tierwise.hot import fileio
 try:
     fileio.read_bytes({str(fifo)!r}, limit=100)
 except fileio.NotRegularFileError as exc:
@@ -231,7 +231,7 @@ def test_fifo_swapped_in_after_the_stat_is_caught_by_fstat(tmp_path: Path) -> No
     target.write_text("regular")
     code = f"""
 import os, sys
-from tierwise import fileio
+from tierwise.hot import fileio
 target = {str(target)!r}
 swapped = []
 def hook(event, args):

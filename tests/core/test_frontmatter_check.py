@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from tierwise import frontmatter_check as fc
-from tierwise import qwen_yaml
-from tierwise.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_UNSAFE_PATH
+from tierwise.clients.qwen import frontmatter as qwen_yaml
+from tierwise.hot.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, EXIT_UNSAFE_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 HOOK = REPO / "hooks" / "check_frontmatter.py"

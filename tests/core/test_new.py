@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tierwise import qwen_yaml, scaffold
+from tierwise.clients.qwen import frontmatter as qwen_yaml
+from tierwise import scaffold
 from tierwise.cli import main
-from tierwise.errors import EXIT_UNSAFE_PATH, EXIT_USAGE, InputError
+from tierwise.hot.errors import EXIT_UNSAFE_PATH, EXIT_USAGE, InputError
 
 TABLE_HEADER = ["Skill", "Path", "Default Tier", "Upgrade Trigger", "Downgrade Floor"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tierwise.routing.overrides import empty, merge, parse_prompt
+from tierwise.hot.routing.overrides import empty, merge, parse_prompt
 
 SKILLS = ["ui-bug-investigator", "page-component-mapper", "css-layout-debugger"]
 
@@ -153,7 +153,7 @@ def test_merge_ignore_minimum_persists_until_respect_minimum() -> None:
 
 
 def test_parse_output_feeds_decide() -> None:
-    from tierwise.routing.decide import decide
+    from tierwise.hot.routing.decide import decide
 
     config = {
         "tiers": [{"name": t, "models": {"claude_code": t}, "cost_ratio": i} for i, t in enumerate(["haiku", "sonnet", "opus"])],

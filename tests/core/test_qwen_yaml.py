@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tierwise import qwen_yaml as q
+from tierwise.clients.qwen import frontmatter as q
 
 REPO = Path(__file__).resolve().parents[2]
 

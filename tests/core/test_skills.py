@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tierwise import config, skills
-from tierwise.errors import EXIT_INPUT, EXIT_UNSAFE_PATH, InputError, UnsafePathError
+from tierwise.hot.errors import EXIT_INPUT, EXIT_UNSAFE_PATH, InputError, UnsafePathError
 
 TIERS = ["haiku", "sonnet", "opus"]
 
@@ -296,7 +296,7 @@ def test_nothing_outside_the_skill_roots_is_read(
 def test_skill_name_with_dotdot_through_the_cli(proj: Path) -> None:
     """`tierwise eval`-style lookups go through find_skill; here via python -c in a fresh process."""
     code = (
-        "import sys\nfrom tierwise import skills\nfrom tierwise.errors import TierwiseError\n"
+        "import sys\nfrom tierwise import skills\nfrom tierwise.hot.errors import TierwiseError\n"
         "try:\n    skills.find_skill(sys.argv[1], 'claude', '../../etc/passwd')\n"
         "except TierwiseError as e:\n    print(e.render(), file=sys.stderr); sys.exit(e.exit_code)\n"
     )

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tierwise import qwen_yaml, scaffold
+from tierwise.clients.qwen import frontmatter as qwen_yaml
+from tierwise import scaffold
 from tierwise.cli import main
-from tierwise.routing import conditions
+from tierwise.hot.routing import conditions
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILLS = ROOT / "skills"
@@ -325,7 +326,7 @@ def test_suite_under_tierwise_index_and_decision(tmp_path: Path) -> None:
     """Installed in a project, the suite indexes as one coordinator and five
     specialists, and the decision walks the §2.3 cascade the blocks were written for."""
     from tierwise import config, skills
-    from tierwise.routing.decide import decide
+    from tierwise.hot.routing.decide import decide
 
     project = tmp_path / "shop"
     shutil.copytree(SKILLS, project / ".claude" / "skills")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tierwise import frontmatter_check as fc
-from tierwise.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNSAFE_PATH
+from tierwise.hot.errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNSAFE_PATH
 
 # a block --fix would rewrite (model: mapping -> routing:) and check would warn about
 FIXABLE = "---\nname: fl\ndescription: does fl\nmodel:\n  preferred: sonnet\n  minimum: opus\n---\n# Body\n"

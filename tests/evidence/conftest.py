@@ -35,7 +35,7 @@ TRACER = "---\r\nname: tracer\r\ndescription: Traces.\r\nmodel: opus\r\n---\r\nB
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project with per-tier prices and two skills; the cwd for the CLI."""
-    from tierwise.ledger import pricing
+    from tierwise.hot.ledger import pricing
 
     root = tmp_path / "project"
     (root / "pipeline" / "config").mkdir(parents=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from tierwise.errors import InputError
+from tierwise.hot.errors import InputError
 from tierwise.evidence.apply import apply_block
 
 ORDER = ["haiku", "sonnet", "opus"]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tierwise import paths
+from tierwise.hot import paths
 from tierwise.cli import main
-from tierwise.errors import EXIT_INPUT
-from tierwise.ledger import record
+from tierwise.hot.errors import EXIT_INPUT
+from tierwise.hot.ledger import record
 
 from .conftest import MAPPER, TRACER
 from .helpers import line

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise.errors import UsageError
+from tierwise.hot.errors import UsageError
 from tierwise.evidence.costs import Price, parse_price, seed_cost_table
 
 SEED_002_TABLE = {  # seed 002 section 5, as printed (USD per request)

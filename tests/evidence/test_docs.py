@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tierwise.cli import main
-from tierwise.errors import EXIT_INPUT
+from tierwise.hot.errors import EXIT_INPUT
 from tierwise.evidence.costs import Price, seed_cost_table
 from tierwise.evidence.jsonl import OUTCOMES, load_schema
 

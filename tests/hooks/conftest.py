@@ -60,7 +60,7 @@ def payload(client: str, name: str, project: Path, home: Path, **changes: Any) -
 
 
 def run_hook(event: str, data: dict[str, Any] | bytes, client: str | None = None) -> dict[str, Any] | None:
-    from tierwise.hooks.dispatch import handle
+    from tierwise.hot.hooks.dispatch import handle
 
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
     out = handle(event, raw, client)

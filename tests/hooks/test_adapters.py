@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from tierwise.hooks.adapters import get_adapter, safe_skill_name
-from tierwise.hooks.adapters.claude import ClaudeAdapter, alias_for
-from tierwise.hooks.adapters.qwen import QwenAdapter
+from tierwise.hot.hooks.adapter import get_adapter, safe_skill_name
+from tierwise.clients.claude.hook import ClaudeAdapter, alias_for
+from tierwise.clients.qwen.hook import QwenAdapter
 
 Rec = Callable[[str, str], dict[str, Any]]
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tierwise import cache, paths
-from tierwise.hooks import state
-from tierwise.hooks.runtime import ledger_stamp
+from tierwise.hot import cache, paths
+from tierwise.hot.hooks import state
+from tierwise.hot.hooks.runtime import ledger_stamp
 from tierwise.install import HOOK_ENTRY
-from tierwise.ledger import budget
+from tierwise.hot.ledger import budget
 
 Make = Callable[..., dict[str, Any]]
 AGENT_INPUT = {"description": "d", "prompt": "Load skills/css-layout-debugger/SKILL.md", "subagent_type": "general-purpose"}
@@ -39,7 +39,7 @@ def _installed_hook(event: str, data: dict[str, Any], extra: str = "") -> subpro
 def _modules_after(event: str, data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:
     """Run a hook as installed, then write the modules it loaded to stderr (no
     import of our own: `json` alone would load functools)."""
-    code = ("import sys, os; from tierwise.hooks.entry import main; main(sys.argv[1:]); "
+    code = ("import sys, os; from tierwise.hot.hooks.entry import main; main(sys.argv[1:]); "
             "sys.stderr.write(repr(sorted(sys.modules))); sys.stderr.flush(); os._exit(0)")
     return subprocess.run([sys.executable, "-P", "-c", code, event, "--client", "claude"],
                           input=json.dumps(data).encode(), capture_output=True, env=dict(os.environ), timeout=60)
@@ -147,7 +147,7 @@ def test_wal_left_by_hook_processes_stays_bounded(make_payload: Make, project: P
         post = make_payload("claude", "PostToolUse-Agent", tool_input=AGENT_INPUT, tool_use_id=tool_use_id,
                             tool_response={"status": "completed", "agentId": f"agentw{round_no}",
                                            "resolvedModel": "claude-opus-4-6", "usage": usage})
-        done = _installed_hook("PostToolUse", post, extra=f"from tierwise.ledger import db; db.WAL_TRIM_BYTES = {limit}")
+        done = _installed_hook("PostToolUse", post, extra=f"from tierwise.hot.ledger import db; db.WAL_TRIM_BYTES = {limit}")
         assert done.returncode == 0 and done.stderr == b""
         sizes.append(os.path.getsize(wal) if os.path.exists(wal) else 0)
     assert max(sizes) < limit * 3, sizes  # one run's frames on top of the limit, never the whole history
@@ -155,7 +155,7 @@ def test_wal_left_by_hook_processes_stays_bounded(make_payload: Make, project: P
 
 
 def test_the_cache_is_keyed_on_every_config_key_the_budget_reads() -> None:
-    from tierwise.hooks.runtime import BUDGET_CONFIG_KEYS
+    from tierwise.hot.hooks.runtime import BUDGET_CONFIG_KEYS
 
     source = Path(budget.__file__).read_text(encoding="utf-8")
     assert set(re.findall(r'config\.get\("(\w+)"\)', source)) == set(BUDGET_CONFIG_KEYS)

@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tierwise import paths
-from tierwise.hooks import state
+from tierwise.hot import paths
+from tierwise.hot.hooks import state
 
 Make = Callable[..., dict[str, Any]]
 N = 16

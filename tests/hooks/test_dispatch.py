@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tierwise import paths
+from tierwise.hot import paths
 
 Hook = Callable[..., dict[str, Any] | None]
 Make = Callable[..., dict[str, Any]]
@@ -135,7 +135,7 @@ def test_qwen_subagent_prompts_do_not_clobber_the_session(hook: Hook, make_paylo
     hook("UserPromptSubmit", make_payload("qwen", "UserPromptSubmit", prompt="run everything on haiku"), "qwen")
     for name in ("UserPromptSubmit-2", "UserPromptSubmit-3", "UserPromptSubmit-4"):
         assert hook("UserPromptSubmit", make_payload("qwen", name), "qwen") is None
-    from tierwise.hooks import state
+    from tierwise.hot.hooks import state
 
     st = state.read(make_payload("qwen", "UserPromptSubmit")["session_id"])
     assert st["overrides"]["force_model"] == "haiku"

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from tierwise import paths
-from tierwise.hooks import entry
-from tierwise.hooks.dispatch import EVENTS
+from tierwise.hot import paths
+from tierwise.hot.hooks import entry
+from tierwise.hot.hooks.dispatch import EVENTS
 
 N_IN_PROCESS = 10_500
 N_SUBPROCESS = 120
@@ -213,7 +213,7 @@ def test_fuzz_real_processes(arena: tuple[Path, Path]) -> None:
         "import sys, os; c = sys.argv[1]; "
         "sys.addaudithook(lambda e, a: e == 'open' and isinstance(a[0], str) and "
         "os.path.realpath(os.path.abspath(a[0])).startswith(c) and os.write(2, b'CANARY-OPENED\\n')); "
-        "from tierwise.hooks.entry import main; sys.exit(main(sys.argv[2:]))"
+        "from tierwise.hot.hooks.entry import main; sys.exit(main(sys.argv[2:]))"
     )
     for event, client, raw in _cases(canary, project, N_SUBPROCESS, seed=11):
         argv = [sys.executable, "-c", code, str(canary), event] + (["--client", client] if client else [])

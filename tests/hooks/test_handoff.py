@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tierwise.hooks.handoff import candidates, find_target
+from tierwise.hot.hooks.handoff import candidates, find_target
 
 
 @pytest.mark.parametrize("tool_input,expected", [

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 
 HOOK_MODULES = [
-    "tierwise.hooks.entry", "tierwise.hooks.dispatch", "tierwise.hooks.adapters", "tierwise.hooks.adapters.claude",
-    "tierwise.hooks.adapters.qwen", "tierwise.hooks.runtime", "tierwise.hooks.state", "tierwise.hooks.tools",
-    "tierwise.hooks.prompt", "tierwise.hooks.session", "tierwise.hooks.records", "tierwise.hooks.summary",
-    "tierwise.hooks.transcript", "tierwise.hooks.handoff", "tierwise.qwen_agents",
+    "tierwise.hooks.entry", "tierwise.hot.hooks.dispatch", "tierwise.hot.hooks.adapter", "tierwise.clients.claude.hook",
+    "tierwise.clients.qwen.hook", "tierwise.hot.hooks.runtime", "tierwise.hot.hooks.state", "tierwise.hot.hooks.tools",
+    "tierwise.hot.hooks.prompt", "tierwise.hot.hooks.session", "tierwise.hot.hooks.records", "tierwise.hot.hooks.summary",
+    "tierwise.hot.hooks.transcript", "tierwise.hot.hooks.handoff", "tierwise.clients.qwen.agents",
 ]
 FORBIDDEN = {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "dataclasses", "typing", "inspect",
              "argparse", "pydantic", "tierwise.config", "tierwise.skills", "tierwise.frontmatter_check",
-             "tierwise.qwen_yaml", "tierwise.render", "tierwise.prices", "decimal", "asyncio", "email", "logging"}
+             "tierwise.clients.qwen.frontmatter", "tierwise.render", "tierwise.prices", "decimal", "asyncio", "email", "logging"}
 
 
 def _heavy(modules: list[str]) -> list[str]:
@@ -47,7 +47,7 @@ def test_whole_hook_runs_stay_cheap(project: Path, isolated_home: Path) -> None:
                                            "usage": {"input_tokens": 5, "output_tokens": 1}}}),
         ("Stop", base),
     ]
-    code = ("import sys, json, io; from tierwise.hooks.entry import main; "
+    code = ("import sys, json, io; from tierwise.hot.hooks.entry import main; "
             "main(sys.argv[1:]); sys.stderr.write(json.dumps(sorted(sys.modules)))")
     warm = subprocess.run([sys.executable, "-m", "tierwise", "hook", "SessionStart", "--client", "claude"],
                           input=json.dumps(base).encode(), capture_output=True)
@@ -56,5 +56,5 @@ def test_whole_hook_runs_stay_cheap(project: Path, isolated_home: Path) -> None:
         proc = subprocess.run([sys.executable, "-c", code, event, "--client", "claude"], input=json.dumps(data).encode(),
                               capture_output=True, check=True)
         loaded = json.loads(proc.stderr.decode().splitlines()[-1])
-        assert "tierwise.hooks.tools" in loaded or event == "Stop"
+        assert "tierwise.hot.hooks.tools" in loaded or event == "Stop"
         assert not _heavy(loaded), (event, _heavy(loaded))

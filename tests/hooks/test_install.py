@@ -12,7 +12,7 @@ import pytest
 
 from tierwise import install
 from tierwise.cli import main
-from tierwise.errors import InputError
+from tierwise.hot.errors import InputError
 
 OTHER = {"type": "command", "command": "echo other-hook", "timeout": 5}
 
@@ -249,7 +249,7 @@ QWEN_WITH_COMMENTS = """{
 def test_qwen_settings_with_comments_refused_and_nothing_written_anywhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tierwise.errors import EXIT_CONFIG
+    from tierwise.hot.errors import EXIT_CONFIG
 
     project = tmp_path / "p"
     (project / ".qwen").mkdir(parents=True)
@@ -278,7 +278,7 @@ def test_qwen_settings_with_comments_refused_and_nothing_written_anywhere(
 def test_uninstall_with_comments_refuses_only_when_it_has_something_to_remove(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from tierwise.errors import EXIT_CONFIG
+    from tierwise.hot.errors import EXIT_CONFIG
 
     settings = tmp_path / ".qwen" / "settings.json"
     settings.parent.mkdir(parents=True)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tierwise import paths
-from tierwise.hooks import entry
+from tierwise.hot import paths
+from tierwise.hot.hooks import entry
 
 Make = Callable[..., dict[str, Any]]
 
@@ -29,7 +29,7 @@ def _run_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
 
 def test_internal_error_exits_0_silently(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                          make_payload: Make) -> None:
-    from tierwise.hooks import tools
+    from tierwise.hot.hooks import tools
 
     def boom(ctx: object) -> None:
         raise RuntimeError("kaboom")
@@ -46,7 +46,7 @@ def test_internal_error_exits_0_silently(monkeypatch: pytest.MonkeyPatch, capsys
 
 def test_stray_print_inside_a_handler_never_reaches_stdout(monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str], make_payload: Make) -> None:
-    from tierwise.hooks import prompt
+    from tierwise.hot.hooks import prompt
 
     def noisy(ctx: object) -> dict[str, Any]:
         print("debug noise")

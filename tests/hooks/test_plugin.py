@@ -97,7 +97,7 @@ def test_launcher_finds_the_same_state_dir_as_tierwise(env: dict[str, str], monk
     """hooks/run.py restates paths.state_dir (it must run when tierwise cannot be imported): they must agree."""
     import importlib.util
 
-    from tierwise import paths
+    from tierwise.hot import paths
 
     for key, value in env.items():
         monkeypatch.setenv(key, value)

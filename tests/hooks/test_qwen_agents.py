@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tierwise import qwen_agents, qwen_yaml
+from tierwise.clients.qwen import agents as qwen_agents, frontmatter as qwen_yaml
 from tierwise.cli import main
 
 Make = Callable[..., dict[str, Any]]
@@ -121,7 +121,7 @@ def test_set_model_only_touches_a_generated_model_line(tmp_path: Path) -> None:
 def test_set_model_leaves_a_fifo_alone_without_waiting_for_a_writer(tmp_path: Path) -> None:
     path = tmp_path / "x-y.md"
     os.mkfifo(path)
-    code = f"from tierwise import qwen_agents\nprint(qwen_agents.set_model({str(path)!r}, 'qwen3-max'))\n"
+    code = f"from tierwise.clients.qwen import agents as qwen_agents\nprint(qwen_agents.set_model({str(path)!r}, 'qwen3-max'))\n"
     # a child: the PreToolUse hook runs set_model; a regression hangs the child, not the suite
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert proc.stdout.strip() == "not ours"

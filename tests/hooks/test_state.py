@@ -8,12 +8,12 @@ import subprocess
 import sys
 import textwrap
 
-from tierwise import paths
-from tierwise.hooks import state
+from tierwise.hot import paths
+from tierwise.hot.hooks import state
 
 WRITER = textwrap.dedent("""
     import sys
-    from tierwise.hooks import state
+    from tierwise.hot.hooks import state
 
     def bump(st):
         st["count"] = st.get("count", 0) + 1
@@ -28,7 +28,7 @@ WRITER = textwrap.dedent("""
 
 READER = textwrap.dedent("""
     import sys
-    from tierwise.hooks import state
+    from tierwise.hot.hooks import state
 
     seen, last = 0, 0
     while seen < 400:

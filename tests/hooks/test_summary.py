@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from tierwise.cli import main
-from tierwise.hooks.summary import render_text
+from tierwise.hot.hooks.summary import render_text
 from tierwise.render.summary import render_audit, render_summary
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -138,7 +138,7 @@ def test_a_tier_the_client_did_not_apply_is_explained(hook: Hook, make_payload: 
 
 
 def test_difference_notes_name_the_reason_per_client() -> None:
-    from tierwise.hooks.summary import difference_notes
+    from tierwise.hot.hooks.summary import difference_notes
 
     tiers = ["haiku", "sonnet", "opus"]
     runs = [("coord", "r1", "haiku", "Skill", "claude_code"), ("coord", "r2", "haiku", "Skill", "claude_code"),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.hooks import transcript
+from tierwise.hot.hooks import transcript
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "payloads" / "claude-code-2.1.197" / "subagent-transcript.jsonl"
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tierwise.errors import EXIT_CODES, TierwiseError
+from tierwise.hot.errors import EXIT_CODES, TierwiseError
 from tierwise.keeper import errors as kerr
 
 

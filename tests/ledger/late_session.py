@@ -30,14 +30,14 @@ def make_project(root: Path) -> Path:
 
 
 def hook(event: str, payload: dict[str, Any], client: str) -> Any:
-    from tierwise.hooks.dispatch import handle
+    from tierwise.hot.hooks.dispatch import handle
 
     out = handle(event, json.dumps(payload).encode(), client)
     return None if out is None else json.loads(out)
 
 
 def ledger() -> sqlite3.Connection:
-    from tierwise.ledger import db
+    from tierwise.hot.ledger import db
 
     return db.connect()
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from ledger_helpers import tierwise
-from tierwise.errors import EXIT_STATE, StateError
-from tierwise.ledger import db, importers, record
-from tierwise.ledger.migrations import LEDGER_STEPS
+from tierwise.hot.errors import EXIT_STATE, StateError
+from tierwise.hot.ledger import db, record
+from tierwise.ledger import importers
+from tierwise.hot.ledger.migrations import LEDGER_STEPS
 
 
 def _assistant(i: int, session: str = "sess1") -> str:
@@ -201,7 +202,7 @@ def test_strange_values_from_a_hook_payload_neither_fail_nor_poison_the_spool() 
     from datetime import datetime, timezone
 
     from ledger_helpers import config
-    from tierwise.ledger import budget
+    from tierwise.hot.ledger import budget
 
     weird = {"model": {"x": 1}, "input": "12", "output": True, "cache_read": float("nan"), "session_id": ["a"],
              "skill": 5, "timestamp": "yesterday-ish", "message_id": {"m": 1}, "request_id": "r"}

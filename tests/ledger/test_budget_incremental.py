@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger_helpers import config
-from tierwise.ledger import budget, db, record
+from tierwise.hot.ledger import budget, db, record
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 NOW_MS = int(NOW.timestamp() * 1000)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ledger_helpers import config
-from tierwise.errors import ConfigError
-from tierwise.ledger import budget, db, record
+from tierwise.hot.errors import ConfigError
+from tierwise.hot.ledger import budget, db, record
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ledger_helpers import PAYLOADS, config, tierwise
-from tierwise.ledger import db, importers, record
+from tierwise.hot.ledger import db, record
+from tierwise.ledger import importers
 
 SESSION = "f3218e77-55b7-4511-8572-4cdd1b427cf8"
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ledger_helpers import ccusage_bin, corpus_module, tierwise
-from tierwise.ledger import db, importers
+from tierwise.hot.ledger import db
+from tierwise.ledger import importers
 
 SESSION = "5b1c2d3e-0000-4000-8000-00000000abcd"
 
@@ -52,7 +53,7 @@ def test_hook_record_then_import_through_a_symlinked_config_dir_counts_once(
     project.mkdir()
     monkeypatch.chdir(project)
 
-    from tierwise.hooks.dispatch import handle
+    from tierwise.hot.hooks.dispatch import handle
 
     payload = {"session_id": SESSION, "hook_event_name": "Stop", "cwd": str(project),
                "transcript_path": str(isolated_home / ".claude" / "projects" / "-w-shop" / f"{SESSION}.jsonl")}

@@ -11,7 +11,7 @@ import pytest
 
 from ledger_helpers import config, tierwise
 from tierwise import prices
-from tierwise.ledger import pricing, record
+from tierwise.hot.ledger import pricing, record
 
 M = 1_000_000
 

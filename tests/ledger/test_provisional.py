@@ -170,7 +170,7 @@ def test_import_of_a_partial_transcript_then_hooks_then_import(session: ClaudeSe
 
 
 def test_the_same_hook_twice_and_a_replayed_provisional_row(session: ClaudeSession) -> None:
-    from tierwise.ledger import record
+    from tierwise.hot.ledger import record
 
     s = session
     s.write()
@@ -432,8 +432,8 @@ def test_rows_older_hooks_wrote_from_tool_response_become_provisional(tmp_path: 
     """A ledger from before step 3 that double counts (a hook row from tool_response
     and the imported transcript row): the migration marks the hook row provisional
     and the next import settles it, keeping the row's run."""
-    from tierwise.ledger import db
-    from tierwise.ledger.migrations import LEDGER_STEPS
+    from tierwise.hot.ledger import db
+    from tierwise.hot.ledger.migrations import LEDGER_STEPS
 
     path = os.environ["TIERWISE_HOME"] + "/ledger.db"
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -455,7 +455,7 @@ def test_rows_older_hooks_wrote_from_tool_response_become_provisional(tmp_path: 
     try:
         assert conn.execute("SELECT provisional, origin FROM usage WHERE source = 'hook'").fetchone() == \
             ("last_request", "hook_payload")
-        from tierwise.ledger import record
+        from tierwise.hot.ledger import record
 
         assert db.write(conn, lambda c: record.settle(c)) == 1
         assert conn.execute("SELECT COUNT(*), SUM(input), MAX(skill), MAX(run_id) FROM usage").fetchone() == \

@@ -14,7 +14,8 @@ import pytest
 from rich.console import Console
 
 from ledger_helpers import config, tierwise
-from tierwise.ledger import budget, db, record, reports
+from tierwise.hot.ledger import budget, db, record
+from tierwise.ledger import reports
 from tierwise.render.ledger import render_budget, render_report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"

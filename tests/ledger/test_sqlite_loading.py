@@ -16,7 +16,7 @@ def _run(code: str) -> str:
 def test_ledger_connection_without_functools() -> None:
     out = _run(
         "import sys\n"
-        "from tierwise.ledger import db\n"
+        "from tierwise.hot.ledger import db\n"
         "conn = db.sqlite3.connect(':memory:')\n"
         "conn.execute('CREATE TABLE t (n INTEGER)')\n"
         # more distinct statements than the statement cache holds, each run twice: evictions and hits
@@ -33,7 +33,7 @@ def test_ledger_connection_without_functools() -> None:
 
 def test_functools_imported_later_is_the_real_one() -> None:
     out = _run(
-        "from tierwise.ledger import db\n"
+        "from tierwise.hot.ledger import db\n"
         "import functools, collections\n"
         "print(repr([functools.reduce(lambda a, b: a + b, [1, 2, 3]), hasattr(functools, 'partial'),\n"
         "            functools.lru_cache(maxsize=2)(abs).cache_info().__class__.__name__]))\n"
@@ -45,7 +45,7 @@ def test_with_functools_already_loaded_nothing_changes() -> None:
     out = _run(
         "import functools\n"
         "real = functools\n"
-        "from tierwise.ledger import db\n"
+        "from tierwise.hot.ledger import db\n"
         "import sys\n"
         "print(repr([sys.modules['functools'] is real, db.sqlite3.connect(':memory:').execute('SELECT 1').fetchone()]))\n"
     )

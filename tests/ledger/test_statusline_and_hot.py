@@ -16,8 +16,8 @@ HEAVY = {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "dataclass
          "argparse", "pydantic"}
 
 
-@pytest.mark.parametrize("module", ["tierwise.ledger.db", "tierwise.ledger.record", "tierwise.ledger.budget",
-                                    "tierwise.ledger.pricing", "tierwise.ledger.migrations",
+@pytest.mark.parametrize("module", ["tierwise.hot.ledger.db", "tierwise.hot.ledger.record", "tierwise.hot.ledger.budget",
+                                    "tierwise.hot.ledger.pricing", "tierwise.hot.ledger.migrations",
                                     "tierwise.ledger.configsnap", "tierwise.ledger.statusline"])
 def test_hot_ledger_modules_import_only_the_standard_library(module: str) -> None:
     code = ("import sys, json; before = set(sys.modules); "
@@ -64,7 +64,7 @@ def test_statusline_never_fails_on_odd_input(stdin: str) -> None:
 
 def test_statusline_marks_unpriced_ledger_cost() -> None:
     """Without the client's own cost the line uses the ledger: an unknown price is never $0."""
-    from tierwise.ledger import record
+    from tierwise.hot.ledger import record
 
     record.record_usage([
         {"model": "claude-haiku-4-5", "input": 100_000, "output": 10_000, "session_id": "mixed",

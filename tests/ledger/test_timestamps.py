@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tierwise.ledger.record import iso_to_ms, iso_to_ms_bulk, ms_to_iso, now_iso
+from tierwise.hot.ledger.record import iso_to_ms, iso_to_ms_bulk, ms_to_iso, now_iso
 
 
 def _both(text: str) -> tuple[object, object]:
@@ -79,7 +79,7 @@ def test_now_iso_is_now() -> None:
 
 
 def test_recording_a_timestamp_does_not_import_datetime() -> None:
-    code = ("import sys; from tierwise.ledger import record; "
+    code = ("import sys; from tierwise.hot.ledger import record; "
             "record.iso_to_ms(record.now_iso()); record.iso_to_ms('2026-11-22T10:00:00.5+02:00'); "
             "print('datetime' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -31,7 +31,7 @@ def needs_subcommand(parser: argparse.ArgumentParser) -> None:
     def missing(args: argparse.Namespace) -> int:
         import sys
 
-        from tierwise.errors import EXIT_USAGE
+        from tierwise.hot.errors import EXIT_USAGE
 
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -23,7 +23,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
     import json
 
-    from tierwise.ledger.pricing import tier_for_model
+    from tierwise.hot.ledger.pricing import tier_for_model
 
     where, params = ("WHERE d.session_id = ?", (session,)) if session else ("", ())
     rows = conn.execute(
@@ -80,8 +80,8 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import UsageError
-    from tierwise.ledger import db
+    from tierwise.hot.errors import UsageError
+    from tierwise.hot.ledger import db
     from tierwise.output import console, print_json
 
     conn = db.connect()
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no routing decisions recorded for session {args.session!r}",
                          fix="run `tierwise audit` without --session to see every session")
     if not items:
-        from tierwise.errors import NOTHING_YET_EXIT
+        from tierwise.hot.errors import NOTHING_YET_EXIT
         from tierwise.output import nothing_yet
 
         nothing_yet("no routing decisions recorded yet")

@@ -92,7 +92,7 @@ class _Session:
                               input=json.dumps({**base, **payload}).encode(), capture_output=True, env=self.env,
                               timeout=120)
         if proc.returncode != 0 or proc.stderr:
-            from tierwise.errors import StateError
+            from tierwise.hot.errors import StateError
 
             raise StateError(f"hook {event} failed: exit {proc.returncode}: {proc.stderr.decode()[-500:]}")
         return json.loads(proc.stdout) if proc.stdout.strip() else None
@@ -162,7 +162,7 @@ class _Session:
         proc = subprocess.run([self.python, "-m", "tierwise", "install", "--platform", "claude", "--project",
                                str(self.project)], capture_output=True, env=self.env, timeout=120)
         if proc.returncode != 0:
-            from tierwise.errors import StateError
+            from tierwise.hot.errors import StateError
 
             raise StateError(f"tierwise install failed: {proc.stderr.decode()[-500:]}")
         self.say(f"project: {self.project}  (example suite in .claude/skills, hooks installed)", "dim")
@@ -273,7 +273,7 @@ def run(args: argparse.Namespace) -> int:
         root = Path(args.keep).resolve()
         root.mkdir(parents=True, exist_ok=True)
         if any(root.iterdir()):
-            from tierwise.errors import UsageError
+            from tierwise.hot.errors import UsageError
 
             raise UsageError(f"{root} is not empty", fix="pass an empty or new directory to --keep")
     else:
@@ -285,11 +285,11 @@ def run(args: argparse.Namespace) -> int:
         os.environ["TIERWISE_HOME"] = str(session.state)
         from tierwise.commands.audit import decisions
         from tierwise.commands.summary import session_summary
-        from tierwise.ledger import db
+        from tierwise.hot.ledger import db
 
         summary = session_summary(session.session_id, str(session.project))
         if summary is None:  # the replay recorded nothing: a broken replay, not an empty ledger
-            from tierwise.errors import StateError
+            from tierwise.hot.errors import StateError
 
             raise StateError("the demo session left nothing in its ledger", file=str(session.state))
         conn = db.connect()

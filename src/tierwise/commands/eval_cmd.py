@@ -107,8 +107,9 @@ def run_record(args: argparse.Namespace) -> int:
 def run_run(args: argparse.Namespace) -> int:
     import os
 
-    from tierwise import paths, skills, tiers
-    from tierwise.errors import InputError, UsageError
+    from tierwise.hot import paths, tiers
+    from tierwise import skills
+    from tierwise.hot.errors import InputError, UsageError
     from tierwise.evidence import context, jsonl, runner
 
     cfg = context.resolve_config(args.platform)
@@ -145,7 +146,7 @@ def run_run(args: argparse.Namespace) -> int:
 
 def run_recommend(args: argparse.Namespace) -> int:
     from tierwise.evidence import context, recommend, store
-    from tierwise.ledger import pricing
+    from tierwise.hot.ledger import pricing
 
     cfg = context.resolve_config(args.platform)
     conn = store.connect()
@@ -163,7 +164,7 @@ def run_recommend(args: argparse.Namespace) -> int:
 
     recs = recommend.recommend(results, cfg["tiers"], args.skill, usd_cost)
     if args.skill and not recs:
-        from tierwise.errors import InputError
+        from tierwise.hot.errors import InputError
 
         raise InputError(f"no eval results recorded for skill {args.skill!r}", key="--skill",
                          fix="record results first: tierwise eval record FILE (format in docs/evidence.md)")
@@ -186,8 +187,9 @@ def run_recommend(args: argparse.Namespace) -> int:
 
 def _apply(recs: list[dict[str, Any]], cfg: dict[str, Any], platform: str) -> list[dict[str, Any]]:
     """Rewrite every skill's block first in memory; write only when all of them worked."""
-    from tierwise import paths, skills, tiers
-    from tierwise.errors import InputError
+    from tierwise.hot import paths, tiers
+    from tierwise import skills
+    from tierwise.hot.errors import InputError
     from tierwise.evidence.apply import apply_block, write_skill
 
     order = tiers.names(cfg)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from tierwise.hooks.dispatch import EVENTS
+from tierwise.hot.hooks.dispatch import EVENTS
 
 HELP = "the hook entry point the clients call (JSON payload on stdin; `tierwise install` sets it up)"
 DESCRIPTION = (
@@ -44,6 +44,6 @@ def standalone_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:  # pragma: no cover - cli.main dispatches `hook` before argparse
-    from tierwise.hooks.entry import main
+    from tierwise.hot.hooks.entry import main
 
     return main([args.event] + (["--client", args.client] if args.client else []))

@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from tierwise import install
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
 
     project = os.path.abspath(args.project or os.getcwd())
     if not os.path.isdir(project):

@@ -75,7 +75,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, Any]]:
     from pathlib import Path
 
-    from tierwise import config, paths, tiers
+    from tierwise import config
+    from tierwise.hot import paths, tiers
 
     project = Path(args.project).resolve() if args.project else Path(paths.project_dir())
     if args.platform is None:
@@ -85,7 +86,7 @@ def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, A
     resolved = config.resolve(str(project), args.platform)
     root = Path(args.dir) if args.dir else project / (".qwen" if args.platform == "qwen" else ".claude") / "skills"
     if root.exists() and not root.is_dir():
-        from tierwise.errors import UsageError
+        from tierwise.hot.errors import UsageError
 
         raise UsageError("not a directory", file=str(root), fix="--dir must name a folder (it is created if missing)")
     return project, root, tiers.names(resolved), resolved
@@ -131,7 +132,7 @@ def run_skill(args: argparse.Namespace) -> int:
 
 def _parse_specialists(spec: str | None, suite: str) -> list[tuple[str, str | None]]:
     from tierwise import scaffold
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
 
     if spec is None:
         return [(f"{suite}-specialist", None)]
@@ -156,7 +157,7 @@ def _parse_specialists(spec: str | None, suite: str) -> list[tuple[str, str | No
 
 def run_suite(args: argparse.Namespace) -> int:
     from tierwise import scaffold
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
 
     suite = scaffold.check_name(args.name, "suite name")
     coordinator = f"{suite}-coordinator"

@@ -28,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
     from tierwise.evidence import context, jsonl, store
 
     cfg = context.resolve_config(args.platform)

@@ -59,8 +59,8 @@ def run(args: argparse.Namespace) -> int:
     until = reports.parse_day(args.until, "--until") if args.until else None
     config = load_config(args.project, platform)
     if args.timezone:
-        from tierwise.errors import ConfigError, UsageError
-        from tierwise.ledger.budget import _tz
+        from tierwise.hot.errors import ConfigError, UsageError
+        from tierwise.hot.ledger.budget import _tz
 
         try:
             _tz(args.timezone)
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     project = os.path.abspath(args.project) if args.project else None
     if args.requests and args.group != "session":
-        from tierwise.errors import UsageError
+        from tierwise.hot.errors import UsageError
 
         raise UsageError("--requests lists the requests of each session", fix="use it with `tierwise report session`")
     # A repeat report over an unchanged ledger (and config) is served from the cache.

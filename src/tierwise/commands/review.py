@@ -41,9 +41,9 @@ def _when(value: str | None, flag: str) -> int | None:
     import re
     import time
 
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
     from tierwise.evidence.jsonl import normalize_time
-    from tierwise.ledger.record import iso_to_ms
+    from tierwise.hot.ledger.record import iso_to_ms
 
     if value is None:
         return None
@@ -59,7 +59,7 @@ def _when(value: str | None, flag: str) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
     from tierwise.evidence import costs, render
     from tierwise.output import console, print_json
 
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         render.review(console(), report)
     if not report["groups"]:  # an answer, not an error (docs/exit-codes.md)
-        from tierwise.errors import NOTHING_YET_EXIT
+        from tierwise.hot.errors import NOTHING_YET_EXIT
         from tierwise.output import nothing_yet
 
         nothing_yet("no routed runs in the window (--since/--until choose it)")
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
 
 def build_report(args: argparse.Namespace) -> dict[str, object]:
     from tierwise.evidence import context, recommend, review, store
-    from tierwise.ledger import pricing
+    from tierwise.hot.ledger import pricing
 
     since, until = _when(args.since, "--since"), _when(args.until, "--until")
     cfg = context.resolve_config(args.platform)

@@ -43,17 +43,17 @@ def _budget(config: dict[str, Any], project: str, zone: str | None) -> dict[str,
     if zone is not None:
         return {"zone": zone, "binding": None, "budgets": [], "exhausted_tiers": []}
     try:
-        from tierwise.ledger import budget as ledger_budget
+        from tierwise.hot.ledger import budget as ledger_budget
     except ImportError:
         return {"zone": "green", "binding": None, "budgets": [], "exhausted_tiers": []}
     import sqlite3
 
-    from tierwise.errors import StateError
+    from tierwise.hot.errors import StateError
 
     try:
         state: dict[str, Any] = ledger_budget.state(None, config, None, None, project)
     except sqlite3.Error as exc:
-        from tierwise.paths import ledger_path
+        from tierwise.hot.paths import ledger_path
 
         raise StateError(f"the ledger cannot be read: {exc}", file=ledger_path(),
                          fix="check the state directory's permissions, or pass --zone to simulate a zone") from None
@@ -79,8 +79,8 @@ def one_line(rendered: str) -> str:
 
 def _in_other_client(project: str, other: str, name: str) -> str | None:
     """The SKILL.md path of ``name`` in the other client's skill roots, if it is there."""
-    from tierwise import cache
-    from tierwise.errors import TierwiseError
+    from tierwise.hot import cache
+    from tierwise.hot.errors import TierwiseError
 
     try:
         entry = cache.find_skill(cache.load(project, "qwen_code" if other == "qwen" else "claude_code"), name)
@@ -93,10 +93,11 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     """The decision (plus the JSON view's extra keys) for the parsed arguments."""
     import os
 
-    from tierwise import cache, paths, skills
-    from tierwise.errors import UsageError
-    from tierwise.routing.decide import decide
-    from tierwise.routing.overrides import empty, parse_prompt
+    from tierwise.hot import cache, paths
+    from tierwise import skills
+    from tierwise.hot.errors import UsageError
+    from tierwise.hot.routing.decide import decide
+    from tierwise.hot.routing.overrides import empty, parse_prompt
 
     project = os.path.abspath(args.project) if args.project else paths.project_dir()
     if not os.path.isdir(project):
@@ -147,9 +148,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import EXIT_BLOCKED, EXIT_OK
+    from tierwise.hot.errors import EXIT_BLOCKED, EXIT_OK
     from tierwise.output import print_json
-    from tierwise.routing.audit import render_route
+    from tierwise.hot.routing.audit import render_route
 
     decision = build(args)
     if args.json:

@@ -23,7 +23,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 def empty_summary() -> dict[str, Any]:
     """The summary's shape with nothing in it (--json on an empty ledger)."""
-    from tierwise.hooks.summary import _blank_tokens, _budget_summary
+    from tierwise.hot.hooks.summary import _blank_tokens, _budget_summary
 
     return {"session_id": None, "platform": None, "skills": [], "notes": [],
             "totals": {**_blank_tokens(), "cost_usd": None},
@@ -36,9 +36,9 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
     """The session's summary (default: the latest session); None when the ledger holds no session yet."""
     import os
 
-    from tierwise.errors import TierwiseError, UsageError
-    from tierwise.hooks.summary import build, latest_session
-    from tierwise.ledger import budget, db
+    from tierwise.hot.errors import TierwiseError, UsageError
+    from tierwise.hot.hooks.summary import build, latest_session
+    from tierwise.hot.ledger import budget, db
 
     conn = db.connect()
     try:
@@ -55,7 +55,7 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
         platform = row[1] or "claude_code"
         config = None
         try:
-            from tierwise import cache
+            from tierwise.hot import cache
 
             config = cache.load(proj, platform)["config"]
         except (TierwiseError, OSError):
@@ -77,7 +77,7 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import NOTHING_YET_EXIT
+    from tierwise.hot.errors import NOTHING_YET_EXIT
     from tierwise.output import console, nothing_yet, print_json
 
     summary = session_summary(args.session, args.project)

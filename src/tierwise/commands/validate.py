@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tierwise.output import add_json_option, add_platform_option, add_project_option
 
 if TYPE_CHECKING:
-    from tierwise.errors import TierwiseError
+    from tierwise.hot.errors import TierwiseError
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".e2e-cache", ".mypy_cache", ".pytest_cache"}
 
@@ -81,9 +81,9 @@ def _file_error(entry: dict[str, Any], exc: TierwiseError, report: list[dict[str
 def run(args: argparse.Namespace) -> int:
     from tierwise import config as cfg
     from tierwise import frontmatter_check as fc
-    from tierwise import paths as tpaths
+    from tierwise.hot import paths as tpaths
     from tierwise import skills
-    from tierwise.errors import EXIT_FINDINGS, EXIT_OK, TierwiseError
+    from tierwise.hot.errors import EXIT_FINDINGS, EXIT_OK, TierwiseError
 
     project = os.path.abspath(args.project) if args.project else tpaths.project_dir()
     platform = args.platform or "claude"
@@ -202,7 +202,7 @@ def _say_where_skills_go(project: str, platform: str) -> None:
 def _write_same_bytes(path: str, text: str, root: str) -> None:
     """Write back with the original encoding choices (UTF-8, BOM kept), through a
     symlink only when its target is inside ``root`` (else UnsafePathError)."""
-    from tierwise.errors import StateError, UnsafePathError
+    from tierwise.hot.errors import StateError, UnsafePathError
 
     real = os.path.realpath(path)  # a symlinked SKILL.md stays a symlink
     real_root = os.path.realpath(root)
@@ -217,7 +217,7 @@ def _write_same_bytes(path: str, text: str, root: str) -> None:
     data = text.encode("utf-8")
     if bom and not data.startswith(b"\xef\xbb\xbf"):
         data = b"\xef\xbb\xbf" + data
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     try:
         atomic_write(real, data)  # keeps the file's permissions

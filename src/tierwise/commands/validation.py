@@ -28,7 +28,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import EXIT_FINDINGS
+    from tierwise.hot.errors import EXIT_FINDINGS
     from tierwise.keeper.gateway import evaluate, load_checks
     from tierwise.keeper.io import load_json, write_json
     from tierwise.output import print_json, say

@@ -29,7 +29,7 @@ def verify(conn: object, config: dict[str, object] | None) -> dict[str, object]:
     import sqlite3
 
     from tierwise import prices
-    from tierwise.ledger import pricing
+    from tierwise.hot.ledger import pricing
 
     assert isinstance(conn, sqlite3.Connection)
     models = [r[0] for r in conn.execute("SELECT DISTINCT model FROM usage") if r[0]]
@@ -58,7 +58,7 @@ def verify(conn: object, config: dict[str, object] | None) -> dict[str, object]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import EXIT_FINDINGS, EXIT_OK
+    from tierwise.hot.errors import EXIT_FINDINGS, EXIT_OK
     from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
     from tierwise.output import print_json
 

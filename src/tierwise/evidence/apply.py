@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from tierwise.errors import InputError
+from tierwise.hot.errors import InputError
 
 _KEY_RE = r"^({key})(\s*:)(.*?)(\r?\n)?$"
 _SCALAR_RE = re.compile(r"^(\s*)(\"[^\"]*\"|'[^']*'|[^\s#\"'\[{][^#]*?)(\s*(?:#.*)?)$")
@@ -59,7 +59,7 @@ def placement_of(data: dict[str, Any], order: list[str]) -> str | None:
 
 def write_skill(path: str, text: str) -> None:
     """Atomic replace, keeping the file's mode."""
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     atomic_write(path, text)
 

@@ -5,20 +5,22 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tierwise import fileio
-from tierwise.errors import InputError
+from tierwise.hot import fileio
+from tierwise.hot.errors import InputError
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
 
 def resolve_config(platform: str) -> dict[str, Any]:
-    from tierwise import config, paths
+    from tierwise import config
+    from tierwise.hot import paths
 
     return config.resolve(paths.project_dir(), platform)
 
 
 def known_skills(platform: str, cfg: dict[str, Any]) -> set[str]:
-    from tierwise import paths, skills
+    from tierwise.hot import paths
+    from tierwise import skills
 
     return set(skills.discover(paths.project_dir(), platform, cfg)["skills"])
 

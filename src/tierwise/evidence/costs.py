@@ -44,7 +44,7 @@ def usd(price: Price, input_tokens: int, output_tokens: int) -> float:
 
 def parse_price(text: str, *, flag: str) -> Price:
     """``IN/OUT`` in USD per million tokens, e.g. ``10/30``."""
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
 
     parts = text.split("/")
     try:

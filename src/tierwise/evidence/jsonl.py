@@ -2,7 +2,7 @@
 
 Parsing is pure: text in, records and problems out. A problem names the file,
 the line, the key path, what was expected and the fix; the commands turn the
-problems of a file into one :class:`~tierwise.errors.InputError` and record
+problems of a file into one :class:`~tierwise.hot.errors.InputError` and record
 nothing from that file, so a bad file never leaves half of itself behind.
 """
 
@@ -15,7 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, TypedDict
 
-from tierwise.errors import InputError, format_key_path
+from tierwise.hot.errors import InputError, format_key_path
 
 OUTCOMES = ("success", "repaired", "escalated", "failed")
 

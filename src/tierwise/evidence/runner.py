@@ -28,7 +28,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Protocol, TypedDict
 
-from tierwise.errors import InputError, UsageError
+from tierwise.hot.errors import InputError, UsageError
 from tierwise.evidence.jsonl import EvalResult, Problem, result_from_object
 
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from tierwise.errors import InputError, StateError
+from tierwise.hot.errors import InputError, StateError
 from tierwise.evidence.jsonl import (EvalResult, OutcomeRecord, Problem, conflict_problem, now_utc, problems_error,
                                      recorded_values, result_differences, result_key)
 from tierwise.evidence.review import Run
-from tierwise.ledger import db
+from tierwise.hot.ledger import db
 
 COMPONENT = "evidence"
 
@@ -235,7 +235,7 @@ def load_runs(
 
     Returns the runs and row counts of what was read (for the sources of every figure).
     """
-    from tierwise.ledger import pricing
+    from tierwise.hot.ledger import pricing
 
     top = config["tiers"][-1]["name"]
     window, params = ["1 = 1"], []

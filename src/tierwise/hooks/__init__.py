@@ -1,1 +1,1 @@
-"""Hook entry points and client adapters (hot path: standard library only)."""
+"""A stable name kept for installed hooks; the hook code lives in ``tierwise.hot.hooks``."""

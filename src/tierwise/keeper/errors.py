@@ -1,13 +1,13 @@
 """Keeper-specific errors and exit codes (range 10-19).
 
-Every one is a :class:`tierwise.errors.TierwiseError`, so the CLI renders the
+Every one is a :class:`tierwise.hot.errors.TierwiseError`, so the CLI renders the
 breadcrumb (file, key, expected, fix) and exits with the code below.
-``KEEPER_EXIT_CODES`` feeds docs/exit-codes.md next to ``tierwise.errors.EXIT_CODES``.
+``KEEPER_EXIT_CODES`` feeds docs/exit-codes.md next to ``tierwise.hot.errors.EXIT_CODES``.
 """
 
 from __future__ import annotations
 
-from tierwise.errors import TierwiseError
+from tierwise.hot.errors import TierwiseError
 
 EXIT_QUOTA_SUM = 10
 EXIT_NEGATIVE_QUOTA = 11

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tierwise.errors import InputError, StateError
+from tierwise.hot.errors import InputError, StateError
 from tierwise.keeper.spec import read_text
-from tierwise.fileio import atomic_write
+from tierwise.hot.fileio import atomic_write
 
 
 def load_json(path: str, what: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from tierwise.errors import UsageError
+from tierwise.hot.errors import UsageError
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,

@@ -7,7 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from tierwise.errors import TierwiseError, format_key_path
+from tierwise.hot.errors import TierwiseError, format_key_path
 
 
 @lru_cache(maxsize=None)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tierwise import fileio
-from tierwise.errors import InputError, UsageError
+from tierwise.hot import fileio
+from tierwise.hot.errors import InputError, UsageError
 from tierwise.keeper.durations import parse_duration
 from tierwise.keeper.errors import (
     NegativeQuotaError,

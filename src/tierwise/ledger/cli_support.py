@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Any
 
-from tierwise.errors import TierwiseError
+from tierwise.hot.errors import TierwiseError
 
 
 def platform_key(name: str | None) -> str:
@@ -16,7 +16,7 @@ def platform_key(name: str | None) -> str:
 def load_config(project: str | None, platform: str = "claude_code", *, strict: bool = False) -> dict[str, Any] | None:
     """The project's resolved config (snapshot-cached). A broken config is an
     error when ``strict`` (budgets need it), else a note and ``None``."""
-    from tierwise import paths
+    from tierwise.hot import paths
     from tierwise.ledger import configsnap
 
     project_dir = os.path.abspath(project) if project else paths.project_dir()
@@ -31,7 +31,7 @@ def load_config(project: str | None, platform: str = "claude_code", *, strict: b
 
 
 def open_ledger() -> Any:
-    from tierwise.ledger import db
+    from tierwise.hot.ledger import db
 
     return db.connect()
 

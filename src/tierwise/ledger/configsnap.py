@@ -10,10 +10,10 @@ snapshot is used while none of those files changed.
 
 from __future__ import annotations
 
-from tierwise import hotjson as json
+from tierwise.hot import hotjson as json
 import os
 
-from tierwise import paths
+from tierwise.hot import paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ def load(project_dir: str, platform: str) -> dict[str, Any] | None:
 
 
 def save(project_dir: str, platform: str, config: dict[str, Any]) -> None:
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     path = snapshot_path(project_dir, platform)
     keep = {k: config.get(k) for k in ("tiers", "zones", "budgets", "budget_windows", "priority_reserve", "session",

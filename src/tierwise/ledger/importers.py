@@ -55,9 +55,9 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from tierwise.errors import InputError
-from tierwise.ledger import db, pricing
-from tierwise.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle, transcript_key
+from tierwise.hot.errors import InputError
+from tierwise.hot.ledger import db, pricing
+from tierwise.hot.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle, transcript_key
 
 _SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
 _AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")

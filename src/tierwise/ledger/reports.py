@@ -21,10 +21,10 @@ import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from tierwise.errors import UsageError
-from tierwise.hooks.summary import MAIN  # the one name of the main conversation's row
-from tierwise.ledger import pricing
-from tierwise.ledger.record import ORIGIN_SQL
+from tierwise.hot.errors import UsageError
+from tierwise.hot.hooks.summary import MAIN  # the one name of the main conversation's row
+from tierwise.hot.ledger import pricing
+from tierwise.hot.ledger.record import ORIGIN_SQL
 
 GROUPS = ("daily", "weekly", "monthly", "session", "skill", "model")
 _SUMS = (
@@ -45,7 +45,7 @@ def parse_day(value: str, flag: str) -> date:
 
 
 def _tz(name: str | None) -> Any:
-    from tierwise.ledger.budget import _tz as tz
+    from tierwise.hot.ledger.budget import _tz as tz
 
     return tz(name)
 
@@ -145,7 +145,7 @@ def report(
     label = {"daily": "date", "weekly": "week", "monthly": "month"}.get(group, group)
     if group in ("daily", "weekly", "monthly"):
         week_start = str(((config or {}).get("budget_windows") or {}).get("week_start") or "monday").lower()
-        from tierwise.ledger.budget import WEEKDAYS
+        from tierwise.hot.ledger.budget import WEEKDAYS
 
         ws = WEEKDAYS.index(week_start) if week_start in WEEKDAYS else 0
         memo: dict[int, Any] = {}
@@ -354,8 +354,8 @@ def ledger_fingerprint() -> list[Any] | None:
     to replay (the next open changes the ledger)."""
     import os
 
-    from tierwise import paths
-    from tierwise.ledger import record
+    from tierwise.hot import paths
+    from tierwise.hot.ledger import record
 
     if record.spool_files():
         return None
@@ -373,7 +373,7 @@ def _cache_file(key: str) -> str:
     import hashlib
     import os
 
-    from tierwise import paths
+    from tierwise.hot import paths
 
     return os.path.join(paths.cache_dir(), "reports", hashlib.sha1(key.encode()).hexdigest()[:20] + ".json")
 
@@ -397,7 +397,7 @@ def cached(key: str, fingerprint: list[Any] | None) -> dict[str, Any] | None:
 def store(key: str, fingerprint: list[Any] | None, data: dict[str, Any]) -> None:
     import json
 
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     if fingerprint is None:
         return

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tierwise import hotjson as json
+from tierwise.hot import hotjson as json
 from datetime import datetime, timezone
 
-from tierwise import paths
+from tierwise.hot import paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,11 +23,11 @@ def save_rate_limits(payload: dict[str, Any], now: datetime) -> bool:
             kept[str(name)] = {k: item.get(k) for k in ("used_percentage", "utilization", "resets_at") if k in item}
     if not kept:
         return False
-    from tierwise.ledger.budget import rate_limits_path
+    from tierwise.hot.ledger.budget import rate_limits_path
 
     path = rate_limits_path()
     data = {"captured_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "session_id": payload.get("session_id"), "limits": kept}
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     atomic_write(path, json.dumps(data), fsync=False)  # the next statusline call writes it again
     return True
@@ -54,7 +54,7 @@ def main(stdin_text: str, now: datetime | None = None, client: str | None = None
 
 def _hook_config(project: str, platform: str) -> dict[str, Any] | None:
     """The resolved config from the hooks' cache, when no ledger command saved a snapshot yet."""
-    from tierwise import cache
+    from tierwise.hot import cache
 
     data = cache.read(project, platform)
     config = data.get("config") if data else None
@@ -62,7 +62,8 @@ def _hook_config(project: str, platform: str) -> dict[str, Any] | None:
 
 
 def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> str:
-    from tierwise.ledger import budget, configsnap, db
+    from tierwise.hot.ledger import budget, db
+    from tierwise.ledger import configsnap
 
     raw_ws = payload.get("workspace")
     workspace: dict[str, Any] = raw_ws if isinstance(raw_ws, dict) else {}

@@ -206,7 +206,7 @@ def render_budget(console: Console, state: dict[str, Any]) -> None:
     headers = ("Window", "Budget", "Used", "Limit", "Share", "Zone", "Resets", "Source")
     right = (False, False, True, True, True, False, False, False)
     yellow, red = state["thresholds"]["yellow"], state["thresholds"]["red"]
-    from tierwise.ledger.budget import KEY_LABELS, zone_for
+    from tierwise.hot.ledger.budget import KEY_LABELS, zone_for
 
     plain = _plain(console)
     rows = []

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tierwise.hooks.summary import budget_lines, money as _money, note_lines, provisional_line, savings_lines
+from tierwise.hot.hooks.summary import budget_lines, money as _money, note_lines, provisional_line, savings_lines
 
 def render_summary(console: Console, summary: dict[str, Any]) -> None:
     table = Table(

@@ -19,7 +19,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import EXIT_FINDINGS
+    from tierwise.hot.errors import EXIT_FINDINGS
     from tierwise.output import print_json, say
     from tierwise.keeper.spec import assert_plan, load_plan, parse_split
 

@@ -32,7 +32,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def _outages(text: str) -> list[int]:
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
 
     try:
         values = [int(v) for v in text.split(",") if v.strip()]

@@ -20,7 +20,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.errors import EXIT_FINDINGS
+    from tierwise.hot.errors import EXIT_FINDINGS
     from tierwise.keeper.io import load_json
     from tierwise.output import print_json, say
     from tierwise.keeper.query import evaluate

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         fields = note.note_fields(result)
     except (KeyError, TypeError, IndexError) as exc:
-        from tierwise.errors import InputError
+        from tierwise.hot.errors import InputError
 
         raise InputError(f"expected a result written by `tierwise budget simulate` (missing {exc})",
                          file=args.result, fix="simulate again and pass its --out file") from None

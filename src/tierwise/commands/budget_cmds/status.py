@@ -22,7 +22,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from tierwise.ledger import budget
+    from tierwise.hot.ledger import budget
     from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
     from tierwise.output import console, print_json
 

@@ -1,0 +1,1 @@
+"""Claude Code: hook adapter (hot), transcript importer, installer parts."""

@@ -1,0 +1,162 @@
+"""Compiled cache of the resolved config and the skill index, for hook processes.
+
+``load(project_dir, platform)`` returns::
+
+    {"version": 1, "project_dir": str, "platform": "claude_code|qwen_code",
+     "config": <resolved config>, "skills": {name: <index entry>},
+     "problems": [{"path", "message"}], "stamps": {path: [mtime_ns, size] | null}}
+
+It is stored as JSON under ``paths.cache_dir()``, one file per (project,
+platform). Every config layer, skill root, skill dir and SKILL.md that went into
+it is stamped with (mtime_ns, size), or null when absent, *before* it was read;
+a cache whose stamps no longer match is rebuilt by importing the cold modules
+(``tierwise.config``, ``tierwise.skills``). Writes are atomic (tmp + replace), so
+concurrent hook processes never read a torn file. A config error during a
+rebuild raises the TierwiseError; the caller decides what to do with it.
+
+Hot module (imported by hooks): standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tierwise.hot import hotjson as json
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+CACHE_VERSION = 1
+
+
+def stamp(path: str) -> list[int] | None:
+    """``[mtime_ns, size]`` of a path (following symlinks), None when it cannot be stat'ed."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [st.st_mtime_ns, st.st_size]
+
+
+def cache_path(project_dir: str, platform: str) -> str:
+    """One file per (project, platform) and per set of user-level skill roots
+    (``$CLAUDE_CONFIG_DIR``, ``HOME``, ``$CLAUDE_PLUGIN_ROOT``), so switching
+    any of them never reads a cache built for another."""
+    from tierwise.hot.paths import cache_dir, short_digest
+
+    home = os.path.expanduser("~")
+    claude_config = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude")
+    plugin_root = os.environ.get("CLAUDE_PLUGIN_ROOT") or ""  # `--plugin-dir`: its skills/ is a skill root
+    raw = "\0".join((os.path.abspath(project_dir), platform, home, claude_config, plugin_root))
+    return os.path.join(cache_dir(), f"routing-{short_digest(raw)}.json")
+
+
+def _canonical(platform: str) -> str:
+    from tierwise.hot.tiers import canonical_platform
+
+    plat = canonical_platform(platform)
+    if plat not in ("claude_code", "qwen_code"):
+        from tierwise.hot.errors import UsageError
+
+        raise UsageError(f"unknown platform {platform!r}", key="platform", fix="use claude or qwen")
+    return plat
+
+
+def is_fresh(data: dict[str, Any]) -> bool:
+    stamps = data.get("stamps")
+    if not isinstance(stamps, dict) or not stamps:
+        return False
+    for path, old in stamps.items():
+        if stamp(path) != old:
+            return False
+    return True
+
+
+def read(project_dir: str, platform: str) -> dict[str, Any] | None:
+    """The stored cache if present, readable and fresh; else None."""
+    plat = _canonical(platform)
+    project_dir = os.path.abspath(project_dir)
+    try:
+        with open(cache_path(project_dir, plat), "rb") as fh:
+            data = json.loads(fh.read())
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != CACHE_VERSION
+        or data.get("project_dir") != project_dir
+        or data.get("platform") != plat
+        or not is_fresh(data)
+    ):
+        return None
+    return data
+
+
+def load(project_dir: str, platform: str) -> dict[str, Any]:
+    """The cached config + skill index, rebuilt when stale or missing."""
+    data = read(project_dir, platform)
+    if data is not None:
+        return data
+    return rebuild(project_dir, platform)
+
+
+def rebuild(project_dir: str, platform: str) -> dict[str, Any]:
+    from tierwise import config as cfg
+    from tierwise import skills
+
+    plat = _canonical(platform)
+    project_dir = os.path.abspath(project_dir)
+    stamps: dict[str, Any] = {}
+    # the code that builds the cache: a changed tierwise never trusts an old cache
+    here = os.path.dirname(os.path.abspath(__file__))
+    for module in ("config.py", "skills.py", "tiers.py", "cache.py"):
+        stamps[os.path.join(here, module)] = stamp(os.path.join(here, module))
+    for _layer, path, _schema in cfg.layer_paths(project_dir, plat):
+        stamps[path] = stamp(path)
+    resolved = cfg.resolve(project_dir, plat)
+    found = skills.discover(project_dir, plat, resolved, stamp=stamp)
+    stamps.update(found["stamps"])
+    data = {
+        "version": CACHE_VERSION,
+        "project_dir": project_dir,
+        "platform": plat,
+        "config": resolved,
+        "skills": found["skills"],
+        "problems": found["problems"],
+        "stamps": stamps,
+    }
+    _write_atomic(cache_path(project_dir, plat), data)
+    return data
+
+
+def _write_atomic(path: str, data: dict[str, Any]) -> None:
+    from tierwise.hot.fileio import atomic_write
+
+    try:
+        atomic_write(path, json.dumps(data, separators=(",", ":")), fsync=False)  # rebuilt when lost
+    except OSError:
+        pass  # a read-only or full state dir only costs the next process a rebuild
+
+
+def find_skill(cache: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The index entry for ``NAME`` or ``PLUGIN:NAME`` (None when unknown).
+
+    ``PLUGIN:NAME`` also finds a Qwen extension skill ``NAME`` of extension
+    ``PLUGIN``; a bare ``NAME`` also finds a plugin skill when exactly one plugin
+    has a skill of that name.
+    """
+    skills = cache.get("skills") or {}
+    if not isinstance(name, str) or not name:
+        return None
+    entry = skills.get(name)
+    if entry is not None:
+        return entry  # type: ignore[no-any-return]
+    if ":" in name:
+        plugin, _, bare = name.partition(":")
+        for e in skills.values():
+            if e.get("plugin") == plugin and e.get("name") == bare:
+                return e  # type: ignore[no-any-return]
+        return None
+    matches = [e for key, e in skills.items() if key.endswith(":" + name)]
+    return matches[0] if len(matches) == 1 else None

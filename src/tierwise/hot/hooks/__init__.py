@@ -1,0 +1,1 @@
+"""Hook entry points and client adapters (hot path: standard library only)."""

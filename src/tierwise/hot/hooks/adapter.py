@@ -1,0 +1,186 @@
+"""One interface over the clients' hook protocols.
+
+An adapter turns a client's hook payload into plain facts (which kind of tool,
+which skill, what usage) and turns tierwise's answers (a decision, a context
+message, a block, a summary) into the JSON that client honours. Everything a
+client does differently lives in ``claude.py`` / ``qwen.py``; the handlers only
+talk to this interface.
+
+Hot module: standard library only.
+"""
+
+from __future__ import annotations
+
+from tierwise.hot import hotjson as json
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _segment_ok(part: str) -> bool:
+    return 0 < len(part) <= 128 and part[0].isascii() and part[0].isalnum() and all(c in _NAME_CHARS for c in part)
+
+
+def safe_skill_name(value: object) -> str | None:
+    """``value`` when it is a plausible skill name, else None (never a path).
+
+    Letters, digits, ``-_.`` (starting with a letter or digit), with an
+    optional ``PLUGIN:`` prefix of the same shape; never ``..``, a slash, NUL
+    or whitespace.
+    """
+    if not isinstance(value, str) or ".." in value or len(value) > 257:
+        return None
+    parts = value.split(":")
+    if len(parts) > 2 or not all(_segment_ok(p) for p in parts):
+        return None
+    return value
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return 0
+    if value != value or value < 0 or value > 1e15:  # NaN, negative, absurd
+        return 0
+    return int(value)
+
+
+def empty_usage() -> dict[str, Any]:
+    return {
+        "input": 0,
+        "output": 0,
+        "cache_read": 0,
+        "cache_write_5m": 0,
+        "cache_write_1h": 0,
+        "tool_calls": None,
+        "total": 0,
+        "model_used": None,
+        "agent_id": None,
+        "duration_ms": None,
+        "status": None,
+    }
+
+
+class Adapter:
+    """The interface; ``ClaudeAdapter`` and ``QwenAdapter`` fill it in."""
+
+    name = ""  # "claude" | "qwen" (CLI spelling)
+    platform = ""  # "claude_code" | "qwen_code" (config spelling)
+    skill_tools: frozenset[str] = frozenset()
+    agent_tools: frozenset[str] = frozenset()
+    write_tools: frozenset[str] = frozenset()
+    # What the client honours (PLATFORMS.md), used by handlers and docs.
+    enforces_subagent_model = False  # PreToolUse updatedInput changes the subagent's model
+    pre_tool_context_reaches_model = False  # PreToolUse additionalContext is seen by the model
+    post_tool_context_reaches_model = True  # PostToolUse additionalContext is seen by the model
+
+    # -- reading payloads -------------------------------------------------
+    def tool_kind(self, tool_name: object) -> str | None:
+        """"skill", "agent", "write" or None for a tool tierwise does not handle."""
+        if not isinstance(tool_name, str):
+            return None
+        if tool_name in self.skill_tools:
+            return "skill"
+        if tool_name in self.agent_tools:
+            return "agent"
+        if tool_name in self.write_tools:
+            return "write"
+        return None
+
+    def skill_from_input(self, tool_input: object) -> str | None:
+        if not isinstance(tool_input, dict):
+            return None
+        return safe_skill_name(tool_input.get("skill"))
+
+    def skill_from_response(self, tool_response: object) -> str | None:
+        return None
+
+    def written_path(self, tool_input: object) -> str | None:
+        if not isinstance(tool_input, dict):
+            return None
+        for key in ("file_path", "path", "absolute_path"):
+            value = tool_input.get(key)
+            if isinstance(value, str) and value and "\x00" not in value:
+                return value
+        return None
+
+    def agent_usage(self, tool_response: object) -> dict[str, Any] | None:
+        """The subagent's usage from a PostToolUse(agent) response, normalized."""
+        raise NotImplementedError
+
+    def is_interactive(self, payload: dict[str, Any]) -> bool:
+        return False
+
+    # -- writing answers --------------------------------------------------
+    def context(self, event: str, text: str) -> dict[str, Any] | None:
+        """Context for the model on ``event`` (None where the client ignores it)."""
+        if event == "PreToolUse" and not self.pre_tool_context_reaches_model:
+            return None
+        if event not in ("PreToolUse", "PostToolUse", "UserPromptSubmit", "SessionStart"):
+            return None
+        return {"hookSpecificOutput": {"hookEventName": event, "additionalContext": text}}
+
+    def rewrite_agent(
+        self, tool_input: dict[str, Any], model_alias: str | None, handoff: dict[str, Any], context: str
+    ) -> dict[str, Any] | None:
+        """PreToolUse(agent) answer that hands the tier to the subagent, or None."""
+        return None
+
+    def pin_by_definition(self, project: str, agent_name: str, model: str | None) -> str | None:
+        """Set the model of the agent definition a handoff names, where the client
+        takes the subagent's model from there; what happened, or None when this
+        client does not work that way (or there is no definition of ours)."""
+        return None
+
+    def defined_agents(self, project: str, names: list[str]) -> list[str]:
+        """Of ``names``, those whose handoffs :meth:`pin_by_definition` can pin."""
+        return []
+
+    def block(self, payload: dict[str, Any], reason: str) -> dict[str, Any]:
+        """PreToolUse answer for a deliberate budget block."""
+        return {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": "deny",
+                "permissionDecisionReason": reason,
+            }
+        }
+
+    def stop_message(self, text: str) -> dict[str, Any]:
+        """Stop/SessionEnd answer that shows ``text`` to the user."""
+        return {"systemMessage": text, "suppressOutput": False}
+
+    def dumps(self, answer: dict[str, Any] | None) -> str | None:
+        if not answer:
+            return None
+        return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+
+
+def get_adapter(client: str | None, payload: dict[str, Any] | None = None) -> Adapter:
+    """The adapter for ``client`` ("claude" | "qwen"); guessed when not given.
+
+    Installed hooks pass ``--client``; a Claude plugin installed into Qwen Code
+    does not, so Qwen Code is recognised by ``QWEN_PROJECT_DIR`` (it exports it,
+    Claude Code does not) or a transcript under ``.qwen/``.
+    """
+    name = "claude"
+    if client in ("qwen", "qwen_code"):
+        name = "qwen"
+    elif client in ("claude", "claude_code"):
+        name = "claude"
+    elif os.environ.get("QWEN_PROJECT_DIR"):
+        name = "qwen"
+    elif payload is not None:
+        transcript = payload.get("transcript_path")
+        if isinstance(transcript, str) and f"{os.sep}.qwen{os.sep}" in transcript:
+            name = "qwen"
+    if name == "qwen":
+        from tierwise.clients.qwen.hook import QwenAdapter
+
+        return QwenAdapter()
+    from tierwise.clients.claude.hook import ClaudeAdapter
+
+    return ClaudeAdapter()

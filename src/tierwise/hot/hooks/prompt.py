@@ -1,0 +1,57 @@
+"""UserPromptSubmit: the §3.3 inline overrides, kept for the session.
+
+Qwen Code also fires UserPromptSubmit for every subagent, with an empty
+prompt: those never touch the session's overrides or its request text.
+
+Hot module.
+"""
+
+from __future__ import annotations
+
+from tierwise.hot.hooks import state
+from tierwise.hot.hooks.runtime import Context
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_PROMPT_CHARS = 20_000
+
+
+def _describe(ov: dict[str, Any]) -> list[str]:
+    out = []
+    if ov.get("force_model"):
+        out.append(f"every skill on {ov['force_model']}")
+    for skill, tier in sorted((ov.get("skill_models") or {}).items()):
+        out.append(f"{skill} on {tier}")
+    if ov.get("prompt_model"):
+        out.append(f"skills of this request on {ov['prompt_model']}")
+    if ov.get("ignore_minimum"):
+        out.append("skill minimums ignored (quality may degrade)")
+    return out
+
+
+def user_prompt(ctx: Context) -> dict[str, Any] | None:
+    prompt = ctx.payload.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        return None
+    text = prompt[:MAX_PROMPT_CHARS]
+    from tierwise.hot.routing.overrides import merge, parse_prompt
+
+    found = parse_prompt(text, ctx.skill_names(), tuple(ctx.tier_names()) or ("haiku", "sonnet", "opus"))
+
+    def change(st: dict[str, Any]) -> dict[str, Any]:
+        st["prompt"] = text
+        merged = merge(st.get("overrides"), found)
+        st["overrides"] = merged
+        return merged
+
+    merged = state.update(ctx.session_id, change)
+    said = _describe(found)
+    if not said:
+        return None
+    assert isinstance(merged, dict)
+    ctx.audit("[OVERRIDE] " + "; ".join(said) + f" (session now: {'; '.join(_describe(merged)) or 'none'})")
+    return ctx.adapter.context(
+        "UserPromptSubmit", "[tierwise] inline model override noted for this session: " + "; ".join(said) + "."
+    )

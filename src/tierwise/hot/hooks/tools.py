@@ -1,0 +1,371 @@
+"""PreToolUse / PostToolUse / PostToolUseFailure on skill, subagent and file-write tools.
+
+Skill load: decide the skill's tier, record the decision and its [ROUTE]
+lines, and tell the model (Claude Code: PreToolUse context; Qwen Code ignores
+that, so the message waits in the session state and goes out with PostToolUse,
+which Qwen appends to the tool result). A coordinator also gets every
+specialist's current tier, one JSON object per line.
+
+Subagent start: find the skill the handoff is for, decide, and on Claude Code
+rewrite the call (``model`` = the tier's alias, the handoff object prepended to
+the prompt). Qwen Code cannot be rewritten: the decision is recorded and the
+tier reaches the work through the coordinator's context (see docs/hooks.md).
+
+Subagent end: the client's own usage becomes the ledger's usage row and §5.1
+record; a model different from the decision is said in the audit.
+
+Hot module.
+"""
+
+from __future__ import annotations
+
+from tierwise.hot import hotjson as json
+import os
+
+from tierwise.hot.hooks import records, state
+from tierwise.hot.hooks.runtime import Context
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def _handoff(decision: dict[str, Any]) -> dict[str, Any]:
+    return {"model_tier": decision.get("tier"), "reason": decision.get("reason")}
+
+
+def _option_lines(decision: dict[str, Any]) -> list[str]:
+    """The §2.3 step-4/5 options, numbered; [] when the decision offers none.
+
+    A blocked decision carries them, and so does one that is not blocked (a
+    high-reasoning-demand skill held at its preferred tier in the yellow zone
+    is offered a cheaper tier): either way the model must pass them on."""
+    options = [opt for opt in decision.get("options") or [] if isinstance(opt, str)]
+    if not options:
+        return []
+    return ["Options:", *(f"  {i}. {opt}" for i, opt in enumerate(options, 1))]
+
+
+def _blocked_reason(decision: dict[str, Any]) -> str:
+    lines = [f"tierwise: {decision.get('skill')} is blocked by the budget: {decision.get('reason')}"]
+    lines.extend(_option_lines(decision))
+    return "\n".join(lines)
+
+
+def _decide_and_record(
+    ctx: Context, entry: dict[str, Any], tool: str, *, defer: bool = False
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Decide, append the [ROUTE] lines to the audit log, and record the decision.
+
+    ``defer``: the decision record rides in the session state with the pending
+    run and reaches the ledger with the run's PostToolUse (or the next Stop,
+    or ``tierwise audit``), keeping SQLite writes off PreToolUse. Decisions are
+    upserted by run id, so recording one twice is harmless.
+    """
+    decision = ctx.decide(entry)
+    route = ctx.render_route(decision)
+    run_id = ctx.run_id()
+    ctx.audit(route)
+    rec = records.decision_record(ctx, decision, run_id, tool, route)
+    if not defer or not ctx.tool_use_id:
+        records.write_decision(rec)
+    return decision, run_id, rec
+
+
+def _pending(
+    ctx: Context, run_id: str, decision: dict[str, Any], kind: str, rec: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "decision_record": rec,
+        "run_id": run_id,
+        "kind": kind,
+        "skill": decision.get("skill"),
+        "tier": decision.get("tier"),
+        "model": decision.get("model"),
+        "preferred": decision.get("preferred"),
+        "reason": decision.get("reason"),
+        "ts": ctx.timestamp,
+        **extra,
+    }
+
+
+def specialist_lines(ctx: Context, entry: dict[str, Any]) -> list[str]:
+    """One ``{"skill", "model_tier", "reason"}`` JSON line per specialist of a coordinator."""
+    lines = []
+    for name in entry.get("specialists") or []:
+        spec = ctx.skill(name) if isinstance(name, str) else None
+        if spec is None:
+            lines.append(json.dumps({"skill": name, "model_tier": None, "reason": "not found in the skill roots"}))
+            continue
+        decision = ctx.decide(spec)
+        reason = decision.get("reason") or ""
+        if decision.get("blocked"):
+            reason = "blocked: " + reason
+        if decision.get("options"):
+            reason += " Options: " + "; ".join(str(opt) for opt in decision["options"])
+        lines.append(json.dumps({"skill": spec["name"], "model_tier": decision.get("tier"), "reason": reason}, ensure_ascii=False))
+    return lines
+
+
+def skill_message(ctx: Context, entry: dict[str, Any], decision: dict[str, Any]) -> str:
+    tier, model = decision.get("tier"), decision.get("model")
+    head = f"[tierwise] skill {entry['name']}: tier {tier}" + (f" ({model})" if model else "")
+    out = [head + f" — {decision.get('reason')}"]
+    for warning in decision.get("warnings") or []:
+        out.append(f"warning: {warning}")
+    if decision.get("options"):
+        out.append("Tell the user these options before going on:")
+        out.extend(_option_lines(decision))
+    if entry.get("role") == "coordinator" and entry.get("specialists"):
+        out.append(
+            "Specialist tiers right now, one JSON object per line. Put "
+            '{"model_tier": ..., "reason": ...} from the specialist\'s line into every handoff, '
+            "and name the skill's path (skills/NAME/SKILL.md) in the subagent prompt:"
+        )
+        out.extend(specialist_lines(ctx, entry))
+        if not ctx.adapter.enforces_subagent_model:
+            names = [n for n in entry["specialists"] if isinstance(n, str)]
+            defined = ctx.adapter.defined_agents(ctx.project, names)
+            if defined:
+                out.append(
+                    "Start " + ", ".join(defined) + " with subagent_type set to the skill's name: its agent "
+                    "definition runs it on the model of its tier (tierwise sets it for each handoff)."
+                )
+            if len(defined) < len(names):
+                out.append(
+                    "This client cannot set a subagent's model per call: for "
+                    + ("the other specialists" if defined else "these specialists")
+                    + " the tier in the handoff is advice the specialist follows (its procedure scales to the tier)."
+                )
+    return "\n".join(out)
+
+
+# -- PreToolUse ---------------------------------------------------------------
+
+
+def pre_tool(ctx: Context) -> dict[str, Any] | None:
+    kind = ctx.adapter.tool_kind(ctx.tool_name)
+    tool_input = ctx.payload.get("tool_input")
+    if kind == "skill":
+        entry = ctx.skill(ctx.adapter.skill_from_input(tool_input))
+        return _pre_skill(ctx, entry) if entry else None
+    if kind == "agent" and isinstance(tool_input, dict):
+        from tierwise.hot.hooks.handoff import find_target
+
+        found = find_target(tool_input, ctx.skill)
+        return _pre_agent(ctx, tool_input, *found) if found else None
+    return None
+
+
+def _pre_skill(ctx: Context, entry: dict[str, Any]) -> dict[str, Any] | None:
+    decision, run_id, rec = _decide_and_record(ctx, entry, ctx.tool_name or "skill", defer=True)
+    if decision.get("blocked"):
+        records.write_decision(rec)
+        return ctx.adapter.block(ctx.payload, _blocked_reason(decision))
+    message = skill_message(ctx, entry, decision)
+    pending = _pending(ctx, run_id, decision, "skill", rec)
+    if not ctx.adapter.pre_tool_context_reaches_model:
+        pending["message"] = message  # delivered by PostToolUse
+    _remember(ctx, pending)
+    return ctx.adapter.context("PreToolUse", message)
+
+
+def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], how: str) -> dict[str, Any] | None:
+    decision, run_id, rec = _decide_and_record(ctx, entry, ctx.tool_name or "agent", defer=True)
+    if decision.get("blocked"):
+        records.write_decision(rec)
+        return ctx.adapter.block(ctx.payload, _blocked_reason(decision))
+    from tierwise.hot import tiers
+    from tierwise.clients.claude.hook import alias_for
+
+    tier = decision.get("tier")
+    alias = pinned = None
+    if tier and ctx.adapter.enforces_subagent_model:
+        alias = alias_for(tier, tiers.model_for(ctx.config, tier, "claude_code") if tiers.is_tier(ctx.config, tier) else None)
+    elif tier and how == "subagent_type" and tiers.is_tier(ctx.config, tier):
+        model = tiers.model_for(ctx.config, tier, ctx.adapter.platform)
+        if ctx.adapter.pin_by_definition(ctx.project, entry["name"], model):
+            pinned = model
+    context = f"[tierwise] subagent for skill {entry['name']} (found by {how}): tier {tier}"
+    context += f", model {alias}" if alias else ""
+    context += f", model {pinned} (set in its agent definition)" if pinned else ""
+    context += f" — {decision.get('reason')}"
+    options = _option_lines(decision)
+    if options:
+        context += "\nTell the user these options:\n" + "\n".join(options)
+    extra: dict[str, Any] = {"alias": alias, "found_by": how, "pinned_model": pinned}
+    if options and not ctx.adapter.pre_tool_context_reaches_model:
+        extra["message"] = context  # the coordinator hears it with the agent's PostToolUse
+    _remember(ctx, _pending(ctx, run_id, decision, "agent", rec, **extra))
+    return ctx.adapter.rewrite_agent(tool_input, alias, _handoff(decision), context)
+
+
+def _remember(ctx: Context, pending: dict[str, Any]) -> None:
+    if not ctx.tool_use_id:
+        return
+    key = ctx.tool_use_id
+
+    def change(st: dict[str, Any]) -> None:
+        table = st.setdefault("pending", {})
+        table[key] = pending
+        if pending["kind"] == "skill":
+            st["active_skill"] = {"skill": pending["skill"], "run_id": pending["run_id"], "ts": pending["ts"]}
+
+    state.update(ctx.session_id, change)
+
+
+def _take(ctx: Context, write: bool = True) -> dict[str, Any] | None:
+    """Pop the run PreToolUse left for this tool call; record its decision unless
+    the caller records it together with the run (``write=False``)."""
+    if not ctx.tool_use_id:
+        return None
+    key = ctx.tool_use_id
+
+    def change(st: dict[str, Any]) -> Any:
+        table = st.get("pending")
+        return table.pop(key, None) if isinstance(table, dict) else None
+
+    value = state.update(ctx.session_id, change)
+    if not isinstance(value, dict):
+        return None
+    if write and isinstance(value.get("decision_record"), dict):
+        records.write_decision(value.pop("decision_record"))
+    return value
+
+
+# -- PostToolUse --------------------------------------------------------------
+
+
+def post_tool(ctx: Context) -> dict[str, Any] | None:
+    kind = ctx.adapter.tool_kind(ctx.tool_name)
+    if kind == "skill":
+        return _post_skill(ctx)
+    if kind == "agent":
+        return _post_agent(ctx)
+    if kind == "write":
+        from tierwise.hot.hooks.skill_write import check_written_skill
+
+        return check_written_skill(ctx)
+    return None
+
+
+def _post_skill(ctx: Context) -> dict[str, Any] | None:
+    pending = _take(ctx)
+    if ctx.adapter.pre_tool_context_reaches_model:
+        return None  # already told at PreToolUse
+    message = pending.get("message") if pending else None
+    if not message:
+        # PreToolUse did not run for this call (no tool_use_id, or another hook set): decide now.
+        name = ctx.adapter.skill_from_input(ctx.payload.get("tool_input")) or ctx.adapter.skill_from_response(
+            ctx.payload.get("tool_response")
+        )
+        entry = ctx.skill(name)
+        if entry is None:
+            return None
+        decision, _, _ = _decide_and_record(ctx, entry, ctx.tool_name or "skill")
+        if decision.get("blocked"):
+            message = _blocked_reason(decision)
+        else:
+            message = skill_message(ctx, entry, decision)
+    return ctx.adapter.context("PostToolUse", str(message))
+
+
+def _post_agent(ctx: Context) -> dict[str, Any] | None:
+    usage = ctx.adapter.agent_usage(ctx.payload.get("tool_response"))
+    pending = _take(ctx, write=False)
+    # Qwen Code: the options offered at PreToolUse reach the coordinator here
+    message = pending.get("message") if pending else None
+    answer = ctx.adapter.context("PostToolUse", message) if isinstance(message, str) and message else None
+    has_tokens = usage is not None and (usage["total"] > 0 or usage.get("model_used"))
+    if (usage is None or not has_tokens) and pending and isinstance(pending.get("decision_record"), dict):
+        records.write_decision(pending.pop("decision_record"))
+    if usage is None:
+        return answer
+    if not has_tokens:
+        # launched in the background: its tokens arrive with SubagentStop
+        if usage.get("agent_id") and pending:
+            agent_id = usage["agent_id"]
+
+            def change(st: dict[str, Any]) -> None:
+                st.setdefault("background", {})[agent_id] = pending
+
+            state.update(ctx.session_id, change)
+        return answer
+    skill = pending.get("skill") if pending else None
+    rec = _record_agent_usage(ctx, pending, usage, skill)
+    note = model_mismatch(ctx, pending, usage.get("model_used"))
+    tokens = rec["tokens"]
+    line = (
+        f"[USAGE] {skill or '(no skill)'} run {rec['run_id']}: {tokens['total']} tokens "
+        f"(input {tokens['input']}, output {tokens['output']}, cache read {tokens['cache_read']}, "
+        f"cache write {tokens['cache_write']}) on {usage.get('model_used') or 'a model the client did not report'}"
+    )
+    if rec.get("source") != "transcript":
+        line += ("; provisional: the transcript does not hold the client's figure yet "
+                 "(replaced when the next Stop or `tierwise import` reads it)")
+    ctx.audit(line + ("\n" + note if note else ""))
+    return answer
+
+
+def _record_agent_usage(
+    ctx: Context, pending: dict[str, Any] | None, usage: dict[str, Any], skill: str | None
+) -> dict[str, Any]:
+    """Record a finished subagent's usage: its requests from the transcript, and
+    what the client's payload says the transcript does not hold yet as a
+    provisional row, which the transcript's rows replace later (the next Stop,
+    or `tierwise import`). Never waits for the client to finish writing."""
+    from tierwise.hot.ledger import settle
+    from tierwise.hot.hooks import transcript
+
+    rows: list[dict[str, Any]] = []
+    kind = None
+    late: dict[str, Any] = {}
+    if ctx.adapter.name == "qwen":
+        path = transcript.allowed(ctx.payload.get("transcript_path"))
+        response = ctx.payload.get("tool_response")
+        display = response.get("returnDisplay") if isinstance(response, dict) else None
+        summary = display.get("executionSummary") if isinstance(display, dict) else None
+        if path and isinstance(summary, dict):
+            rows = transcript.qwen_subagent_rows(path, summary, usage.get("agent_id"))
+        if not rows and usage["total"] > 0:
+            kind = "all_requests"  # executionSummary: every round of the subagent
+            late = {"summary": summary if isinstance(summary, dict) else {}}
+    else:
+        agent_id = usage.get("agent_id")
+        path = transcript.agent_transcript_path(ctx.payload.get("transcript_path"), ctx.session_id, agent_id) \
+            if agent_id else None
+        size = 0
+        if path:
+            rows, size = transcript.read_agent_rows(path)
+        if usage["total"] > 0 and not transcript.holds_request(rows, usage):
+            kind = "last_request"  # tool_response.usage: the subagent's last request
+            late = {"agent_id": agent_id, "size": size}
+    rec = records.record_run_usage(ctx, pending, usage, skill, rows=rows, provisional=kind)
+    if kind and (ctx.adapter.name == "qwen" or late.get("agent_id")):
+        run = settle.run_fields(pending, rec["run_id"])
+        settle.remember(ctx, rec["run_id"], {"client": ctx.adapter.name, "run": run, "skill": skill,
+                                             "usage": usage, "provisional": kind, **late})
+    return rec
+
+
+def model_mismatch(ctx: Context, pending: dict[str, Any] | None, model_used: str | None) -> str | None:
+    """An audit line when the model the client ran differs from the decision."""
+    if not pending or not model_used or not pending.get("tier"):
+        return None
+    used_tier = records.tier_of_model(ctx, model_used)
+    if used_tier == pending.get("tier"):
+        return None
+    return (
+        f"[ROUTE-MISMATCH] {pending.get('skill')}: decided {pending.get('tier')}"
+        f" ({pending.get('model') or pending.get('alias')}) but the client ran {model_used}"
+        f" (tier {used_tier or 'unknown'})"
+    )
+
+
+def post_tool_failure(ctx: Context) -> dict[str, Any] | None:
+    pending = _take(ctx)
+    if pending:
+        error = ctx.payload.get("error")
+        detail = error[:300] if isinstance(error, str) else "the tool call failed"
+        ctx.audit(f"[FAILED] {pending.get('skill')} run {pending.get('run_id')}: {detail}")
+    return None

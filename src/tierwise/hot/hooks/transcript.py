@@ -1,0 +1,321 @@
+"""Usage from Claude Code transcripts, read by hooks (hot: stdlib only).
+
+- :func:`agent_usage_rows`: every request of one subagent, from
+  ``<session>/subagents/agent-<id>.jsonl``. PostToolUse(Agent)'s
+  ``tool_response.usage`` is only the subagent's *last* request (seen in the
+  recorded payloads: two requests in the transcript, one in ``usage``), so the
+  transcript is the exact record when it is there; when its last lines are not
+  on disk yet (:func:`holds_request`), ``usage`` becomes a provisional row.
+- :func:`main_usage_rows`: the main conversation's new lines since an offset,
+  each attributed to the inline skill active when it was written (the ledger
+  importer's rule).
+
+One API response can be written as several lines: each (message.id,
+requestId) counts once. Only ``.jsonl`` files under the client's own config
+directories are read.
+
+Hot module.
+"""
+
+from __future__ import annotations
+
+from tierwise.hot import hotjson as json
+import os
+import zlib
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_READ = 64 * 1024 * 1024
+_EOL = b"\r\n"
+
+
+def _roots() -> list[str]:
+    """Where client transcripts may be read from: ``~/.claude``, ``~/.qwen`` and
+    ``$CLAUDE_CONFIG_DIR`` — taken whole, and each of its comma-separated
+    directories too, the list ``tierwise import`` (and ccusage) reads."""
+    home = os.path.expanduser("~")
+    roots = [os.path.join(home, ".claude"), os.path.join(home, ".qwen")]
+    extra = os.environ.get("CLAUDE_CONFIG_DIR") or ""
+    for item in {extra, *(part.strip() for part in extra.split(","))}:
+        if item and os.path.isabs(item):
+            roots.append(item)
+    return [os.path.realpath(r) for r in roots]
+
+
+def allowed(path: object) -> str | None:
+    """The real path of a client transcript tierwise may read, else None."""
+    if not isinstance(path, str) or not path.endswith(".jsonl") or "\x00" in path or not os.path.isabs(path):
+        return None
+    real = os.path.realpath(path)
+    for root in _roots():
+        if real.startswith(root.rstrip(os.sep) + os.sep):
+            return real
+    return None
+
+
+def _usage_row(entry: dict[str, Any], path: str, inode: int, offset: int, line: bytes) -> dict[str, Any] | None:
+    message = entry.get("message")
+    if entry.get("type") != "assistant" or not isinstance(message, dict):
+        return None
+    usage = message.get("usage")
+    if not isinstance(usage, dict):
+        return None
+
+    def n(key: str, src: dict[str, Any] = usage) -> int:
+        v = src.get(key)
+        return int(v) if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
+    written = n("cache_creation_input_tokens")
+    creation = usage.get("cache_creation")
+    w1 = w5 = 0
+    if isinstance(creation, dict) and n("ephemeral_1h_input_tokens", creation) + n("ephemeral_5m_input_tokens", creation) == written:
+        w1, w5 = n("ephemeral_1h_input_tokens", creation), n("ephemeral_5m_input_tokens", creation)
+    else:
+        w5 = written
+    mid = message.get("id") if isinstance(message.get("id"), str) else None
+    rid = entry.get("requestId") if isinstance(entry.get("requestId"), str) else None
+    model = message.get("model") if isinstance(message.get("model"), str) else None
+    ts = entry.get("timestamp") if isinstance(entry.get("timestamp"), str) else None
+    return {
+        "model": model,
+        "input": n("input_tokens"),
+        "output": n("output_tokens"),
+        "cache_read": n("cache_read_input_tokens"),
+        "cache_write_5m": w5,
+        "cache_write_1h": w1,
+        "message_id": mid,
+        "request_id": rid,
+        # the importer's key for the same line (record.transcript_key), so an import never double-counts it
+        "source_key": f"{path}:{inode}:{offset}:{zlib.crc32(line.rstrip(_EOL)) & 0xFFFFFFFF:08x}",
+        "timestamp": ts,
+        "_sidechain": bool(entry.get("isSidechain")),
+    }
+
+
+def _read(path: str, offset: int) -> tuple[list[tuple[int, bytes]], int, int]:
+    """Complete lines from ``offset``: [(line offset, bytes)], the new offset, the inode."""
+    with open(path, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if offset > st.st_size:
+            offset = 0  # truncated or replaced
+        fh.seek(offset)
+        data = fh.read(MAX_READ)
+    lines = []
+    pos = 0
+    while True:
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break
+        lines.append((offset + pos, data[pos : nl + 1]))
+        pos = nl + 1
+    return lines, offset + pos, st.st_ino
+
+
+def _dedup(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen = set()
+    out = []
+    for row in rows:
+        if row["message_id"]:
+            key = (row["message_id"], row["request_id"])
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(row)
+    return out
+
+
+def agent_transcript_path(transcript_path: object, session_id: str, agent_id: str) -> str | None:
+    main = allowed(transcript_path)
+    if not main or "/" in agent_id or ".." in agent_id or "/" in session_id or ".." in session_id:
+        return None
+    return allowed(os.path.join(os.path.dirname(main), session_id, "subagents", f"agent-{agent_id}.jsonl"))
+
+
+def read_agent_rows(path: str) -> tuple[list[dict[str, Any]], int]:
+    """Every request in a subagent transcript, and the bytes read (whole lines)."""
+    try:
+        lines, end, inode = _read(path, 0)
+    except OSError:
+        return [], 0
+    rows = []
+    for offset, line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            row = _usage_row(entry, path, inode, offset, line)
+            if row:
+                rows.append(row)
+    return _dedup(rows), end
+
+
+def agent_usage_rows(path: str) -> list[dict[str, Any]]:
+    return read_agent_rows(path)[0]
+
+
+def holds_request(rows: list[dict[str, Any]], usage: dict[str, Any]) -> bool:
+    """Whether a subagent's transcript rows already hold the request ``usage``
+    reports (PostToolUse(Agent)'s ``tool_response.usage``: the subagent's last
+    request). Claude Code may not have written the transcript's last lines yet
+    when PostToolUse fires; then the hook records ``usage`` as a provisional row
+    that the transcript's row replaces later. Same input, cache-read and
+    cache-write counts: the rule ``ledger.record.settle`` applies."""
+
+    def n(row: dict[str, Any], key: str) -> int:
+        value = row.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    want = (n(usage, "input"), n(usage, "cache_read"), n(usage, "cache_write_5m") + n(usage, "cache_write_1h"))
+    return any((n(r, "input"), n(r, "cache_read"), n(r, "cache_write_5m") + n(r, "cache_write_1h")) == want
+               for r in rows)
+
+
+def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
+    """New main-conversation usage rows since ``offset``, each with ``_skill`` and
+    ``_tool_use_id`` (the Skill call it is attributed to); the new offset; the
+    attribution state at the end (carried to the next read).
+
+    The rule is the ledger importer's (``ledger/importers.py``), so a hook
+    record and a later ``tierwise import`` agree: after a ``Skill`` call whose
+    result is not an error, every request belongs to that skill until the
+    next genuine user prompt; the request that made the Skill call belongs to
+    what came before. ``attributionSkill`` stamps are not used (they
+    over-attribute).
+    """
+    lines, new_offset, inode = _read(path, offset)
+    state: dict[str, Any] = dict(active or {})
+    pending: dict[str, str] = dict(state.get("pending") or {})
+    rows = []
+    for line_offset, line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict) or entry.get("isSidechain"):
+            continue
+        message = entry.get("message")
+        if not isinstance(message, dict):
+            continue
+        content = message.get("content")
+        if entry.get("type") == "user":
+            if isinstance(content, str):
+                if not entry.get("isMeta"):
+                    state, pending = {}, {}
+                continue
+            if not isinstance(content, list):
+                continue
+            for block in content:
+                if not isinstance(block, dict):
+                    continue
+                if block.get("type") == "tool_result":
+                    tid = block.get("tool_use_id")
+                    skill = pending.pop(tid, None) if isinstance(tid, str) else None
+                    if skill and not block.get("is_error"):
+                        state = {"skill": skill, "tool_use_id": tid}
+                elif block.get("type") == "text" and not entry.get("isMeta"):
+                    state, pending = {}, {}
+            continue
+        if entry.get("type") != "assistant":
+            continue
+        row = _usage_row(entry, path, inode, line_offset, line)
+        if row:
+            row["_skill"] = state.get("skill")
+            row["_tool_use_id"] = state.get("tool_use_id")
+            rows.append(row)
+        if isinstance(content, list):
+            for block in content:
+                if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") == "Skill":
+                    inp = block.get("input")
+                    name = inp.get("skill") if isinstance(inp, dict) else None
+                    if isinstance(name, str) and isinstance(block.get("id"), str):
+                        pending[block["id"]] = name
+    state["pending"] = pending
+    return _dedup(rows), new_offset, state
+
+
+def qwen_subagent_groups(path: str, subagent_name: str | None = None) -> dict[str, dict[str, Any]]:
+    """The requests of every Qwen Code subagent in a session file, from its
+    ``qwen-code.api_response`` telemetry, with the keys the ledger importer gives
+    the same lines (so ``tierwise import qwen`` never counts them twice).
+
+    Telemetry lines carry ``subagent_name`` and ``prompt_id``
+    ``<session>#<agent>-<id>#<n>``, not the tool call: one subagent is the
+    group of lines with the same ``prompt_id`` prefix (its ``agent_id``, as the
+    importer names it). Returns ``{agent_id: {"name", "rows", "prompt",
+    "output"}}`` (the subagent's name; prompt and output token sums, as
+    ``executionSummary`` adds them up).
+    """
+    try:
+        lines, _, inode = _read(path, 0)
+    except OSError:
+        return {}
+    groups: dict[str, dict[str, Any]] = {}
+    for offset, line in lines:
+        if b"qwen-code.api_response" not in line or b"subagent_name" not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        payload = entry.get("systemPayload") if isinstance(entry, dict) else None
+        event = payload.get("uiEvent") if isinstance(payload, dict) else None
+        if not isinstance(event, dict) or event.get("event.name") != "qwen-code.api_response":
+            continue
+        name = event.get("subagent_name")
+        if not name or (subagent_name and name != subagent_name):
+            continue
+        prompt_id = str(event.get("prompt_id") or name)
+        agent = prompt_id.rsplit("#", 1)[0] if prompt_id.count("#") >= 2 else prompt_id
+
+        def n(key: str) -> int:
+            v = event.get(key)
+            return int(v) if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
+        prompt, cached = n("input_token_count"), n("cached_content_token_count")
+        response_id = event.get("response_id") if isinstance(event.get("response_id"), str) else None
+        session = entry.get("sessionId") if isinstance(entry.get("sessionId"), str) else None
+        stamp = event.get("event.timestamp") or entry.get("timestamp")
+        group = groups.setdefault(agent, {"name": name, "rows": [], "prompt": 0, "output": 0})
+        group["rows"].append({
+            "model": event.get("model") if isinstance(event.get("model"), str) else None,
+            "input": max(0, prompt - cached),
+            "output": n("output_token_count") + n("thoughts_token_count"),
+            "cache_read": cached,
+            "cache_write_5m": 0,
+            "cache_write_1h": 0,
+            "message_id": response_id,
+            "request_id": session if response_id else None,
+            "source_key": f"{path}:{inode}:{offset}:{zlib.crc32(line.rstrip(_EOL)) & 0xFFFFFFFF:08x}",
+            "timestamp": stamp if isinstance(stamp, str) else None,
+            "agent_id": agent,
+        })
+        group["prompt"] += prompt
+        group["output"] += n("output_token_count")
+    return groups
+
+
+def match_qwen_group(
+    groups: dict[str, dict[str, Any]], summary: dict[str, Any], subagent_name: str | None = None
+) -> list[dict[str, Any]]:
+    """The rows of the subagent (named ``subagent_name``, when given) whose prompt
+    and output tokens add up to a PostToolUse ``executionSummary``; [] when none
+    does (yet)."""
+    want_in, want_out = summary.get("inputTokens"), summary.get("outputTokens")
+    if not isinstance(want_in, int) or not isinstance(want_out, int):
+        return []
+    matches = [agent for agent, g in groups.items() if g["prompt"] == want_in and g["output"] == want_out
+               and (not subagent_name or g["name"] == subagent_name)]
+    return list(groups[matches[-1]]["rows"]) if matches else []
+
+
+def qwen_subagent_rows(path: str, summary: dict[str, Any], subagent_name: str | None) -> list[dict[str, Any]]:
+    """The requests of the Qwen Code subagent a PostToolUse ``executionSummary``
+    reports, from the session file's telemetry; [] when the file does not hold
+    them all (yet): the caller records the execution summary as a provisional
+    row instead."""
+    if not isinstance(summary.get("inputTokens"), int) or not isinstance(summary.get("outputTokens"), int):
+        return []
+    return match_qwen_group(qwen_subagent_groups(path, subagent_name), summary)
