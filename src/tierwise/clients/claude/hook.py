@@ -112,3 +112,6 @@ def alias_for(tier: str | None, model_id: str | None) -> str | None:
             if alias in low:
                 return alias
     return None
+
+
+ADAPTER = ClaudeAdapter  # what tierwise.hot.hooks.adapter.get_adapter instantiates

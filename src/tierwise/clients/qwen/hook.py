@@ -103,3 +103,6 @@ class QwenAdapter(Adapter):
 
     def is_interactive(self, payload: dict[str, Any]) -> bool:
         return payload.get("permission_mode") not in ("yolo", None)
+
+
+ADAPTER = QwenAdapter  # what tierwise.hot.hooks.adapter.get_adapter instantiates

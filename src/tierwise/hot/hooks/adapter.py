@@ -3,7 +3,7 @@
 An adapter turns a client's hook payload into plain facts (which kind of tool,
 which skill, what usage) and turns tierwise's answers (a decision, a context
 message, a block, a summary) into the JSON that client honours. Everything a
-client does differently lives in ``claude.py`` / ``qwen.py``; the handlers only
+client does differently lives in ``tierwise/clients/<name>/hook.py``; the handlers only
 talk to this interface.
 
 Hot module: standard library only.
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from tierwise.hot import hotjson as json
 import os
+
+from tierwise.clients import CLIENTS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -159,28 +161,34 @@ class Adapter:
         return json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
 
 
-def get_adapter(client: str | None, payload: dict[str, Any] | None = None) -> Adapter:
-    """The adapter for ``client`` ("claude" | "qwen"); guessed when not given.
+def client_name(client: str | None, payload: dict[str, Any] | None = None) -> str:
+    """The registered client (``tierwise.clients.CLIENTS``) a hook runs for; guessed when not given.
 
-    Installed hooks pass ``--client``; a Claude plugin installed into Qwen Code
-    does not, so Qwen Code is recognised by ``QWEN_PROJECT_DIR`` (it exports it,
-    Claude Code does not) or a transcript under ``.qwen/``.
+    Installed hooks pass ``--client`` (CLI spelling ``qwen`` or config spelling
+    ``qwen_code``); a Claude plugin installed into Qwen Code does not, so Qwen
+    Code is recognised by ``QWEN_PROJECT_DIR`` (it exports it, Claude Code does
+    not) or a transcript under ``.qwen/``. Claude Code is the default.
     """
-    name = "claude"
-    if client in ("qwen", "qwen_code"):
-        name = "qwen"
-    elif client in ("claude", "claude_code"):
-        name = "claude"
-    elif os.environ.get("QWEN_PROJECT_DIR"):
-        name = "qwen"
-    elif payload is not None:
+    if client:
+        name = client[: -len("_code")] if client.endswith("_code") else client
+        if name in CLIENTS:
+            return name
+    if os.environ.get("QWEN_PROJECT_DIR"):
+        return "qwen"
+    if payload is not None:
         transcript = payload.get("transcript_path")
         if isinstance(transcript, str) and f"{os.sep}.qwen{os.sep}" in transcript:
-            name = "qwen"
-    if name == "qwen":
-        from tierwise.clients.qwen.hook import QwenAdapter
+            return "qwen"
+    return "claude"
 
-        return QwenAdapter()
-    from tierwise.clients.claude.hook import ClaudeAdapter
 
-    return ClaudeAdapter()
+def get_adapter(client: str | None, payload: dict[str, Any] | None = None) -> Adapter:
+    """The adapter of the client named (or guessed, see :func:`client_name`).
+
+    Each client's ``tierwise/clients/<name>/hook.py`` defines ``ADAPTER`` (its
+    Adapter class); only the one module of the client at hand is imported.
+    """
+    name = client_name(client, payload)
+    module = __import__(f"tierwise.clients.{name}.hook", fromlist=["ADAPTER"])
+    adapter_class: type[Adapter] = module.ADAPTER
+    return adapter_class()
