@@ -37,9 +37,9 @@ def hook(event: str, payload: dict[str, Any], client: str) -> Any:
 
 
 def ledger() -> sqlite3.Connection:
-    from tierwise.hot.ledger import db
+    from tierwise.hot.ledger import connection
 
-    return db.connect()
+    return connection.connect()
 
 
 def totals(session_id: str | None = None) -> dict[str, int]:

@@ -13,7 +13,7 @@ import pytest
 
 from ledger_helpers import tierwise
 from tierwise.hot.errors import EXIT_STATE, StateError
-from tierwise.hot.ledger import db, record
+from tierwise.hot.ledger import connection, db, record
 from tierwise.ledger import importers
 from tierwise.hot.ledger.migrations import LEDGER_STEPS
 
@@ -94,7 +94,7 @@ def test_older_schema_is_migrated_and_nothing_is_lost(tmp_path: Path) -> None:
         old.execute("SELECT * FROM skill_runs")
     old.close()
 
-    conn = db.connect()
+    conn = connection.connect()
     try:
         assert db.schema_version(conn, "ledger") == len(LEDGER_STEPS)
         assert conn.execute("SELECT input, output, cost_usd FROM usage WHERE message_id = 'm-old'").fetchall() == [
@@ -105,7 +105,7 @@ def test_older_schema_is_migrated_and_nothing_is_lost(tmp_path: Path) -> None:
         conn.close()
     assert record.record_skill_run({"run_id": "new:1", "skill": "x", "tokens": {"input": 1}}) == 1
     # another component (evidence) migrates independently in the same file
-    conn = db.connect()
+    conn = connection.connect()
     db.apply_migrations(conn, "test-component", ["CREATE TABLE tc_a (x INTEGER)", "ALTER TABLE tc_a ADD COLUMN y"])
     assert db.schema_version(conn, "test-component") == 2
     assert db.schema_version(conn, "ledger") == len(LEDGER_STEPS)
@@ -113,10 +113,10 @@ def test_older_schema_is_migrated_and_nothing_is_lost(tmp_path: Path) -> None:
 
 
 def test_a_newer_ledger_is_left_alone() -> None:
-    conn = db.connect()
+    conn = connection.connect()
     conn.execute("UPDATE schema_versions SET version = 99 WHERE component = 'ledger'")
     conn.close()
-    conn = db.connect()
+    conn = connection.connect()
     assert db.schema_version(conn, "ledger") == 99
     conn.close()
 
@@ -145,7 +145,7 @@ def test_unreadable_state_dir_for_root_too(tmp_path: Path, monkeypatch: pytest.M
     assert "cannot create the state directory" in proc.stderr and "TIERWISE_HOME" in proc.stderr
     assert json.loads(proc.stdout)["exit_code"] == EXIT_STATE
     with pytest.raises(StateError):
-        db.connect()
+        connection.connect()
     # a hook's record call: no traceback, the record cannot go anywhere -> StateError, never sqlite3's
     with pytest.raises(StateError) as info:
         record.record_usage([{"model": "m", "input": 1, "output": 1}])
@@ -180,7 +180,7 @@ def test_disk_full_while_recording_spools_and_keeps_earlier_records() -> None:
     assert len(files) == 1 and "full" in files[0].read_text()
     log = (Path(os.environ["TIERWISE_HOME"]) / "errors.log").read_text()
     assert "spooled to" in log
-    conn = db.connect()  # space again: the spool is replayed, the earlier record is intact
+    conn = connection.connect()  # space again: the spool is replayed, the earlier record is intact
     try:
         assert conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 201
         assert conn.execute("SELECT COUNT(*) FROM usage WHERE message_id = 'a'").fetchone()[0] == 1
@@ -210,7 +210,7 @@ def test_strange_values_from_a_hook_payload_neither_fail_nor_poison_the_spool() 
     assert record.record_decision({"run_id": 7, "session_id": {"s": 1}, "steps": "not-a-list", "timestamp": 3}) == 1
     assert record.record_skill_run({"run_id": "x", "tokens": "lots", "model_used": ["a"], "timestamp": None}) == 1
     assert record.record_summary({"session_id": None, "timestamp": "13/13/2026"}) == 1
-    conn = db.connect()
+    conn = connection.connect()
     row = conn.execute("SELECT model, input, output, cache_read, session_id, skill FROM usage").fetchone()
     assert row == (None, 12, 0, 0, '["a"]', "5")
     state = budget.state(conn, config(budgets={"session": {"tokens": 10}}), {"odd": "id"},  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ledger_helpers import config
-from tierwise.hot.ledger import budget, db, record
+from tierwise.hot.ledger import budget, connection, record
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=timezone.utc)
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -45,7 +45,7 @@ def _rows(rng: random.Random, n: int, prefix: str) -> list[dict[str, Any]]:
 
 
 def _insert(rows: list[dict[str, Any]], cfg: dict[str, Any]) -> list[dict[str, Any]]:
-    conn = db.connect()
+    conn = connection.connect()
     try:
         _, inserted = record.write_batch(conn, [("usage", rows)], cfg)
     finally:

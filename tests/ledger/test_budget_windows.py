@@ -14,7 +14,7 @@ import pytest
 
 from ledger_helpers import config
 from tierwise.hot.errors import ConfigError
-from tierwise.hot.ledger import budget, db, record
+from tierwise.hot.ledger import budget, connection, record
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
@@ -165,7 +165,7 @@ def test_total_spend_budget_and_unpriced_requests() -> None:
     _use(now - timedelta(hours=1), 100_000, model="mystery-model-1")
     from tierwise import prices
 
-    conn = db.connect()
+    conn = connection.connect()
     prices.reprice_pending(conn, cfg)
     state = budget.state(conn, cfg, "s1", now)
     conn.close()
@@ -211,7 +211,7 @@ def test_status_is_an_indexed_query() -> None:
                           "weekly": {"opus_messages": 5}, "monthly": {"total_spend": 50.0}},
                  budget_windows={"timezone": "Europe/Berlin", "week_start": "monday", "daily": "calendar",
                                  "weekly": "rolling", "monthly": "calendar"})
-    conn = db.connect()
+    conn = connection.connect()
     traced: list[str] = []
     conn.set_trace_callback(traced.append)
     try:

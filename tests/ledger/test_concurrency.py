@@ -13,7 +13,7 @@ from pathlib import Path
 WRITER = textwrap.dedent(
     """
     import sys
-    from tierwise.hot.ledger import record
+    from tierwise.hot.ledger import connection, record
     worker, n = int(sys.argv[1]), int(sys.argv[2])
     for i in range(n):
         rows = [{"model": "claude-haiku-4-5", "input": 10, "output": 5, "session_id": f"s{worker}",
@@ -37,7 +37,7 @@ READER = textwrap.dedent(
     deadline = time.time() + float(sys.argv[1])
     reads = 0
     while time.time() < deadline:
-        conn = db.connect()
+        conn = connection.connect()
         budget.state(conn, cfg, "s1", None)
         conn.close()
         reads += 1
@@ -67,7 +67,7 @@ def test_sixteen_writers_and_a_reader(tmp_path: Path) -> None:
     # anything spooled is replayed by the next open
     from tierwise.hot.ledger import db
 
-    conn = db.connect()
+    conn = connection.connect()
     try:
         assert conn.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 16 * n
         assert conn.execute("SELECT COUNT(DISTINCT message_id || request_id) FROM usage").fetchone()[0] == 16 * n
@@ -83,7 +83,7 @@ def test_a_locked_ledger_spools_and_nothing_is_lost(tmp_path: Path) -> None:
     the next open replays it (and deletes the spool file only after the commit)."""
     from tierwise.hot.ledger import db, record
 
-    conn = db.connect()
+    conn = connection.connect()
     conn.close()
     path = os.path.join(os.environ["TIERWISE_HOME"], "ledger.db")
     holder = sqlite3.connect(path, isolation_level=None)
@@ -101,7 +101,7 @@ def test_a_locked_ledger_spools_and_nothing_is_lost(tmp_path: Path) -> None:
     assert len(list(spool.glob("*.jsonl"))) == 2
     holder.execute("ROLLBACK")
     holder.close()
-    conn = db.connect()
+    conn = connection.connect()
     try:
         assert conn.execute("SELECT input, output FROM usage WHERE message_id = 'mh'").fetchall() == [(7, 3)]
         assert conn.execute("SELECT COUNT(*) FROM decisions WHERE run_id = 'held:t1'").fetchone()[0] == 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ledger_helpers import PAYLOADS, config, tierwise
-from tierwise.hot.ledger import db, record
+from tierwise.hot.ledger import connection, record
 from tierwise.ledger import importers
 
 SESSION = "f3218e77-55b7-4511-8572-4cdd1b427cf8"
@@ -34,7 +34,7 @@ def test_claude_inline_skill_and_subagent_attribution(tmp_path: Path) -> None:
     root = _claude_tree(tmp_path)
     summary = importers.run_import("claude", str(root), config=config())
     assert summary.records_added == 6 and summary.bad_lines == 0
-    conn = db.connect()
+    conn = connection.connect()
     rows = _rows(conn)
     conn.close()
     by_msg = {r[0]: r for r in rows}
@@ -56,7 +56,7 @@ def test_a_recorded_decision_names_the_subagent_skill(tmp_path: Path) -> None:
     record.record_decision({"run_id": f"{SESSION}:toolu_002", "session_id": SESSION, "skill": "ui-bug-investigator",
                             "tier": "sonnet"})
     importers.run_import("claude", str(_claude_tree(tmp_path)), config=config())
-    conn = db.connect()
+    conn = connection.connect()
     skills = {r[0] for r in conn.execute("SELECT skill FROM usage WHERE agent_id IS NOT NULL")}
     conn.close()
     assert skills == {"ui-bug-investigator"}
@@ -77,7 +77,7 @@ def test_incremental_import_reads_only_new_bytes(tmp_path: Path) -> None:
     third = importers.run_import("claude", str(root))
     assert third.files_read == 1 and third.records_added == 1
     assert third.bytes_read == len(json.dumps(extra)) + 1
-    conn = db.connect()
+    conn = connection.connect()
     # the attribution state carried across runs: still inside trace-imports' turn
     assert conn.execute("SELECT skill FROM usage WHERE message_id = 'msg_new'").fetchone()[0] == "trace-imports"
     conn.close()
@@ -108,7 +108,7 @@ def test_qwen_telemetry_rows_include_the_subagent(tmp_path: Path) -> None:
     summary = json.loads(proc.stdout)
     # 5 API responses (4 main + 1 subagent); the 4 assistant lines repeat the main ones and are not counted again
     assert summary["records_added"] == 5
-    conn = db.connect()
+    conn = connection.connect()
     rows = conn.execute("SELECT client, input, output, skill, agent_id, run_id, cost_usd, price_source FROM usage "
                         "ORDER BY ts").fetchall()
     conn.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ledger_helpers import ccusage_bin, corpus_module, tierwise
-from tierwise.hot.ledger import db
+from tierwise.hot.ledger import connection
 from tierwise.ledger import importers
 
 SESSION = "5b1c2d3e-0000-4000-8000-00000000abcd"
@@ -29,7 +29,7 @@ def _line(n: int, **extra: object) -> dict:
 
 
 def _usage_rows() -> list[tuple]:
-    conn = db.connect()
+    conn = connection.connect()
     try:
         return conn.execute("SELECT message_id, request_id, source, input FROM usage ORDER BY message_id").fetchall()
     finally:
@@ -81,7 +81,7 @@ def test_import_state_from_before_real_path_keys_is_continued(isolated_home: Pat
     transcript = folder / f"{SESSION}.jsonl"
     transcript.write_text(json.dumps(_line(1)) + "\n")
     importers.run_import("claude", str(link))
-    conn = db.connect()
+    conn = connection.connect()
     walked = str(link / "projects" / "-w-shop" / f"{SESSION}.jsonl")
     # what an older import left behind: the walked path as the state key and in the row key
     conn.execute("UPDATE import_state SET path = ?", (walked,))
@@ -95,7 +95,7 @@ def test_import_state_from_before_real_path_keys_is_continued(isolated_home: Pat
     summary = importers.run_import("claude", str(link))
     assert summary.records_added == 1 and summary.duplicates_skipped == 0
     assert [r[0] for r in _usage_rows()] == ["msg_1", "msg_2"]
-    conn = db.connect()
+    conn = connection.connect()
     assert conn.execute("SELECT path FROM import_state").fetchall() == [(str(transcript),)]
     conn.close()
 

@@ -170,7 +170,7 @@ def test_import_of_a_partial_transcript_then_hooks_then_import(session: ClaudeSe
 
 
 def test_the_same_hook_twice_and_a_replayed_provisional_row(session: ClaudeSession) -> None:
-    from tierwise.hot.ledger import record
+    from tierwise.hot.ledger import connection, record
 
     s = session
     s.write()
@@ -437,7 +437,7 @@ def test_rows_older_hooks_wrote_from_tool_response_become_provisional(tmp_path: 
 
     path = os.environ["TIERWISE_HOME"] + "/ledger.db"
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    old = db.connect(path, migrate=False, replay_spool=False)
+    old = db.connect(path, migrate=False)
     db.apply_migrations(old, "ledger", LEDGER_STEPS[:2])
     base = ("claude_code", "claude-haiku-4-5", "haiku", 901, 99, 5, 0, 50, "s1", "/shop")
     old.execute("INSERT INTO usage (client, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, "
@@ -451,7 +451,7 @@ def test_rows_older_hooks_wrote_from_tool_response_become_provisional(tmp_path: 
                 (*base, None, "agentB", None, 2, "2026-11-22T00:00:00.002Z", "import", "msg_1", "req_1", "f:1:0:00"))
     old.commit()
     old.close()
-    conn = db.connect(path)
+    conn = connection.connect(path)
     try:
         assert conn.execute("SELECT provisional, origin FROM usage WHERE source = 'hook'").fetchone() == \
             ("last_request", "hook_payload")

@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from ledger_helpers import config, tierwise
-from tierwise.hot.ledger import budget, db, record
+from tierwise.hot.ledger import budget, connection, record
 from tierwise.ledger import reports
 from tierwise.render.ledger import render_budget, render_report
 
@@ -77,7 +77,7 @@ def test_rendered_reports_match_golden_files(group: str) -> None:
     table (golden ``report-<group>.terminal.txt``, 110 columns)."""
     cfg = _priced_config()
     _seed(cfg)
-    conn = db.connect()
+    conn = connection.connect()
     data = reports.report(conn, group, tz_name="Europe/Berlin", config=cfg)
     conn.close()
     plain = _render(render_report, data, width=40)
@@ -128,7 +128,7 @@ def test_piped_reports_are_plain_lines_for_grep_and_awk(tmp_path: Path) -> None:
 def test_daily_buckets_follow_the_time_zone_and_filters() -> None:
     cfg = _priced_config()
     _seed(cfg)
-    conn = db.connect()
+    conn = connection.connect()
     berlin = reports.report(conn, "daily", tz_name="Europe/Berlin", config=cfg)
     utc = reports.report(conn, "daily", tz_name="UTC", config=cfg)
     # 2026-11-16T23:30Z is the 16th in UTC and the 17th in Berlin
@@ -189,7 +189,7 @@ def test_nothing_priced_is_unknown_never_zero(tmp_path: Path) -> None:
     assert next(line for line in text.splitlines() if line.startswith("Total ")).split()[-1] == "unknown"
     # the terminal rendering too
     cfg = _priced_config()
-    conn = db.connect()
+    conn = connection.connect()
     rendered = _render(render_report, reports.report(conn, "daily", config=cfg), terminal=True)
     conn.close()
     assert "$0.0000" not in rendered and "unknown" in rendered and "routing savings: n/a" in rendered

@@ -81,10 +81,10 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     from tierwise.hot.errors import UsageError
-    from tierwise.hot.ledger import db
+    from tierwise.hot.ledger import connection
     from tierwise.output import console, print_json
 
-    conn = db.connect()
+    conn = connection.connect()
     try:
         items = decisions(conn, args.session)
     finally:

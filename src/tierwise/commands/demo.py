@@ -285,14 +285,14 @@ def run(args: argparse.Namespace) -> int:
         os.environ["TIERWISE_HOME"] = str(session.state)
         from tierwise.commands.audit import decisions
         from tierwise.commands.summary import session_summary
-        from tierwise.hot.ledger import db
+        from tierwise.hot.ledger import connection
 
         summary = session_summary(session.session_id, str(session.project))
         if summary is None:  # the replay recorded nothing: a broken replay, not an empty ledger
             from tierwise.hot.errors import StateError
 
             raise StateError("the demo session left nothing in its ledger", file=str(session.state))
-        conn = db.connect()
+        conn = connection.connect()
         try:
             audit = decisions(conn, session.session_id)
         finally:

@@ -38,9 +38,9 @@ def session_summary(session: str | None, project: str | None = None) -> dict[str
 
     from tierwise.hot.errors import TierwiseError, UsageError
     from tierwise.hot.hooks.summary import build, latest_session
-    from tierwise.hot.ledger import budget, db
+    from tierwise.hot.ledger import budget, connection
 
-    conn = db.connect()
+    conn = connection.connect()
     try:
         sid = session or latest_session(conn)
         if not sid:

@@ -20,7 +20,7 @@ from tierwise.hot.errors import InputError, StateError
 from tierwise.evidence.jsonl import (EvalResult, OutcomeRecord, Problem, conflict_problem, now_utc, problems_error,
                                      recorded_values, result_differences, result_key)
 from tierwise.evidence.review import Run
-from tierwise.hot.ledger import db
+from tierwise.hot.ledger import connection, db
 
 COMPONENT = "evidence"
 
@@ -62,7 +62,7 @@ EVIDENCE_STEPS: list[str] = [_STEP_1]
 
 
 def connect(path: str | None = None) -> sqlite3.Connection:
-    conn = db.connect(path)
+    conn = connection.connect(path)
     try:
         db.apply_migrations(conn, COMPONENT, EVIDENCE_STEPS)
     except sqlite3.DatabaseError as exc:

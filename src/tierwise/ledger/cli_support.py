@@ -31,9 +31,9 @@ def load_config(project: str | None, platform: str = "claude_code", *, strict: b
 
 
 def open_ledger() -> Any:
-    from tierwise.hot.ledger import db
+    from tierwise.hot.ledger import connection
 
-    return db.connect()
+    return connection.connect()
 
 
 def progress_enabled() -> bool:

@@ -56,7 +56,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tierwise.hot.errors import InputError
-from tierwise.hot.ledger import db, pricing
+from tierwise.hot.ledger import connection, db, pricing
 from tierwise.hot.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle, transcript_key
 
 _SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
@@ -636,7 +636,7 @@ def run_import(
                 seen.add(real)
                 files.append((path, real))
     own = conn is None
-    conn = conn or db.connect()
+    conn = conn or connection.connect()
     summary = ImportSummary("claude_code" if client == "claude" else "qwen_code", roots[0], roots)
     try:
         from tierwise import prices

@@ -62,7 +62,7 @@ def _hook_config(project: str, platform: str) -> dict[str, Any] | None:
 
 
 def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> str:
-    from tierwise.hot.ledger import budget, db
+    from tierwise.hot.ledger import budget, connection
     from tierwise.ledger import configsnap
 
     raw_ws = payload.get("workspace")
@@ -72,7 +72,7 @@ def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> 
     platform = "qwen_code" if client == "qwen" else "claude_code"
     config = configsnap.load(str(project), platform) or _hook_config(str(project), platform) or {}
     session_id = payload.get("session_id")
-    conn = db.connect()
+    conn = connection.connect()
     try:
         state = budget.state(conn, config, session_id, now)
         ledger_cost: float | None = None

@@ -148,9 +148,9 @@ class Context:
     @property
     def conn(self) -> sqlite3.Connection:
         if self._conn is None:
-            from tierwise.hot.ledger import db
+            from tierwise.hot.ledger import connection
 
-            self._conn = db.connect()
+            self._conn = connection.connect()
         return self._conn
 
     def budget(self) -> dict[str, Any]:

@@ -279,9 +279,9 @@ def measure(
     defined = _defined(config)
     own_conn = None
     if any(defined.values()) and conn is None:
-        from tierwise.hot.ledger import db
+        from tierwise.hot.ledger import connection
 
-        conn = own_conn = db.connect()
+        conn = own_conn = connection.connect()
     windows: dict[str, Any] = {}
     try:
         for window in WINDOWS:

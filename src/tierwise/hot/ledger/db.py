@@ -10,8 +10,9 @@ Hot module: imported by hook processes. Standard library only.
   version)``. The ledger's own tables are component ``ledger``
   (``ledger/migrations.py``); other parts (evidence) add their own component to
   the same file.
-- :func:`connect` replays the spool (records a failed write left behind, see
-  ``ledger/record.py``) once the ledger is writable again.
+- :func:`connect` only opens; ``connection.connect`` also replays the spool
+  (records a failed write left behind, ``ledger/spool.py``), so this module
+  imports nothing of the ledger's writer.
 """
 
 from __future__ import annotations
@@ -92,7 +93,6 @@ def connect(
     path: str | None = None,
     *,
     migrate: bool = True,
-    replay_spool: bool = True,
     busy_timeout_ms: int | None = None,
 ) -> sqlite3.Connection:
     """Open the ledger (creating the state dir and tables as needed).
@@ -145,13 +145,6 @@ def connect(
                 file=db_path,
                 fix="check the file's permissions and free disk space",
             ) from exc
-    if replay_spool:
-        try:
-            from tierwise.hot.ledger import record
-
-            record.replay_spool(conn)
-        except sqlite3.Error:
-            pass  # spool stays on disk; the next open tries again
     return conn
 
 

@@ -37,7 +37,7 @@ import time
 
 from tierwise.hot import paths
 from tierwise.hot.errors import StateError
-from tierwise.hot.ledger import db, pricing
+from tierwise.hot.ledger import db, pricing, spool
 from tierwise.hot.ledger.db import sqlite3
 
 
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 TOKEN_KEYS = ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")
-_CLAIM_STALE_S = 60.0
 
 USAGE_COLUMNS = (
     "client", "model", "tier", "input", "output", "cache_write_5m", "cache_write_1h", "cache_read",
@@ -510,6 +509,10 @@ def _persist(kind: str, payload: Any, config: dict[str, Any] | None = None) -> i
         _spool(kind, payload, exc)
         return 0
     try:
+        replay_spool(conn)
+    except sqlite3.Error:
+        pass  # spool stays on disk; the next open tries again
+    try:
         return _apply(conn, kind, payload, config)
     except (sqlite3.Error, OSError) as exc:
         _spool(kind, payload, exc)
@@ -569,92 +572,17 @@ def record_summary(summary: dict[str, Any]) -> int:
     return _persist("summary", item)
 
 
-# --- spool -----------------------------------------------------------------
+# --- spool (tierwise.hot.ledger.spool keeps the files; the records are applied here) ---
 
 
 def _spool(kind: str, payload: Any, cause: BaseException) -> str:
-    from tierwise.hot.fileio import atomic_write
-
-    folder = paths.spool_dir()
-    line = json.dumps({"kind": kind, "payload": payload, "error": str(cause)}, sort_keys=True, default=str) + "\n"
-    name = f"{os.getpid()}-{time.time_ns()}.jsonl"
-    final = os.path.join(folder, name)
-    try:
-        # a replayer sees the whole line or no file; a record's name is never reused; fsync of
-        # the data and of the directory: after a crash the record is still there
-        atomic_write(final, line, exclusive=True, fsync_dir=True)
-    except OSError as exc:
-        paths.log_error(f"ledger write failed ({cause}) and the spool is unwritable ({exc}): {line[:500]}")
-        raise StateError(
-            f"cannot record to the ledger ({cause}) nor to the spool ({exc.strerror or exc})",
-            file=final,
-            fix="free disk space and make the state directory writable "
-            f"(or set ${paths.ENV_HOME} to a writable directory)",
-        ) from exc
-    paths.log_error(f"ledger write failed ({cause}); spooled to {final}")
-    return final
+    return spool.write(kind, payload, cause)
 
 
 def spool_files() -> list[str]:
-    folder = paths.spool_dir()
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return []
-    return sorted(os.path.join(folder, n) for n in names if (n.endswith(".jsonl") or ".claimed-" in n) and not n.endswith(".bad"))
+    return spool.files()
 
 
 def replay_spool(conn: sqlite3.Connection) -> int:
-    """Apply spooled records; delete each spool file after its commit.
-
-    A file is claimed by renaming it first, so two processes never replay the
-    same file; a claim left by a crashed process is retaken after a minute.
-    """
-    applied = 0
-    for path in spool_files():
-        base = os.path.basename(path)
-        if ".claimed-" in base:
-            try:
-                if time.time() - os.stat(path).st_mtime < _CLAIM_STALE_S:
-                    continue
-            except OSError:
-                continue
-        claimed = os.path.join(os.path.dirname(path), base.split(".claimed-")[0] + f".claimed-{os.getpid()}")
-        try:
-            os.rename(path, claimed)
-            os.utime(claimed)
-        except OSError:
-            continue  # another process took it
-        try:
-            with open(claimed, encoding="utf-8") as fh:
-                entries = [json.loads(line) for line in fh if line.strip()]
-        except (OSError, ValueError) as exc:
-            paths.log_error(f"unreadable spool file kept for inspection: {claimed} ({exc})")
-            bad = claimed + ".bad"
-            try:
-                os.rename(claimed, bad)
-            except OSError:
-                pass
-            continue
-        try:
-            for entry in entries:
-                applied += _apply(conn, entry["kind"], entry["payload"])
-        except (sqlite3.InterfaceError, sqlite3.ProgrammingError, KeyError, ValueError, TypeError,
-                AttributeError) as exc:
-            paths.log_error(f"malformed spool file kept for inspection: {claimed}.bad ({exc})")
-            try:
-                os.rename(claimed, claimed + ".bad")
-            except OSError:
-                pass
-            continue
-        except sqlite3.Error:
-            try:
-                os.rename(claimed, path)  # give it back for the next open
-            except OSError:
-                pass
-            raise
-        try:
-            os.unlink(claimed)
-        except OSError:
-            pass
-    return applied
+    """Apply spooled records; delete each spool file after its commit (:func:`spool.replay`)."""
+    return spool.replay(conn, _apply)
