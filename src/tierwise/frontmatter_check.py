@@ -14,17 +14,10 @@ import re
 from typing import Any
 
 from tierwise.clients.qwen import frontmatter as qwen_yaml
-from tierwise.config import describe_value, nearest, node_line
+from tierwise.yamlschema import describe_value, nearest, node_line
 from tierwise.hot.errors import TierwiseError, format_key_path
-from tierwise.skills import (
-    BLOCK_KEYS,
-    CONDITION_KEYS,
-    ESTIMATE_KEYS,
-    REASONING_DEMANDS,
-    find_block,
-    parse_range,
-    parse_skill_text,
-)
+from tierwise.modelblock import BLOCK_KEYS, CONDITION_KEYS, ESTIMATE_KEYS, REASONING_DEMANDS, find_block, parse_range
+from tierwise.skills import parse_skill_text
 
 DEFAULT_TIERS = ["haiku", "sonnet", "opus"]
 

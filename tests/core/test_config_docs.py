@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tierwise import config, skills
+from tierwise import config, skills, yamlschema
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def schema_keys(name: str) -> set[str]:
     def walk(node: dict[str, Any], prefix: list[str], root: dict[str, Any]) -> None:
         if "$ref" in node:
             file, _, pointer = node["$ref"].partition("#")
-            doc = config.load_schema(file.removesuffix(".schema.json")) if file else root
+            doc = yamlschema.load_schema(file.removesuffix(".schema.json")) if file else root
             new_root = doc
             for part in pointer.strip("/").split("/"):
                 if part:
@@ -39,7 +39,7 @@ def schema_keys(name: str) -> set[str]:
         else:
             out.add(".".join(prefix))
 
-    schema = config.load_schema(name)
+    schema = yamlschema.load_schema(name)
     walk(schema, [], schema)
     return out
 
@@ -81,7 +81,7 @@ def test_the_doc_check_can_fail() -> None:
 
 
 def test_block_keys_in_code_match_the_model_block_schema() -> None:
-    block = config.load_schema("model-block")["$defs"]["block"]["properties"]
+    block = yamlschema.load_schema("model-block")["$defs"]["block"]["properties"]
     assert tuple(block) == skills.BLOCK_KEYS
     assert tuple(block["estimated_tokens"]["properties"]) == skills.ESTIMATE_KEYS
     assert tuple(block["conditions"]["items"]["properties"]) == skills.CONDITION_KEYS
@@ -105,10 +105,10 @@ def test_the_spec_example_blocks_validate_against_the_model_block_schema() -> No
         "estimated_tokens": {"input": "2000-5000", "output": "500-1500", "tool_calls": "3-8", "total_estimate": 9},
         "conditions": [{"when": "known pattern", "downgrade_to": "sonnet"}, {"when": "state", "hold_at": "opus"}],
     }
-    assert config.schema_errors(spec_block, "model-block") == []
-    assert config.schema_errors("haiku", "model-block") == []
-    assert config.schema_errors({"preferd": "opus"}, "model-block") != []
-    assert config.schema_errors({"conditions": [{"when": "x", "hold_at": "opus", "downgrade_to": "haiku"}]},
+    assert yamlschema.schema_errors(spec_block, "model-block") == []
+    assert yamlschema.schema_errors("haiku", "model-block") == []
+    assert yamlschema.schema_errors({"preferd": "opus"}, "model-block") != []
+    assert yamlschema.schema_errors({"conditions": [{"when": "x", "hold_at": "opus", "downgrade_to": "haiku"}]},
                                 "model-block") != []
 
 
@@ -116,4 +116,4 @@ def test_packaged_default_and_repo_copy_agree() -> None:
     packaged = yaml.safe_load(Path(config.PACKAGED_DEFAULT).read_text(encoding="utf-8"))
     repo = yaml.safe_load((REPO / "pipeline" / "config" / "model-routing.yaml").read_text(encoding="utf-8"))
     assert packaged == repo
-    assert config.schema_errors(packaged, "model-routing") == []
+    assert yamlschema.schema_errors(packaged, "model-routing") == []

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tierwise import config, skills
+from tierwise import config, modelblock, skills
 from tierwise.hot.errors import EXIT_INPUT, EXIT_UNSAFE_PATH, InputError, UnsafePathError
 
 TIERS = ["haiku", "sonnet", "opus"]
@@ -309,29 +309,29 @@ def test_skill_name_with_dotdot_through_the_cli(proj: Path) -> None:
 
 
 def test_placement_order(cfg: dict[str, Any]) -> None:
-    assert skills.find_block({"routing": {"preferred": "opus"}, "model": {"preferred": "haiku"}}, TIERS) == (
+    assert modelblock.find_block({"routing": {"preferred": "opus"}, "model": {"preferred": "haiku"}}, TIERS) == (
         {"preferred": "opus"}, "routing")
-    assert skills.find_block({"model": {"preferred": "haiku"}}, TIERS) == ({"preferred": "haiku"}, "model-mapping")
-    assert skills.find_block({"model": "sonnet"}, TIERS) == ("sonnet", "model-string")
-    assert skills.find_block({"model": "claude-sonnet-4-6"}, TIERS) == (None, None)
-    assert skills.find_block({"model": "inherit"}, TIERS) == (None, None)
-    assert skills.find_block({"routing": "haiku"}, TIERS) == ("haiku", "routing")
-    assert skills.find_block({}, TIERS) == (None, None)
+    assert modelblock.find_block({"model": {"preferred": "haiku"}}, TIERS) == ({"preferred": "haiku"}, "model-mapping")
+    assert modelblock.find_block({"model": "sonnet"}, TIERS) == ("sonnet", "model-string")
+    assert modelblock.find_block({"model": "claude-sonnet-4-6"}, TIERS) == (None, None)
+    assert modelblock.find_block({"model": "inherit"}, TIERS) == (None, None)
+    assert modelblock.find_block({"routing": "haiku"}, TIERS) == ("haiku", "routing")
+    assert modelblock.find_block({}, TIERS) == (None, None)
 
 
 def test_normalize_defaults() -> None:
-    assert skills.normalize_block("sonnet", TIERS) == {
+    assert modelblock.normalize_block("sonnet", TIERS) == {
         "preferred": "sonnet", "acceptable": ["sonnet"], "minimum": "sonnet", "allow_upgrade": True,
         "allow_downgrade": True, "reasoning_demand": "medium", "estimated_tokens": None, "conditions": [],
     }
-    b = skills.normalize_block({"preferred": "opus", "minimum": "haiku"}, TIERS)
+    b = modelblock.normalize_block({"preferred": "opus", "minimum": "haiku"}, TIERS)
     assert b["acceptable"] == ["haiku", "sonnet", "opus"]
-    b = skills.normalize_block({"minimum": "haiku"}, TIERS, default_preferred="sonnet")
+    b = modelblock.normalize_block({"minimum": "haiku"}, TIERS, default_preferred="sonnet")
     assert b["preferred"] == "sonnet" and b["acceptable"] == ["haiku", "sonnet"]
 
 
 def test_normalize_full_spec_block() -> None:
-    b = skills.normalize_block(
+    b = modelblock.normalize_block(
         {
             "preferred": "opus", "acceptable": ["opus", "sonnet"], "minimum": "sonnet", "allow_upgrade": False,
             "allow_downgrade": True, "reasoning_demand": "high",
@@ -367,14 +367,14 @@ def test_normalize_full_spec_block() -> None:
 )
 def test_normalize_rejects_with_the_key(raw: Any, key: str) -> None:
     with pytest.raises(InputError) as exc:
-        skills.normalize_block(raw, TIERS)
+        modelblock.normalize_block(raw, TIERS)
     assert exc.value.key == key
 
 
 @pytest.mark.parametrize("value,expected", [(3, [3, 3]), ("3", [3, 3]), ("2000-5000", [2000, 5000]), (" 1 - 2 ", [1, 2]),
                                             ("5-2", None), ("lots", None), (True, None), (-1, None), ("1-2-3", None), (1.5, None)])
 def test_parse_range(value: Any, expected: list[int] | None) -> None:
-    assert skills.parse_range(value) == expected
+    assert modelblock.parse_range(value) == expected
 
 
 def test_bad_block_gives_block_none_with_the_error(proj: Path, cfg: dict[str, Any]) -> None:

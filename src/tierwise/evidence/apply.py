@@ -49,7 +49,7 @@ def _load(lines: list[str], file: str) -> dict[str, Any]:
 def placement_of(data: dict[str, Any], order: list[str]) -> str | None:
     """The placement as ``skills.find_block`` reads it, with ``routing`` split into
     ``routing`` (mapping) and ``routing-string``."""
-    from tierwise.skills import find_block
+    from tierwise.modelblock import find_block
 
     raw, placement = find_block(data, order)
     if placement == "routing" and not isinstance(raw, dict):
