@@ -14,6 +14,7 @@ import pytest
 
 from ledger_helpers import ccusage_bin, corpus_module, tierwise
 from tierwise.hot.ledger import connection
+from tierwise.clients.claude import importer as claude_importer
 from tierwise.ledger import importers
 
 SESSION = "5b1c2d3e-0000-4000-8000-00000000abcd"
@@ -108,8 +109,8 @@ def test_claude_config_dir_lists_several_directories(tmp_path: Path, monkeypatch
     (one / "projects" / "-p" / "a.jsonl").write_text(json.dumps(_line(1)) + "\n")
     (two / "projects" / "-p" / "b.jsonl").write_text(json.dumps(_line(2)) + "\n")
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", f"{one}, {bare} ,{two},{one}")
-    assert importers.claude_roots(None) == [str(one), str(two)]
-    assert importers.claude_roots(str(bare)) == [str(bare)]  # --config-dir names one directory
+    assert claude_importer.claude_roots(None) == [str(one), str(two)]
+    assert claude_importer.claude_roots(str(bare)) == [str(bare)]  # --config-dir names one directory
     proc = tierwise("import", "claude", "--json", cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 
+from tierwise.clients import CLIENTS
 from tierwise.commands import needs_subcommand
+from tierwise.ledger.importers import importer_for
 from tierwise.output import add_json_option, add_project_option
 
 
@@ -21,16 +23,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "Requests are deduplicated by message id + request id, as ccusage does.",
     )
     clients = parser.add_subparsers(dest="client", metavar="CLIENT")
-    claude = clients.add_parser("claude", help="Claude Code transcripts (projects/**/*.jsonl, subagents included)",
-                                description="Import Claude Code transcripts (projects/**/*.jsonl, subagents "
-                                "included) from every config directory into the ledger; incremental.")
-    claude.add_argument("--config-dir", metavar="DIR",
-                        help="Claude Code config directory (default: $CLAUDE_CONFIG_DIR or ~/.claude)")
-    qwen = clients.add_parser("qwen", help="Qwen Code transcripts (projects/*/chats/*.jsonl)",
-                              description="Import Qwen Code transcripts (projects/*/chats/*.jsonl) into the "
-                              "ledger, inline skills included; incremental.")
-    qwen.add_argument("--dir", metavar="DIR", help="Qwen Code directory (default: ~/.qwen)")
-    for p in (claude, qwen):
+    for name in CLIENTS:
+        parts = importer_for(name)
+        p = clients.add_parser(name, help=parts.HELP, description=parts.DESCRIPTION)
+        parts.add_arguments(p)
         add_project_option(p, "project whose routing config maps models to tiers")
         add_json_option(p, "print the summary as JSON")
         p.set_defaults(func=run)
@@ -43,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from tierwise.output import print_json
 
     client = args.client
-    # CLAUDE_CONFIG_DIR may name several directories (comma-separated): each is imported
-    root = importers.claude_roots(args.config_dir) if client == "claude" else [importers.qwen_root(args.dir)]
+    root = importers.importer_for(client).roots(args)
     config = load_config(args.project, platform_key(client))
     conn = open_ledger()
     try:

@@ -1,4 +1,8 @@
-"""Backfill the ledger from Claude Code and Qwen Code transcripts (cold).
+"""Backfill the ledger from the clients' transcripts (cold): the shared core.
+
+Each client's reader is ``tierwise/clients/<name>/importer.py`` (an
+:class:`_Importer` subclass plus its options); this module holds the file
+walking, the incremental state, batching, pricing and settling they share.
 
 Incremental: ``import_state`` keeps, per file (by its real path), the inode,
 size and the byte offset read up to (only whole lines are consumed). A re-run reads only new
@@ -47,20 +51,23 @@ without telemetry fall back to assistant lines' ``usageMetadata``. Input is
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
 import sqlite3
 import zlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
+
+from tierwise.clients import CLIENTS
 
 from tierwise.hot.errors import InputError
 from tierwise.hot.ledger import connection, db, pricing
-from tierwise.hot.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle, transcript_key
+from tierwise.hot.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle
 
-_SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
-_AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
+SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
 BATCH_FILES = 64
 
 
@@ -102,11 +109,11 @@ class ImportSummary:
         }
 
 
-def _num(v: Any) -> bool:
+def is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _dict(value: Any) -> dict[str, Any]:
+def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -303,251 +310,6 @@ class _Importer:
         return obj
 
 
-class ClaudeImporter(_Importer):
-    client = "claude_code"
-
-    def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
-        if "session" not in ctx:
-            name = os.path.basename(path)
-            m = _AGENT_FILE.match(name)
-            ctx["agent_id"] = m.group(1) if m else None
-            if m and os.path.basename(os.path.dirname(path)) == "subagents":
-                ctx["session"] = os.path.basename(os.path.dirname(os.path.dirname(path)))
-            else:
-                ctx["session"] = name[:-6]
-            ctx["skill"] = None
-            ctx["run_id"] = None
-            ctx["pending"] = {}
-
-    def handle_line(self, path: str, inode: int, offset: int, line: bytes, ctx: dict[str, Any]) -> None:
-        skip = b'"usage"' not in line and (
-            b'"user"' not in line
-            # a tool result for a tool we do not track (Read, Bash, ...): not a prompt, nothing to link
-            or (b'"tool_use_id"' in line and not any(tid.encode() in line for tid in ctx["pending"]))
-        )
-        if skip:
-            # Not parsed (speed): a line that cannot be a whole JSON object still counts as bad.
-            body = line.strip()
-            if not (body.startswith(b"{") and body.endswith(b"}")):
-                self.summary.bad(path, offset, "not a complete JSON object (truncated?)")
-            return
-        obj = self._json_object(path, offset, line)
-        if obj is None:
-            return
-        msg = obj.get("message")
-        if not isinstance(msg, dict):
-            return
-        session = obj.get("sessionId") or ctx["session"]
-        if obj.get("type") == "user" or msg.get("role") == "user":
-            self._user(obj, msg, ctx, session)
-            return
-        usage = msg.get("usage")
-        content = msg.get("content")
-        if isinstance(content, list):
-            for block in content:
-                if isinstance(block, dict) and block.get("type") == "tool_use":
-                    name = block.get("name")
-                    inp = _dict(block.get("input"))
-                    if name in ("Skill", "skill") and isinstance(inp.get("skill"), str):
-                        ctx["pending"][str(block.get("id"))] = {"kind": "skill", "skill": inp["skill"]}
-                    elif name in ("Agent", "Task", "agent", "task"):
-                        prompt = str(inp.get("prompt") or "")
-                        found = _SKILL_PATH.search(prompt)
-                        ctx["pending"][str(block.get("id"))] = {
-                            "kind": "agent", "prompt": prompt[:2000],
-                            "subagent_type": inp.get("subagent_type"),
-                            "skill": found.group(1) if found else None,
-                        }
-        if not isinstance(usage, dict):
-            return
-        inp_t, out_t = usage.get("input_tokens"), usage.get("output_tokens")
-        stamp = obj.get("timestamp")
-        if not (_num(inp_t) and _num(out_t)) or not isinstance(stamp, str):
-            return
-        try:
-            ts = iso_to_ms(stamp)
-        except ValueError:
-            self.summary.bad(path, offset, f"unparsable timestamp {stamp!r}")
-            return
-        cc_raw = usage.get("cache_creation_input_tokens")
-        cc = int(cc_raw or 0) if _num(cc_raw) else 0
-        breakdown = usage.get("cache_creation")
-        w1h = 0
-        if isinstance(breakdown, dict) and _num(breakdown.get("ephemeral_1h_input_tokens")):
-            w1h = min(int(breakdown["ephemeral_1h_input_tokens"]), cc)
-        cr = usage.get("cache_read_input_tokens")
-        tokens = {
-            "input": int(inp_t or 0), "output": int(out_t or 0), "cache_write_5m": cc - w1h, "cache_write_1h": w1h,
-            "cache_read": int(cr or 0) if _num(cr) else 0,
-        }
-        stamped = obj.get("attributionSkill")
-        if stamped is not None and stamped != ctx["skill"] and ctx.get("agent_id") is None:
-            self.summary.stamp_disagreements += 1
-        self.add_row(
-            model=msg.get("model"), tokens=tokens, session_id=session, project=obj.get("cwd"),
-            skill=ctx["skill"], agent_id=obj.get("agentId") or ctx.get("agent_id"), run_id=ctx["run_id"],
-            stamp=stamp, message_id=msg.get("id"), request_id=obj.get("requestId"),
-            key=transcript_key(path, inode, offset, zlib.crc32(line.rstrip(b"\r"))), ts=ts,
-        )
-
-    def _user(self, obj: dict[str, Any], msg: dict[str, Any], ctx: dict[str, Any], session: str) -> None:
-        content = msg.get("content")
-        if isinstance(content, str):
-            if not obj.get("isMeta"):
-                ctx["skill"], ctx["run_id"] = None, None
-                ctx["pending"] = {}
-            return
-        if not isinstance(content, list):
-            return
-        is_prompt = False
-        for block in content:
-            if not isinstance(block, dict):
-                continue
-            if block.get("type") == "tool_result":
-                tid = str(block.get("tool_use_id"))
-                pend = ctx["pending"].pop(tid, None)
-                if pend is None:
-                    continue
-                if pend["kind"] == "skill" and not block.get("is_error"):
-                    ctx["skill"], ctx["run_id"] = pend["skill"], f"{session}:{tid}"
-                elif pend["kind"] == "agent":
-                    result = obj.get("toolUseResult")
-                    agent_id = result.get("agentId") if isinstance(result, dict) else None
-                    if not agent_id:
-                        text = json.dumps(block.get("content"))
-                        found = re.search(r"agentId: ([A-Za-z0-9_-]+)", text)
-                        agent_id = found.group(1) if found else None
-                    if agent_id:
-                        self.links.append((str(agent_id), session, tid, pend.get("subagent_type"), pend.get("skill"),
-                                           pend.get("prompt")))
-            elif block.get("type") == "text" and not obj.get("isMeta"):
-                is_prompt = True
-        if is_prompt:
-            ctx["skill"], ctx["run_id"] = None, None
-
-
-class QwenImporter(_Importer):
-    client = "qwen_code"
-
-    def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
-        ctx.setdefault("session", os.path.basename(path)[:-6])
-        ctx.setdefault("skill", None)
-        ctx.setdefault("run_id", None)
-        ctx.setdefault("pending", {})
-        ctx.setdefault("agent", None)
-        if not ctx.get("telemetry") and b"qwen-code.api_response" in data:
-            ctx["telemetry"] = True
-
-    def handle_line(self, path: str, inode: int, offset: int, line: bytes, ctx: dict[str, Any]) -> None:
-        obj = self._json_object(path, offset, line)
-        if obj is None:
-            return
-        kind = obj.get("type")
-        session = obj.get("sessionId") or ctx["session"]
-        key = transcript_key(path, inode, offset, zlib.crc32(line.rstrip(b"\r")))
-        if kind == "user":
-            ctx["skill"], ctx["run_id"], ctx["pending"] = None, None, {}
-            return
-        if kind == "tool_result":
-            msg = obj.get("message") or {}
-            for part in msg.get("parts") or []:
-                fr = part.get("functionResponse") if isinstance(part, dict) else None
-                if not isinstance(fr, dict):
-                    continue
-                pend = ctx["pending"].pop(str(fr.get("id")), None)
-                resp = _dict(fr.get("response"))
-                if pend and pend["kind"] == "skill" and "error" not in resp:
-                    ctx["skill"], ctx["run_id"] = pend["skill"], f"{session}:{fr.get('id')}"
-                elif pend and pend["kind"] == "agent":
-                    ctx["agent"] = None
-            return
-        if kind == "assistant":
-            msg = obj.get("message") or {}
-            for part in msg.get("parts") or []:
-                call = part.get("functionCall") if isinstance(part, dict) else None
-                if not isinstance(call, dict):
-                    continue
-                args = _dict(call.get("args"))
-                if call.get("name") == "skill" and isinstance(args.get("skill"), str):
-                    ctx["pending"][str(call.get("id"))] = {"kind": "skill", "skill": args["skill"]}
-                elif call.get("name") in ("agent", "task"):
-                    found = _SKILL_PATH.search(str(args.get("prompt") or ""))
-                    info = {"kind": "agent", "skill": found.group(1) if found else None,
-                            "run_id": f"{session}:{call.get('id')}", "subagent_type": args.get("subagent_type")}
-                    ctx["pending"][str(call.get("id"))] = info
-                    ctx["agent"] = info
-            meta = obj.get("usageMetadata")
-            if ctx.get("telemetry") or not isinstance(meta, dict):
-                return
-            stamp = obj.get("timestamp")
-            if not isinstance(stamp, str):
-                return
-            self._row(obj.get("model"), meta.get("promptTokenCount"), meta.get("candidatesTokenCount"),
-                      meta.get("thoughtsTokenCount"), meta.get("cachedContentTokenCount"), stamp, session, obj,
-                      ctx, None, None, key, path, offset)
-            return
-        if kind == "system" and obj.get("subtype") == "ui_telemetry":
-            payload = obj.get("systemPayload") or {}
-            ev = payload.get("uiEvent") if isinstance(payload, dict) else None
-            if not isinstance(ev, dict) or ev.get("event.name") != "qwen-code.api_response":
-                return
-            stamp = ev.get("event.timestamp") or obj.get("timestamp")
-            if not isinstance(stamp, str):
-                return
-            sub = ev.get("subagent_name")
-            agent_id = None
-            if sub:
-                pid = str(ev.get("prompt_id") or sub)
-                agent_id = pid.rsplit("#", 1)[0] if pid.count("#") >= 2 else pid
-            self._row(ev.get("model"), ev.get("input_token_count"), ev.get("output_token_count"),
-                      ev.get("thoughts_token_count"), ev.get("cached_content_token_count"), stamp, session, obj,
-                      ctx, agent_id, ev.get("response_id"), key, path, offset)
-
-    def _row(self, model: Any, prompt: Any, cand: Any, thoughts: Any, cached: Any, stamp: str, session: str,
-             obj: dict[str, Any], ctx: dict[str, Any], agent_id: str | None, response_id: Any, key: str,
-             path: str, offset: int) -> None:
-        if not (_num(prompt) and _num(cand)):
-            return
-        try:
-            iso_to_ms(stamp)
-        except ValueError:
-            self.summary.bad(path, offset, f"unparsable timestamp {stamp!r}")
-            return
-        cached_n = int(cached) if _num(cached) else 0
-        tokens = {"input": max(0, int(prompt) - cached_n), "output": int(cand) + (int(thoughts) if _num(thoughts) else 0),
-                  "cache_write_5m": 0, "cache_write_1h": 0, "cache_read": cached_n}
-        skill, run_id = ctx["skill"], ctx["run_id"]
-        if agent_id and ctx.get("agent"):
-            skill, run_id = ctx["agent"].get("skill"), ctx["agent"].get("run_id")
-        self.add_row(model=model if isinstance(model, str) else None, tokens=tokens, session_id=session,
-                     project=obj.get("cwd"), skill=skill, agent_id=agent_id, run_id=run_id, stamp=stamp,
-                     message_id=response_id, request_id=session if response_id else None, key=key)
-
-
-def _link_subagents(conn: sqlite3.Connection) -> None:
-    """Attribute subagent rows to their Agent call's skill and run."""
-
-    def tx(c: sqlite3.Connection) -> None:
-        # A routing decision recorded for the Agent call names the skill best.
-        c.execute(
-            "UPDATE agent_links SET skill = (SELECT d.skill FROM decisions d "
-            "WHERE d.run_id = agent_links.session_id || ':' || agent_links.tool_use_id) "
-            "WHERE EXISTS (SELECT 1 FROM decisions d WHERE d.run_id = agent_links.session_id || ':' || "
-            "agent_links.tool_use_id AND d.skill IS NOT NULL)"
-        )
-        c.execute(
-            "UPDATE usage SET skill = (SELECT l.skill FROM agent_links l WHERE l.agent_id = usage.agent_id) "
-            "WHERE skill IS NULL AND source = 'import' AND agent_id IN (SELECT agent_id FROM agent_links WHERE skill IS NOT NULL)"
-        )
-        c.execute(
-            "UPDATE usage SET run_id = (SELECT l.session_id || ':' || l.tool_use_id FROM agent_links l "
-            "WHERE l.agent_id = usage.agent_id) "
-            "WHERE run_id IS NULL AND source = 'import' AND agent_id IN (SELECT agent_id FROM agent_links)"
-        )
-
-    db.write(conn, tx)
-
-
 def _settle(conn: sqlite3.Connection, summary: ImportSummary) -> None:
     """Replace the provisional rows hooks recorded (a client's payload, before its
     transcript held the request) whose transcript rows are in the ledger now.
@@ -562,58 +324,28 @@ def _settle(conn: sqlite3.Connection, summary: ImportSummary) -> None:
     summary.provisional_replaced, summary.provisional_remaining = db.write(conn, tx)
 
 
-def claude_roots(config_dir: str | None) -> list[str]:
-    """The Claude Code config directories to import: ``--config-dir``, else every
-    directory in ``$CLAUDE_CONFIG_DIR`` (comma-separated, as ccusage reads it), else
-    ``~/.claude``. Of several, those without ``projects/`` are skipped (ccusage's rule)
-    and one reached twice (the same real path) is read once."""
-    if config_dir:
-        return [config_dir]
-    listed = [p.strip() for p in (os.environ.get("CLAUDE_CONFIG_DIR") or "").split(",") if p.strip()]
-    if not listed:
-        return [os.path.join(os.path.expanduser("~"), ".claude")]
-    if len(listed) == 1:
-        return listed
-    roots: list[str] = []
-    seen: set[str] = set()
-    for item in listed:
-        real = os.path.realpath(item)
-        if real in seen or not os.path.isdir(os.path.join(real, "projects")):
-            continue
-        seen.add(real)
-        roots.append(item)
-    if not roots:
-        raise InputError(
-            "no transcripts directory (projects/) in any directory of CLAUDE_CONFIG_DIR: " + ", ".join(listed),
-            file=listed[0],
-            fix="point CLAUDE_CONFIG_DIR (comma-separated) or --config-dir at Claude Code config directories "
-            "that hold projects/",
-        )
-    return roots
+def importer_for(client: str) -> ModuleType:
+    """The transcript importer of a registered client (``tierwise/clients/<name>/importer.py``).
 
-
-def claude_root(config_dir: str | None) -> str:
-    """The first of :func:`claude_roots` (kept for callers that import one directory)."""
-    return claude_roots(config_dir)[0]
-
-
-def qwen_root(qwen_dir: str | None) -> str:
-    return qwen_dir or os.path.join(os.path.expanduser("~"), ".qwen")
+    It provides ``PLATFORM``, ``IMPORTER`` (an :class:`_Importer`), ``HELP``,
+    ``add_arguments(parser)`` / ``roots(args)`` (the ``tierwise import <client>``
+    options), ``ROOT_FLAG`` / ``ROOT_LABEL`` (for the error when a directory holds no
+    transcripts), ``is_transcript(path)`` and ``after_import(conn)``."""
+    if client not in CLIENTS:
+        raise InputError(f"unknown client {client!r}", fix=f"use one of {', '.join(CLIENTS)}")
+    return importlib.import_module(f"tierwise.clients.{client}.importer")
 
 
 def list_files(client: str, root: str) -> list[str]:
+    parts = importer_for(client)
     projects = os.path.join(os.path.abspath(root), "projects")
     if not os.path.isdir(projects):
-        flag = "--config-dir" if client == "claude" else "--dir"
         raise InputError(
             f"no transcripts directory at {projects}",
             file=projects,
-            fix=f"pass {flag} DIR pointing at the {'Claude Code config' if client == 'claude' else 'Qwen Code'} "
-            "directory that holds projects/",
+            fix=f"pass {parts.ROOT_FLAG} DIR pointing at the {parts.ROOT_LABEL} directory that holds projects/",
         )
-    if client == "claude":
-        return _walk_jsonl(projects, lambda p: True)
-    return _walk_jsonl(projects, lambda p: os.path.basename(os.path.dirname(p)) == "chats")
+    return _walk_jsonl(projects, parts.is_transcript)
 
 
 def run_import(
@@ -637,12 +369,13 @@ def run_import(
                 files.append((path, real))
     own = conn is None
     conn = conn or connection.connect()
-    summary = ImportSummary("claude_code" if client == "claude" else "qwen_code", roots[0], roots)
+    parts = importer_for(client)
+    summary = ImportSummary(parts.PLATFORM, roots[0], roots)
     try:
         from tierwise import prices
 
         prices.ensure_table()  # models not in the table yet are priced after the import (reprice_pending)
-        importer: _Importer = (ClaudeImporter if client == "claude" else QwenImporter)(conn, config, summary)
+        importer: _Importer = parts.IMPORTER(conn, config, summary)
         for n, (path, real) in enumerate(files, 1):
             importer.import_file(path, real)
             if n % BATCH_FILES == 0:
@@ -650,8 +383,7 @@ def run_import(
             if progress is not None:
                 progress(n, len(files))
         importer.flush()
-        if client == "claude":
-            _link_subagents(conn)
+        parts.after_import(conn)
         _settle(conn, summary)
         prices.reprice_pending(conn, config)
     finally:
