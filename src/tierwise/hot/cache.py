@@ -93,6 +93,10 @@ def read(project_dir: str, platform: str) -> dict[str, Any] | None:
     return data
 
 
+# The modules whose code shapes the cache (relative to the tierwise package).
+CACHE_CODE = ("config.py", "skills.py", "modelblock.py", "yamlschema.py", "hot/tiers.py", "hot/cache.py")
+
+
 def load(project_dir: str, platform: str) -> dict[str, Any]:
     """The cached config + skill index, rebuilt when stale or missing."""
     data = read(project_dir, platform)
@@ -102,20 +106,20 @@ def load(project_dir: str, platform: str) -> dict[str, Any]:
 
 
 def rebuild(project_dir: str, platform: str) -> dict[str, Any]:
-    from tierwise import config as cfg
-    from tierwise import skills
+    from tierwise.hot import cold  # YAML and JSON Schema: the cold modules, only here
 
     plat = _canonical(platform)
     project_dir = os.path.abspath(project_dir)
     stamps: dict[str, Any] = {}
     # the code that builds the cache: a changed tierwise never trusts an old cache
-    here = os.path.dirname(os.path.abspath(__file__))
-    for module in ("config.py", "skills.py", "tiers.py", "cache.py"):
-        stamps[os.path.join(here, module)] = stamp(os.path.join(here, module))
-    for _layer, path, _schema in cfg.layer_paths(project_dir, plat):
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for module in CACHE_CODE:
+        path = os.path.join(package, *module.split("/"))
         stamps[path] = stamp(path)
-    resolved = cfg.resolve(project_dir, plat)
-    found = skills.discover(project_dir, plat, resolved, stamp=stamp)
+    for path in cold.config_layer_paths(project_dir, plat):
+        stamps[path] = stamp(path)
+    resolved = cold.resolve_config(project_dir, plat)
+    found = cold.discover_skills(project_dir, plat, resolved, stamp)
     stamps.update(found["stamps"])
     data = {
         "version": CACHE_VERSION,

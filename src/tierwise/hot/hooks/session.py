@@ -33,9 +33,9 @@ def session_start(ctx: Context) -> dict[str, Any] | None:
     from tierwise.hot.ledger import pricing
 
     if not os.path.exists(pricing.table_path()):
-        from tierwise import prices
+        from tierwise.hot import cold
 
-        prices.ensure_table()
+        cold.ensure_price_table()
     return None
 
 

@@ -38,9 +38,9 @@ def check_written_skill(ctx: Context) -> dict[str, Any] | None:
             text = fh.read()
     except (OSError, UnicodeDecodeError):
         return None
-    from tierwise.frontmatter_check import check_text
+    from tierwise.hot import cold
 
-    warnings = check_text(text, real, ctx.adapter.platform)
+    warnings = cold.check_frontmatter(text, real, ctx.adapter.platform)
     if not warnings:
         return None
     lines = [f"[tierwise] check_frontmatter: {len(warnings)} warning(s) in {raw}:"]

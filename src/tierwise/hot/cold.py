@@ -1,0 +1,49 @@
+"""The one door from the hot set into cold modules.
+
+A hook imports only the standard library and ``tierwise.hot`` (docs/ARCHITECTURE.md),
+except for three jobs it must do itself: rebuild the compiled config + skill
+cache when it is missing or stale (YAML, JSON Schema), build the price table
+at SessionStart when there is none (genai-prices), and check the frontmatter
+of a SKILL.md the agent just wrote. Each function here imports its cold module
+inside, so a hook that does not come through this door pays nothing for it.
+tests/test_hot_imports.py lets only this module reach outside the hot set.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+def config_layer_paths(project_dir: str, platform: str) -> list[str]:
+    """The config files the resolved config is read from (stamped before reading them)."""
+    from tierwise import config
+
+    return [path for _layer, path, _schema in config.layer_paths(project_dir, platform)]
+
+
+def resolve_config(project_dir: str, platform: str) -> dict[str, Any]:
+    from tierwise import config
+
+    return config.resolve(project_dir, platform)
+
+
+def discover_skills(project_dir: str, platform: str, resolved: dict[str, Any],
+                    stamp: Callable[[str], Any]) -> dict[str, Any]:
+    from tierwise import skills
+
+    return skills.discover(project_dir, platform, resolved, stamp=stamp)
+
+
+def ensure_price_table() -> None:
+    from tierwise import prices
+
+    prices.ensure_table()
+
+
+def check_frontmatter(text: str, path: str, platform: str) -> list[Any]:
+    from tierwise.frontmatter_check import check_text
+
+    return list(check_text(text, path, platform))
