@@ -60,8 +60,10 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, li
 
 
 def graph() -> dict[str, set[str]]:
-    """tierwise module -> the tierwise modules it imports (parents included:
-    importing ``a.b.c`` runs ``a/__init__`` and ``a/b/__init__`` too)."""
+    """tierwise module -> the tierwise modules it imports. Importing ``a.b.c`` runs
+    ``a/__init__`` and ``a/b/__init__`` too, so those count, except the importing
+    module's own packages (Python initialises them before the module runs, so a
+    package ``__init__`` that imports its submodules is no cycle)."""
     files = module_files()
     edges: dict[str, set[str]] = {m: set() for m in files}
     for module, path in files.items():
@@ -72,7 +74,8 @@ def graph() -> dict[str, set[str]]:
                 parts = target.split(".")
                 for i in range(1, len(parts) + 1):
                     candidate = ".".join(parts[:i])
-                    if candidate in files and candidate != module:
+                    # the importing module's own packages are already initialised when it runs
+                    if candidate in files and candidate != module and not module.startswith(candidate + "."):
                         edges[module].add(candidate)
     return edges
 
@@ -126,9 +129,15 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
+def ancestors(module: str) -> list[str]:
+    parts = module.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def closure(edges: dict[str, set[str]], start: str) -> set[str]:
-    seen = {start}
-    todo = [start]
+    """Every module importing ``start`` runs (its packages included)."""
+    seen = {start, *(a for a in ancestors(start) if a in edges)}
+    todo = list(seen)
     while todo:
         for w in edges.get(todo.pop(), ()):
             if w not in seen:
