@@ -215,7 +215,7 @@ def check_status_line(command: str, env: dict[str, str], project: Path, payload:
                       platform: str) -> None:
     """The installed status line command, fed the client's payload: zone, the session's cost
     from the ledger (the summary's total) and the fullest weekly budget (budget status)."""
-    from tierwise.money import usd
+    from tierwise.hot.money import usd
 
     summary = tierwise_json(env, project, "summary")
     budgets = tierwise_json(env, project, "budget", "status", "--platform", platform)

@@ -86,7 +86,7 @@ def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> 
                 ledger_cost, unpriced = row[0], int(row[2])
     finally:
         conn.close()
-    from tierwise.money import usd
+    from tierwise.hot.money import usd
 
     parts = [f"tierwise {state['zone'].upper()}"]
     raw_cost = payload.get("cost")

@@ -43,7 +43,7 @@ def money(value: float | None, coverage: float = 1.0, ge: str = "≥") -> str:
     """A dollar figure; "unknown" without a price; a lower bound when partly priced."""
     if value is None or coverage <= 0:
         return "unknown"
-    from tierwise.money import usd
+    from tierwise.hot.money import usd
 
     text = usd(value)
     return text if coverage >= 0.9999 else f"{ge} {text} ({priced_share(coverage)} priced)"

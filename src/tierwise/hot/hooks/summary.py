@@ -269,7 +269,7 @@ def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
 def money(value: float | None) -> str:
     if value is None:
         return "unknown"
-    from tierwise.money import usd
+    from tierwise.hot.money import usd
 
     return usd(value)
 
