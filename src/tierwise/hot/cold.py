@@ -3,8 +3,8 @@
 A hook imports only the standard library and ``tierwise.hot`` (docs/ARCHITECTURE.md),
 except for three jobs it must do itself: rebuild the compiled config + skill
 cache when it is missing or stale (YAML, JSON Schema), build the price table
-at SessionStart when there is none (genai-prices), and check the frontmatter
-of a SKILL.md the agent just wrote. Each function here imports its cold module
+at SessionStart when there is none (genai-prices), check the frontmatter
+of a SKILL.md the agent just wrote, and print ``tierwise hook --help`` (argparse). Each function here imports its cold module
 inside, so a hook that does not come through this door pays nothing for it.
 tests/test_hot_imports.py lets only this module reach outside the hot set.
 """
@@ -47,3 +47,9 @@ def check_frontmatter(text: str, path: str, platform: str) -> list[Any]:
     from tierwise.frontmatter_check import check_text
 
     return list(check_text(text, path, platform))
+
+
+def print_hook_help() -> None:
+    from tierwise.commands.hook_parser import standalone_parser
+
+    standalone_parser().print_help()

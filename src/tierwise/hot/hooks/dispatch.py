@@ -11,6 +11,7 @@ Hot module: standard library and tierwise's hot modules only.
 from __future__ import annotations
 
 from tierwise.hot import hotjson as json
+from tierwise.hot.hooks.events import EVENTS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,16 +19,6 @@ if TYPE_CHECKING:
 
     from tierwise.hot.hooks.runtime import Context
 
-EVENTS = (
-    "SessionStart",
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "SubagentStop",
-    "Stop",
-    "SessionEnd",
-)
 
 
 def _handler(event: str) -> Callable[[Context], dict[str, Any] | None] | None:

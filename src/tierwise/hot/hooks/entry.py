@@ -47,16 +47,16 @@ def _stdin_is_terminal() -> bool:
 
 
 def _print_help() -> int:
-    from tierwise.commands.hook import standalone_parser
+    from tierwise.hot import cold
 
-    standalone_parser().print_help()
+    cold.print_hook_help()
     return 0
 
 
 def _not_an_event(event: str) -> int:
     """A person ran ``tierwise hook`` with no event or an unknown one: say so, exit 2."""
     from tierwise.hot.errors import EXIT_USAGE, UsageError
-    from tierwise.hot.hooks.dispatch import EVENTS
+    from tierwise.hot.hooks.events import EVENTS
 
     what = f"{event!r} is not a hook event tierwise handles" if event else "no hook event given"
     error = UsageError(f"{what} (usage: tierwise hook EVENT [--client claude|qwen] < payload.json)",
@@ -73,7 +73,7 @@ def main(argv: list[str]) -> int:
     event = argv[0] if argv else ""
     if "-h" in argv or "--help" in argv:
         return _print_help()
-    from tierwise.hot.hooks.dispatch import EVENTS
+    from tierwise.hot.hooks.events import EVENTS
 
     known = event in EVENTS
     # An unknown event exits 2 only when no client can be on the other end: stdin is a
