@@ -4,14 +4,14 @@
 is imported (a hook process stays on the hot path), so this parser only lists
 the command in ``tierwise --help`` and docs/cli.md, and prints
 ``tierwise hook --help`` (``entry.main`` builds it on that path only, from
-``commands/hook_parser.py``).
+``tierwise/hook_parser.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tierwise.commands.hook_parser import DESCRIPTION, EPILOG, HELP, arguments
+from tierwise.hook_parser import DESCRIPTION, EPILOG, HELP, arguments
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser("hook", help=HELP, description=DESCRIPTION, epilog=EPILOG)

@@ -50,6 +50,6 @@ def check_frontmatter(text: str, path: str, platform: str) -> list[Any]:
 
 
 def print_hook_help() -> None:
-    from tierwise.commands.hook_parser import standalone_parser
+    from tierwise.hook_parser import standalone_parser
 
     standalone_parser().print_help()
