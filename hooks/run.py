@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _state_dir():
-    # tierwise.paths.state_dir, restated: this must work when tierwise itself
+    # tierwise.hot.paths.state_dir, restated: this must work when tierwise itself
     # cannot be imported (old Python, missing package), which is what it reports.
     explicit = os.environ.get("TIERWISE_HOME")
     if explicit:
