@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tierwise import config, skills, yamlschema
+from tierwise import config, modelblock, skills, yamlschema
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -82,15 +82,15 @@ def test_the_doc_check_can_fail() -> None:
 
 def test_block_keys_in_code_match_the_model_block_schema() -> None:
     block = yamlschema.load_schema("model-block")["$defs"]["block"]["properties"]
-    assert tuple(block) == skills.BLOCK_KEYS
-    assert tuple(block["estimated_tokens"]["properties"]) == skills.ESTIMATE_KEYS
-    assert tuple(block["conditions"]["items"]["properties"]) == skills.CONDITION_KEYS
-    assert tuple(block["reasoning_demand"]["enum"]) == skills.REASONING_DEMANDS
+    assert tuple(block) == modelblock.BLOCK_KEYS
+    assert tuple(block["estimated_tokens"]["properties"]) == modelblock.ESTIMATE_KEYS
+    assert tuple(block["conditions"]["items"]["properties"]) == modelblock.CONDITION_KEYS
+    assert tuple(block["reasoning_demand"]["enum"]) == modelblock.REASONING_DEMANDS
 
 
 def test_skill_frontmatter_doc_lists_every_block_key() -> None:
     text = (REPO / "docs" / "skill-frontmatter.md").read_text(encoding="utf-8")
-    for key in skills.BLOCK_KEYS:
+    for key in modelblock.BLOCK_KEYS:
         assert f"`{key}" in text
 
 
