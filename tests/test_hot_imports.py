@@ -131,7 +131,8 @@ def test_importing_a_hook_root_stays_cheap(module: str) -> None:
     loaded = _loaded_after_import(module)
     heavy = sorted(m for m in loaded if m in FORBIDDEN or m.split(".")[0] in FORBIDDEN)
     assert not heavy, f"{module} pulls {heavy} into every hook process"
-    cold = sorted(m for m in loaded if m.startswith("tierwise") and m not in hot_set(ig.graph()))
+    hot = hot_set(ig.graph())
+    cold = sorted(m for m in loaded if m.startswith("tierwise") and m not in hot)
     assert not cold, f"{module} loads cold tierwise modules {cold}"
 
 

@@ -55,11 +55,12 @@ def test_whole_hook_runs_stay_cheap(project: Path, isolated_home: Path) -> None:
     warm = subprocess.run([sys.executable, "-m", "tierwise", "hook", "SessionStart", "--client", "claude"],
                           input=json.dumps(base).encode(), capture_output=True)
     assert warm.returncode == 0
+    hot = _hot_set()
     for event, data in runs:
         proc = subprocess.run([sys.executable, "-c", code, event, "--client", "claude"], input=json.dumps(data).encode(),
                               capture_output=True, check=True)
         loaded = json.loads(proc.stderr.decode().splitlines()[-1])
         assert "tierwise.hot.hooks.tools" in loaded or event == "Stop"
         assert not _heavy(loaded), (event, _heavy(loaded))
-        outside = sorted(m for m in loaded if m.startswith("tierwise") and m not in _hot_set())
+        outside = sorted(m for m in loaded if m.startswith("tierwise") and m not in hot)
         assert not outside, (event, outside)
