@@ -31,7 +31,7 @@ WRITER = textwrap.dedent(
 READER = textwrap.dedent(
     """
     import sys, time
-    from tierwise.hot.ledger import budget, db
+    from tierwise.hot.ledger import budget, connection, db
     cfg = {"tiers": [{"name": "haiku", "models": {}}, {"name": "opus", "models": {}}],
            "budgets": {"weekly": {"tokens": 10**9}, "session": {"tokens": 1000}}}
     deadline = time.time() + float(sys.argv[1])
@@ -65,7 +65,7 @@ def test_sixteen_writers_and_a_reader(tmp_path: Path) -> None:
     assert reader.returncode == 0, r_err
     assert int(r_out.strip()) > 0
     # anything spooled is replayed by the next open
-    from tierwise.hot.ledger import db
+    from tierwise.hot.ledger import connection, db
 
     conn = connection.connect()
     try:
@@ -81,7 +81,7 @@ def test_sixteen_writers_and_a_reader(tmp_path: Path) -> None:
 def test_a_locked_ledger_spools_and_nothing_is_lost(tmp_path: Path) -> None:
     """A writer that cannot get the lock within its timeout spools the record;
     the next open replays it (and deletes the spool file only after the commit)."""
-    from tierwise.hot.ledger import db, record
+    from tierwise.hot.ledger import connection, db, record
 
     conn = connection.connect()
     conn.close()

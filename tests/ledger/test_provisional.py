@@ -432,7 +432,7 @@ def test_rows_older_hooks_wrote_from_tool_response_become_provisional(tmp_path: 
     """A ledger from before step 3 that double counts (a hook row from tool_response
     and the imported transcript row): the migration marks the hook row provisional
     and the next import settles it, keeping the row's run."""
-    from tierwise.hot.ledger import db
+    from tierwise.hot.ledger import connection, db
     from tierwise.hot.ledger.migrations import LEDGER_STEPS
 
     path = os.environ["TIERWISE_HOME"] + "/ledger.db"
