@@ -7,7 +7,12 @@ both protocols the real clients use:
   server-sent events or as one JSON body), plus ``/v1/messages/count_tokens``
   and ``GET /v1/models`` for the side requests a client may make;
 * OpenAI Chat Completions, ``POST /v1/chat/completions`` (Qwen Code; streamed
-  chunks or one JSON body), plus ``GET /v1/models``.
+  chunks or one JSON body), plus ``GET /v1/models``;
+* OpenAI Responses, ``POST /v1/responses`` (Codex CLI; server-sent events:
+  response.created, response.output_item.added/.done, response.completed with
+  the usage). A tool call is a ``function_call`` output item; a tool the
+  request lists inside a namespace (Codex's ``spawn_agent`` in
+  ``collaboration``) is called with that ``namespace``.
 
 What it answers is a **script**: a list of ``Rule`` objects. A request belongs
 to the first rule whose ``match`` text occurs in the conversation's *opening*:
@@ -58,6 +63,7 @@ class Usage:
     output_tokens: int = 10
     cache_read: int = 0
     cache_write: int = 0
+    reasoning: int = 0  # Responses API: reasoning tokens, counted inside output_tokens
 
     def anthropic(self) -> JSON:
         return {
@@ -74,6 +80,16 @@ class Usage:
             "completion_tokens": self.output_tokens,
             "total_tokens": prompt + self.output_tokens,
             "prompt_tokens_details": {"cached_tokens": self.cache_read},
+        }
+
+    def responses(self) -> JSON:
+        prompt = self.input_tokens + self.cache_read
+        return {
+            "input_tokens": prompt,
+            "input_tokens_details": {"cached_tokens": self.cache_read},
+            "output_tokens": self.output_tokens,
+            "output_tokens_details": {"reasoning_tokens": self.reasoning},
+            "total_tokens": prompt + self.output_tokens,
         }
 
 
@@ -146,7 +162,7 @@ class Recorded:
 
     method: str
     path: str
-    protocol: str  # "anthropic" | "openai" | "other"
+    protocol: str  # "anthropic" | "openai" | "responses" | "other"
     body: JSON | None
     model: str | None
     stream: bool
@@ -216,6 +232,7 @@ class ScriptedAPI:
         # canned "Got it. Thanks for the context!" assistant message)
         self._produced_ids: set[str] = set()
         self._produced_texts: set[str] = set()
+        self._answer_of: dict[str, str] = {}  # Responses API: call id / "text:" + text -> response id
         self._max_lifetime = max_lifetime
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -304,14 +321,40 @@ class ScriptedAPI:
                 opening.append(text_of(message.get("content")))
         return "\n".join(opening), turn
 
+    def responses_opening_and_turn(self, items: Any) -> tuple[str, int]:
+        """``opening_and_turn`` for a Responses API ``input`` list: the user
+        messages before the first item this server produced, and how many of
+        its answers the input holds (an answer's items can come back apart,
+        each call next to its output, so they are counted by answer)."""
+        opening: list[str] = []
+        answers: set[str] = set()
+        for item in items if isinstance(items, list) else ():
+            if not isinstance(item, dict):
+                continue
+            kind = item.get("type", "message")
+            answer = None
+            with self._lock:
+                if kind == "function_call":
+                    answer = self._answer_of.get(str(item.get("call_id")))
+                elif kind == "message" and item.get("role") == "assistant":
+                    said = text_of(item.get("content")).strip()
+                    answer = self._answer_of.get("text:" + said) if said else None
+            if answer is not None:
+                answers.add(answer)
+            elif kind == "message" and item.get("role") == "user" and not answers:
+                opening.append(text_of(item.get("content")))
+        return "\n".join(opening), len(answers)
+
     def _produced(self, turn: Turn, ids: Sequence[str]) -> None:
         with self._lock:
             self._produced_ids.update(ids)
             if turn.text and turn.text.strip():
                 self._produced_texts.add(turn.text.strip())
 
-    def _choose(self, body: JSON, messages: Any) -> tuple[Rule | None, int, Turn | None, str]:
-        first, turn_index = self.opening_and_turn(messages)
+    def _choose(self, body: JSON, messages: Any, *, responses: bool = False
+                ) -> tuple[Rule | None, int, Turn | None, str]:
+        first, turn_index = (self.responses_opening_and_turn(messages) if responses
+                             else self.opening_and_turn(messages))
         with self._lock:
             script = self._script
         for rule in script:
@@ -420,6 +463,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, {"input_tokens": max(1, len(json.dumps(body)) // 4)})
         elif route in ("/v1/chat/completions", "/chat/completions"):
             self._openai(body)
+        elif route in ("/v1/responses", "/responses"):
+            self._responses(body)
         else:
             self._unknown(body)
 
@@ -551,6 +596,71 @@ class _Handler(BaseHTTPRequestHandler):
             self._sse(None, {"id": completion_id, "object": "chat.completion.chunk", "created": created,
                              "model": model, "choices": [], "usage": usage})
         self._sse(None, "[DONE]")
+
+
+    # -- OpenAI Responses (Codex CLI) --------------------------------------------------
+    def _responses(self, body: JSON) -> None:
+        owner = self.owner
+        rule, index, turn, first = owner._choose(body, body.get("input"), responses=True)
+        turn = turn or _FALLBACK
+        model = str(body.get("model") or "")
+        owner._record(Recorded(
+            method="POST", path=self.path, protocol="responses", body=body, model=model or None,
+            stream=bool(body.get("stream")), opening=first, rule=rule.name if rule else None, turn=index,
+            usage=turn.usage, reply="tool_use" if turn.tool_calls else "text", tool_calls=turn.tool_calls,
+        ))
+        response_id = owner._new_id("resp_scripted_")
+        # Codex 0.171 lists its tools in an ``additional_tools`` input item, not in ``tools``
+        listed = [*(body.get("tools") or [])]
+        for entry in body.get("input") or ():
+            if isinstance(entry, dict) and entry.get("type") == "additional_tools":
+                listed.extend(entry.get("tools") or [])
+        namespaces = _namespaces(listed)
+        items: list[JSON] = []
+        if turn.text is not None:
+            items.append({"type": "message", "id": owner._new_id("msg_scripted_"), "role": "assistant",
+                          "status": "completed",
+                          "content": [{"type": "output_text", "text": turn.text, "annotations": []}]})
+        for call in turn.tool_calls:
+            item: JSON = {"type": "function_call", "id": owner._new_id("fc_scripted_"),
+                          "call_id": owner._new_id("call_scripted_"), "name": call.name,
+                          "arguments": json.dumps(call.input), "status": "completed"}
+            if call.name in namespaces:
+                item["namespace"] = namespaces[call.name]
+            items.append(item)
+        owner._produced(turn, [i["call_id"] for i in items if i["type"] == "function_call"])
+        with owner._lock:
+            for i in items:
+                key = i["call_id"] if i["type"] == "function_call" else "text:" + (turn.text or "").strip()
+                owner._answer_of[key] = response_id
+        usage = turn.usage.responses()
+        head = {"id": response_id, "object": "response", "created_at": int(time.time()), "model": model,
+                "status": "in_progress", "output": []}
+        self._start_stream()
+        self._sse("response.created", {"type": "response.created", "response": head})
+        for i, item in enumerate(items):
+            self._sse("response.output_item.added", {"type": "response.output_item.added", "output_index": i,
+                                                     "item": {**item, "status": "in_progress"}})
+            if item["type"] == "message":
+                self._sse("response.output_text.delta", {"type": "response.output_text.delta",
+                                                         "item_id": item["id"], "output_index": i,
+                                                         "content_index": 0, "delta": turn.text})
+            self._sse("response.output_item.done", {"type": "response.output_item.done", "output_index": i,
+                                                    "item": item})
+        self._sse("response.completed", {"type": "response.completed",
+                                         "response": {**head, "status": "completed", "output": items,
+                                                      "usage": usage}})
+
+
+def _namespaces(tools: Any) -> dict[str, str]:
+    """Tool name -> namespace, for the tools a Responses request lists inside a namespace."""
+    out: dict[str, str] = {}
+    for entry in tools if isinstance(tools, list) else ():
+        if isinstance(entry, dict) and entry.get("type") == "namespace" and isinstance(entry.get("name"), str):
+            for inner in entry.get("tools") or ():
+                if isinstance(inner, dict) and isinstance(inner.get("name"), str):
+                    out[inner["name"]] = entry["name"]
+    return out
 
 
 def iter_sse(raw: bytes) -> Iterator[tuple[str | None, str]]:
