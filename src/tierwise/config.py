@@ -28,7 +28,7 @@ from tierwise.yamlschema import describe_value, nearest, node_line, parse_yaml, 
 
 PACKAGED_DEFAULT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "model-routing.yaml")
 
-PLATFORM_DIRS = {"claude_code": ".claude", "qwen_code": ".qwen"}
+PLATFORM_DIRS = {"claude_code": ".claude", "qwen_code": ".qwen", "codex": ".codex"}
 BUDGET_WINDOWS = ("session", "daily", "weekly", "monthly")
 BUDGET_KEYS = ("tokens", "opus_tokens", "opus_messages", "total_spend")
 CONSERVATION_MODES = ("off", "auto", "aggressive")
@@ -57,7 +57,7 @@ def _platform(platform: str) -> str:
         raise UsageError(
             f"unknown platform {platform!r}",
             key="platform",
-            fix="use claude (claude_code) or qwen (qwen_code)",
+            fix="use claude (claude_code), qwen (qwen_code) or codex",
         )
     return plat
 

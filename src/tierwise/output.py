@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from tierwise.hot.errors import TierwiseError
 
-PLATFORMS = ("claude", "qwen")
+PLATFORMS = ("claude", "qwen", "codex")  # tierwise.clients.CLIENTS, in the CLI's spelling
 
 
 def no_color() -> bool:

@@ -204,7 +204,8 @@ def skill_roots(project_dir: str, platform: str, problems: list[dict[str, Any]] 
     Claude Code: user (``$CLAUDE_CONFIG_DIR`` or ``~/.claude``) then project
     ``.claude/skills`` (personal wins over project), then plugin ``skills/`` dirs
     (namespaced ``PLUGIN:NAME``). Qwen Code: project ``.qwen/skills``, user
-    ``~/.qwen/skills``, then ``~/.qwen/extensions/*/skills``.
+    ``~/.qwen/skills``, then ``~/.qwen/extensions/*/skills``. Codex CLI: project
+    ``.agents/skills``, then ``$CODEX_HOME/skills`` (``~/.codex/skills``).
     """
     from tierwise.hot.tiers import canonical_platform
 
@@ -233,10 +234,15 @@ def skill_roots(project_dir: str, platform: str, problems: list[dict[str, Any]] 
         ext = os.path.join(home_qwen, "extensions")
         for entry in _listdir(ext, problems):
             roots.append({"root": os.path.join(ext, entry, "skills"), "scope": "plugin", "plugin": entry})
+    elif plat == "codex":
+        # Codex CLI: the repository's .agents/skills, then $CODEX_HOME/skills (~/.codex/skills)
+        codex_home = os.environ.get("CODEX_HOME") or os.path.join(os.path.expanduser("~"), ".codex")
+        roots.append({"root": os.path.join(project_dir, ".agents", "skills"), "scope": "project", "plugin": None})
+        roots.append({"root": os.path.join(codex_home, "skills"), "scope": "user", "plugin": None})
     else:
         from tierwise.hot.errors import UsageError
 
-        raise UsageError(f"unknown platform {platform!r}", key="platform", fix="use claude or qwen")
+        raise UsageError(f"unknown platform {platform!r}", key="platform", fix="use claude, qwen or codex")
     return roots
 
 

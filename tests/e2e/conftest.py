@@ -5,7 +5,7 @@ against the scripted model API on loopback (see docs/e2e.md).
         result = run_claude(project, "do it", [Rule("main", None, [text("done")])])
         assert result.exit_code == 0 and result.json["result"] == "done"
 
-``run_claude`` / ``run_qwen`` take ``(project_dir, prompt, script, extra_args=(),
+``run_claude`` / ``run_qwen`` / ``run_codex`` take ``(project_dir, prompt, script, extra_args=(),
 env=None, timeout=120)`` and return a ``ClientRun``. Each run gets the client's
 HOME under tmp_path (the test's own HOME from tests/conftest.py), an environment
 built from scratch (nothing of the developer's ANTHROPIC_* / OPENAI_* / proxy
@@ -351,6 +351,88 @@ def run_qwen(e2e_clients: Clients, scripted_api: ScriptedAPI, client_home: Path,
                 "-o", "json", "--approval-mode", "yolo", *extra_args]
         return _run("qwen", argv, Path(project_dir), full_env, scripted_api, script,
                     qwen_dir / "projects", timeout)
+
+    return run
+
+
+# What the Codex runs are configured with ($CODEX_HOME/config.toml): the scripted API as
+# the only model provider, and nothing that would reach off loopback (update check,
+# analytics, apps/plugins catalogs).
+CODEX_MODEL = "gpt-6.2-sol"
+CODEX_CONFIG = """model = "{model}"
+model_provider = "scripted"
+check_for_update_on_startup = false
+
+[model_providers.scripted]
+name = "scripted"
+base_url = "{base_url}/v1"
+wire_api = "responses"
+env_key = "SCRIPTED_API_KEY"
+
+[analytics]
+enabled = false
+
+[features]
+apps = false
+plugins = false
+remote_plugin = false
+tool_suggest = false
+"""
+
+
+def _codex_version(binary: Path, home: Path) -> str:
+    out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60,
+                         stdin=subprocess.DEVNULL, env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)})
+    words = (out.stdout.strip() or out.stderr.strip()).split()
+    return words[-1] if out.returncode == 0 and words else ""  # "codex-cli 0.171.0"
+
+
+@pytest.fixture(scope="session")
+def _codex_in_cache(tmp_path_factory: pytest.TempPathFactory) -> Path | str:
+    binary = CACHE / "node_modules" / ".bin" / "codex"
+    if not binary.exists():
+        return f"codex not installed in {CACHE}"
+    version = _codex_version(binary, tmp_path_factory.mktemp("codex-version-home"))
+    if version != PINNED["@openai/codex"]:
+        pytest.fail(f"the codex in {CACHE} is {version or 'not runnable'}, pinned {PINNED['@openai/codex']}; "
+                    "run scripts/e2e-clients --force")
+    return binary
+
+
+@pytest.fixture
+def codex_binary(_codex_in_cache: Path | str) -> Path:
+    """The pinned Codex CLI; skips LOUDLY when missing, fails with TIERWISE_E2E_REQUIRE=1."""
+    if isinstance(_codex_in_cache, str):
+        MISSING.append(_codex_in_cache)
+        if os.environ.get("TIERWISE_E2E_REQUIRE") == "1":
+            pytest.fail(f"TIERWISE_E2E_REQUIRE=1 but the pinned Codex CLI is missing ({_codex_in_cache}); "
+                        "run scripts/e2e-clients")
+        pytest.skip(f"!!! END-TO-END TESTS NOT RUN: the pinned Codex CLI is missing ({_codex_in_cache}). "
+                    "Run scripts/e2e-clients !!!")
+    return _codex_in_cache
+
+
+@pytest.fixture
+def run_codex(codex_binary: Path, scripted_api: ScriptedAPI, client_home: Path) -> RunClient:
+    """Run ``codex exec --skip-git-repo-check --trust --dangerously-bypass-hook-trust PROMPT``
+    in project_dir against the scripted Responses API: the project's .codex/ layer is
+    trusted and its hooks run for this run only (the user's trust is not recorded)."""
+
+    def run(project_dir: Path, prompt: str, script: Sequence[Rule], extra_args: Sequence[str] = (),
+            env: Mapping[str, str] | None = None, timeout: float = 180) -> ClientRun:
+        codex_home = client_home / ".codex"
+        codex_home.mkdir(exist_ok=True)
+        config = codex_home / "config.toml"
+        if not config.exists():
+            config.write_text(CODEX_CONFIG.format(model=CODEX_MODEL, base_url=scripted_api.base_url))
+        full_env = _base_env(client_home)
+        full_env.update({"CODEX_HOME": str(codex_home), "SCRIPTED_API_KEY": "sk-scripted-e2e"})
+        full_env.update(_proxy_env(scripted_api))
+        full_env.update(env or {})
+        argv = [str(codex_binary), "exec", "--skip-git-repo-check", "--trust", "--dangerously-bypass-hook-trust",
+                *extra_args, prompt]
+        return _run("codex", argv, Path(project_dir), full_env, scripted_api, script, codex_home / "sessions",
+                    timeout)
 
     return run
 

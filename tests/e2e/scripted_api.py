@@ -325,7 +325,8 @@ class ScriptedAPI:
         """``opening_and_turn`` for a Responses API ``input`` list: the user
         messages before the first item this server produced, and how many of
         its answers the input holds (an answer's items can come back apart,
-        each call next to its output, so they are counted by answer)."""
+        each call next to its output, so they are counted by answer). A Codex
+        subagent's task arrives as an ``agent_message`` item: part of the opening."""
         opening: list[str] = []
         answers: set[str] = set()
         for item in items if isinstance(items, list) else ():
@@ -343,6 +344,14 @@ class ScriptedAPI:
                 answers.add(answer)
             elif kind == "message" and item.get("role") == "user" and not answers:
                 opening.append(text_of(item.get("content")))
+            elif kind == "agent_message" and not answers:
+                # Codex hands a subagent its task as an agent message; the task text is an
+                # "encrypted_content" part (encrypted by the real API, plain text from the client)
+                for part in item.get("content") or ():
+                    if isinstance(part, dict):
+                        said = part.get("text") if part.get("type") == "input_text" else part.get("encrypted_content")
+                        if isinstance(said, str):
+                            opening.append(said)
         return "\n".join(opening), len(answers)
 
     def _produced(self, turn: Turn, ids: Sequence[str]) -> None:

@@ -8,4 +8,4 @@ here (docs/ARCHITECTURE.md, "The client folder contract").
 Hot: imported by every hook process (stdlib only, nothing else here).
 """
 
-CLIENTS = ("claude", "qwen")
+CLIENTS = ("claude", "qwen", "codex")

@@ -155,7 +155,7 @@ def run_recommend(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     table = pricing.load_table()
-    platform = "qwen_code" if args.platform == "qwen" else "claude_code"
+    platform = {"qwen": "qwen_code", "codex": "codex"}.get(args.platform, "claude_code")
 
     def usd_cost(tier: str, inp: int, outp: int) -> float | None:
         value, _src = pricing.cost_as_tier(tier, {"input": inp, "output": outp}, config=cfg, table=table,

@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
             f"{data['duplicates_skipped']:,} duplicates skipped, {data['bad_lines']} bad lines"
             + (f", {data['partial_lines']} unfinished last lines left for the next run" if data["partial_lines"] else "")
         )
+        if data.get("reasoning_output_tokens"):
+            print(f"  {data['reasoning_output_tokens']:,} of the output tokens were reasoning (counted as output, "
+                  "as they are billed)")
         if data["provisional_replaced"]:
             print(f"  {data['provisional_replaced']} provisional rows (a hook's figure from the client's payload) "
                   "replaced by their transcript rows")

@@ -22,6 +22,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     add_platform_option(parser, PLATFORM_HELP, default=None, with_all=True)
     add_project_option(parser)
+    parser.add_argument("--user", action="store_true",
+                        help="Codex CLI: write the hooks into $CODEX_HOME/hooks.json (~/.codex/hooks.json), for every "
+                        "project, instead of the project's .codex/hooks.json")
     parser.add_argument("--agent-definitions", action="store_true",
                         help="Qwen Code: also write .qwen/agents/NAME.md for every specialist skill, so a handoff "
                         "with subagent_type NAME runs on the tier tierwise decides (enforced; without them the tier "
@@ -45,7 +48,12 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isdir(project):
         raise UsageError(f"not a directory: {project}", fix="pass an existing project with --project DIR")
     chosen_because = None
-    if args.platform is None:
+    if args.user:
+        if args.project or args.platform != "codex":
+            raise UsageError("--user installs Codex CLI's user-level hooks ($CODEX_HOME/hooks.json) and takes no "
+                             "--project", fix="use `tierwise install --platform codex --user`, or --project DIR")
+        clients = ["codex"]
+    elif args.platform is None:
         clients, chosen_because = install.detect_clients(project)
     else:
         clients = install.clients_for(args.platform)
@@ -53,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--agent-definitions is for Qwen Code (Claude Code's hook sets the subagent's model itself)",
                          fix="use --platform qwen or --platform all")
     # every settings file is read and checked before any is written: an error leaves nothing changed
-    results = install.install(project, clients, statusline=args.statusline)
+    if args.user:
+        results = install.install(os.path.expanduser("~"), clients, statusline=args.statusline, user=True)
+    else:
+        results = install.install(project, clients, statusline=args.statusline)
     try:  # price the known models now, so hooks find costs in the cache from the first session
         from tierwise import prices
 
@@ -66,13 +77,17 @@ def run(args: argparse.Namespace) -> int:
 
         for client in clients:
             try:
-                configsnap.resolve_cached(project, "qwen_code" if client == "qwen" else "claude_code")
+                configsnap.resolve_cached(project, {"qwen": "qwen_code", "codex": "codex"}.get(client, "claude_code"))
             except Exception:  # noqa: BLE001 - a broken config is reported by validate; the line shows the zone only
                 pass
     for result in results:
         result["unloadable_skills"] = install.unloadable_skills(project, result["client"])
         if result["client"] == "qwen" and args.agent_definitions:
             result["agent_definitions"] = install.write_agent_definitions(project)
+        if result["client"] == "codex":
+            from tierwise.clients.codex import install as codex_install
+
+            result["trust"] = codex_install.TRUST_STEPS
     if args.json:
         from tierwise.output import print_json
 
@@ -93,6 +108,12 @@ def run(args: argparse.Namespace) -> int:
                   "from it (it reads the client's status JSON on stdin)", file=sys.stderr)
         elif status in ("added", "updated"):
             print(f"  status line: tierwise's ({status})", file=sys.stderr)
+        elif status == "unsupported":
+            print(f"  no status line: {install.CLIENT_NAMES[result['client']]} runs no status line command",
+                  file=sys.stderr)
+        if result.get("trust"):
+            print(f"  ACTION NEEDED: {result['trust']} `tierwise verify` reminds you until the hooks have run.",
+                  file=sys.stderr)
         defs = result.get("agent_definitions")
         if defs:
             print(f"  agent definitions in {defs['dir']}: {len(defs['written'])} written, "

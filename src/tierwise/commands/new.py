@@ -84,7 +84,8 @@ def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, A
 
         args.platform = "qwen" if project_clients(str(project)) == ["qwen"] else "claude"
     resolved = config.resolve(str(project), args.platform)
-    root = Path(args.dir) if args.dir else project / (".qwen" if args.platform == "qwen" else ".claude") / "skills"
+    client_skills = {"qwen": Path(".qwen") / "skills", "codex": Path(".agents") / "skills"}
+    root = Path(args.dir) if args.dir else project / client_skills.get(args.platform, Path(".claude") / "skills")
     if root.exists() and not root.is_dir():
         from tierwise.hot.errors import UsageError
 

@@ -106,7 +106,7 @@ def build_report(args: argparse.Namespace) -> dict[str, object]:
         results = store.load_results(conn)
     finally:
         conn.close()
-    platform = "qwen_code" if args.platform == "qwen" else "claude_code"
+    platform = {"qwen": "qwen_code", "codex": "codex"}.get(args.platform, "claude_code")
 
     def usd_cost(tier: str, inp: int, outp: int) -> float | None:
         return pricing.cost_as_tier(tier, {"input": inp, "output": outp}, config=cfg, table=table,

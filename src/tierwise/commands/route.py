@@ -104,7 +104,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
         what = "is not a directory" if os.path.exists(project) else "does not exist"
         raise UsageError(f"project directory {project} {what}", key="--project",
                          fix="pass an existing directory, or run from inside the project")
-    platform = "qwen_code" if args.platform == "qwen" else "claude_code"
+    platform = {"qwen": "qwen_code", "codex": "codex"}.get(args.platform, "claude_code")
     skills.check_name(args.skill)
     data = cache.load(project, platform)
     config: dict[str, Any] = data["config"]

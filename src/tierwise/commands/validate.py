@@ -114,6 +114,13 @@ def run(args: argparse.Namespace) -> int:
 
     report: list[dict[str, Any]] = []
     exit_code = EXIT_OK
+    if resolved is not None and (cfg._platform(platform) == "codex"):
+        from tierwise.clients.codex.catalog import unknown_model_warnings
+
+        found = unknown_model_warnings(resolved)
+        if found:
+            report.append({"path": resolved["sources"][-1]["path"] if resolved.get("sources") else "model-routing.yaml",
+                           "warnings": found})
     for problem in problems:
         report.append({
             "path": problem["path"],

@@ -48,7 +48,10 @@ def cache_path(project_dir: str, platform: str) -> str:
     home = os.path.expanduser("~")
     claude_config = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(home, ".claude")
     plugin_root = os.environ.get("CLAUDE_PLUGIN_ROOT") or ""  # `--plugin-dir`: its skills/ is a skill root
-    raw = "\0".join((os.path.abspath(project_dir), platform, home, claude_config, plugin_root))
+    parts = [os.path.abspath(project_dir), platform, home, claude_config, plugin_root]
+    if platform == "codex":  # Codex CLI: $CODEX_HOME/skills is a skill root
+        parts.append(os.environ.get("CODEX_HOME") or "")
+    raw = "\0".join(parts)
     return os.path.join(cache_dir(), f"routing-{short_digest(raw)}.json")
 
 
@@ -56,10 +59,10 @@ def _canonical(platform: str) -> str:
     from tierwise.hot.tiers import canonical_platform
 
     plat = canonical_platform(platform)
-    if plat not in ("claude_code", "qwen_code"):
+    if plat not in ("claude_code", "qwen_code", "codex"):
         from tierwise.hot.errors import UsageError
 
-        raise UsageError(f"unknown platform {platform!r}", key="platform", fix="use claude or qwen")
+        raise UsageError(f"unknown platform {platform!r}", key="platform", fix="use claude, qwen or codex")
     return plat
 
 

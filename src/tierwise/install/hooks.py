@@ -143,9 +143,16 @@ def _strip_ours(hooks: dict[str, Any]) -> tuple[int, list[str]]:
     return removed, emptied
 
 
+def client_events(client: str) -> dict[str, tuple[str | None, int]]:
+    """The events (matcher, timeout in seconds) tierwise hooks into for ``client``:
+    ``EVENTS`` unless the client's installer parts name its own (``HOOK_EVENTS``)."""
+    own = getattr(client_parts(client), "HOOK_EVENTS", None) if client in CLIENTS else None
+    return dict(own) if isinstance(own, dict) else EVENTS
+
+
 def desired_hooks(client: str, python: str | None = None) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
-    for event, (matcher, seconds) in EVENTS.items():
+    for event, (matcher, seconds) in client_events(client).items():
         group: dict[str, Any] = {}
         if matcher:
             group["matcher"] = matcher
@@ -206,7 +213,7 @@ def _plan_install(s: _Settings, python: str | None, statusline: bool = False) ->
             f'"hooks" object by hand, next to your own{replace}:\n{snippet}',
         )
     hooks_value = s.data.get("hooks")
-    for event in EVENTS:
+    for event in client_events(s.client):
         if isinstance(hooks_value, dict) and event in hooks_value and not isinstance(hooks_value[event], list):
             raise InputError(
                 f"expected a list of hook groups, got {type(hooks_value[event]).__name__}",
@@ -219,12 +226,13 @@ def _plan_install(s: _Settings, python: str | None, statusline: bool = False) ->
     _had_hooks, had_events = _there_before(s, unchanged=True)
     _removed, emptied = _strip_ours(hooks)
     for event in emptied:
-        if event not in EVENTS and event not in had_events:
+        if event not in client_events(s.client) and event not in had_events:
             del hooks[event]
     for event, groups in desired.items():
         hooks[event] = list(hooks.get(event) or []) + groups
     data["hooks"] = hooks
-    status = _plan_statusline(s, data, python) if statusline else None
+    has_line = bool(getattr(client_parts(s.client), "HAS_STATUSLINE", True))
+    status = (_plan_statusline(s, data, python) if has_line else "unsupported") if statusline else None
     return data, status
 
 
@@ -261,11 +269,12 @@ def _plan_uninstall(s: _Settings) -> tuple[dict[str, Any], int, bool]:
 
 
 def install(project: str, clients: list[str], python: str | None = None,
-            statusline: bool = False) -> list[dict[str, Any]]:
+            statusline: bool = False, user: bool = False) -> list[dict[str, Any]]:
     """Merge tierwise's entries (and, with ``statusline``, its status line) into each
     client's settings. Every file is read and checked first: when one cannot be
-    rewritten safely, nothing is written."""
-    settings = [_read(project, client) for client in clients]
+    rewritten safely, nothing is written. ``user``: the clients' user-level files
+    (``project`` is then the home directory)."""
+    settings = [_read(project, client, user) for client in clients]
     _check_distinct(settings)
     plans = [(s, *_plan_install(s, python, statusline)) for s in settings]
     results = []
@@ -273,7 +282,7 @@ def install(project: str, clients: list[str], python: str | None = None,
         changed = s.raw is None or not _same(data, s.data)
         backup = _write(s, data) if changed else None
         result: dict[str, Any] = {"client": s.client, "settings": s.path, "changed": changed, "backup": backup,
-                                  "events": list(EVENTS), "statusline": status}
+                                  "events": list(client_events(s.client)), "statusline": status}
         if s.real != os.path.abspath(s.path):
             result["written_to"] = s.real
         results.append(result)
@@ -299,11 +308,11 @@ def _remove_created(s: _Settings) -> None:
         pass
 
 
-def uninstall(project: str, clients: list[str]) -> list[dict[str, Any]]:
+def uninstall(project: str, clients: list[str], user: bool = False) -> list[dict[str, Any]]:
     """Remove exactly tierwise's entries (hooks and status line) from each client's
     settings (all checked first). A settings file tierwise created and that holds
     nothing else afterwards is removed, with its folder when that is left empty."""
-    settings = [_read(project, client) for client in clients]
+    settings = [_read(project, client, user) for client in clients]
     plans = []
     seen: set[str] = set()
     for s in settings:

@@ -24,8 +24,15 @@ BACKUP_SUFFIX = ".tierwise-backup"
 MAX_SETTINGS_BYTES = 16 * 1024 * 1024
 
 
-def settings_path(project: str, client: str) -> str:
-    return os.path.join(project, client_parts(client).SETTINGS_DIR, "settings.json")
+def settings_path(project: str, client: str, user: bool = False) -> str:
+    """The file tierwise's hook entries go in: ``<project>/<SETTINGS_DIR>/<SETTINGS_FILE>``
+    (``settings.json`` unless the client names another), or with ``user`` the
+    client's user-level file (``project`` is then the home directory)."""
+    parts = client_parts(client)
+    name = str(getattr(parts, "SETTINGS_FILE", "settings.json"))
+    if user:
+        return os.path.join(str(parts.user_config_dir(project)), name)
+    return os.path.join(project, parts.SETTINGS_DIR, name)
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -144,8 +151,8 @@ class _Settings:
     before_keys: dict[str, Any] = field(default_factory=dict)
 
 
-def _read(project: str, client: str) -> _Settings:
-    path = settings_path(project, client)
+def _read(project: str, client: str, user: bool = False) -> _Settings:
+    path = settings_path(project, client, user)
     real = os.path.realpath(path)
     if os.path.islink(real):  # realpath stops inside a symlink loop
         raise InputError("the settings file is a symlink loop", file=path,

@@ -14,7 +14,7 @@ from tierwise.install.clients import client_parts
 def unloadable_skills(project: str, client: str) -> list[dict[str, str]]:
     """Skills under the client's project skill folder that the client would not load, with the fix."""
     parts = client_parts(client)
-    skills_dir = os.path.join(project, parts.SETTINGS_DIR, "skills")
+    skills_dir = os.path.join(project, str(getattr(parts, "SKILLS_DIR", os.path.join(parts.SETTINGS_DIR, "skills"))))
     if not os.path.isdir(skills_dir):
         return []
     from tierwise.frontmatter_check import check_text

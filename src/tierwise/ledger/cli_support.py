@@ -10,6 +10,8 @@ from tierwise.hot.errors import TierwiseError
 
 
 def platform_key(name: str | None) -> str:
+    if name == "codex":
+        return "codex"
     return "qwen_code" if name in ("qwen", "qwen_code") else "claude_code"
 
 

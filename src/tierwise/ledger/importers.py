@@ -91,6 +91,8 @@ class ImportSummary:
         self.unreadable_files: list[str] = []
         self.provisional_replaced = 0
         self.provisional_remaining = 0
+        # Codex CLI: reasoning tokens inside the imported output tokens (None: the client does not say)
+        self.reasoning_output_tokens: int | None = None
 
     def bad(self, path: str, offset: int, why: str) -> None:
         self.bad_lines += 1
@@ -106,6 +108,8 @@ class ImportSummary:
             "restarted_files": self.restarted_files, "stamp_disagreements": self.stamp_disagreements,
             "unreadable_files": self.unreadable_files, "provisional_replaced": self.provisional_replaced,
             "provisional_remaining": self.provisional_remaining,
+            **({"reasoning_output_tokens": self.reasoning_output_tokens}
+               if self.reasoning_output_tokens is not None else {}),
         }
 
 
@@ -338,12 +342,13 @@ def importer_for(client: str) -> ModuleType:
 
 def list_files(client: str, root: str) -> list[str]:
     parts = importer_for(client)
-    projects = os.path.join(os.path.abspath(root), "projects")
+    folder = str(getattr(parts, "TRANSCRIPTS_DIR", "projects"))  # Codex CLI: sessions/
+    projects = os.path.join(os.path.abspath(root), folder)
     if not os.path.isdir(projects):
         raise InputError(
             f"no transcripts directory at {projects}",
             file=projects,
-            fix=f"pass {parts.ROOT_FLAG} DIR pointing at the {parts.ROOT_LABEL} directory that holds projects/",
+            fix=f"pass {parts.ROOT_FLAG} DIR pointing at the {parts.ROOT_LABEL} directory that holds {folder}/",
         )
     return _walk_jsonl(projects, parts.is_transcript)
 

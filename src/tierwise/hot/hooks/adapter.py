@@ -20,6 +20,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from tierwise.hot.hooks.runtime import Context
+
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
 
@@ -78,6 +80,10 @@ class Adapter:
     enforces_subagent_model = False  # PreToolUse updatedInput changes the subagent's model
     pre_tool_context_reaches_model = False  # PreToolUse additionalContext is seen by the model
     post_tool_context_reaches_model = True  # PostToolUse additionalContext is seen by the model
+    # PreToolUse deny reaches the model, which re-issues a subagent call with the
+    # model named in the reason (Codex CLI); refused at most this many times.
+    enforces_by_refusal = False
+    max_refusals = 0
 
     # -- reading payloads -------------------------------------------------
     def tool_kind(self, tool_name: object) -> str | None:
@@ -113,6 +119,27 @@ class Adapter:
         """The subagent's usage from a PostToolUse(agent) response, normalized."""
         raise NotImplementedError
 
+    def handoff_input(self, tool_input: dict[str, Any]) -> dict[str, Any]:
+        """The subagent call's input in the shape ``handoff.find_target`` reads
+        (``prompt``, ``subagent_type``)."""
+        return tool_input
+
+    def requested_model(self, tool_input: dict[str, Any]) -> str | None:
+        """The model id a subagent call asks for, where the client takes one."""
+        return None
+
+    def agent_started(self, ctx: Context, run: dict[str, Any]) -> None:
+        """PostToolUse(agent) of a subagent whose usage arrives later, under the name
+        the call's response gives it (Codex CLI: ``/root/TASK``): remember its run."""
+
+    def record_subagent_stop(self, ctx: Context) -> None:
+        """SubagentStop: record a subagent's usage from the client's own files, where
+        the client keeps it there (Claude Code's background agents: ``session``)."""
+
+    def record_stop(self, ctx: Context) -> None:
+        """Stop: record the session's usage from the client's own files, where no
+        other hook has (Claude Code's main transcript: ``session``)."""
+
     def is_interactive(self, payload: dict[str, Any]) -> bool:
         return False
 
@@ -129,6 +156,12 @@ class Adapter:
         self, tool_input: dict[str, Any], model_alias: str | None, handoff: dict[str, Any], context: str
     ) -> dict[str, Any] | None:
         """PreToolUse(agent) answer that hands the tier to the subagent, or None."""
+        return None
+
+    def refuse_agent(self, tool_input: dict[str, Any], model: str, handoff: dict[str, Any],
+                     why: str) -> dict[str, Any] | None:
+        """PreToolUse(agent) answer refusing a call that names another model than
+        ``model``, telling the model how to re-issue it (``enforces_by_refusal``)."""
         return None
 
     def pin_by_definition(self, project: str, agent_name: str, model: str | None) -> str | None:
@@ -179,6 +212,9 @@ def client_name(client: str | None, payload: dict[str, Any] | None = None) -> st
         transcript = payload.get("transcript_path")
         if isinstance(transcript, str) and f"{os.sep}.qwen{os.sep}" in transcript:
             return "qwen"
+        if isinstance(transcript, str) and f"{os.sep}sessions{os.sep}" in transcript \
+                and os.path.basename(transcript).startswith("rollout-"):
+            return "codex"  # Codex CLI: $CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl
     return "claude"
 
 

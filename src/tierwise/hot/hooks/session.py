@@ -42,6 +42,7 @@ def session_start(ctx: Context) -> dict[str, Any] | None:
 def subagent_stop(ctx: Context) -> dict[str, Any] | None:
     """A subagent launched in the background: its tokens arrive now (Claude Code)."""
     agent_id = ctx.payload.get("agent_id")
+    ctx.adapter.record_subagent_stop(ctx)
     if not isinstance(agent_id, str) or ctx.adapter.name != "claude":
         return None
 
@@ -124,6 +125,7 @@ def _attribute_main(ctx: Context) -> None:
 def _summary(ctx: Context) -> dict[str, Any] | None:
     records.flush_pending(ctx.session_id, remove=True)
     _attribute_main(ctx)
+    ctx.adapter.record_stop(ctx)
     from tierwise.hot.ledger import settle
 
     settle.settle_runs(ctx)

@@ -152,9 +152,65 @@ def pre_tool(ctx: Context) -> dict[str, Any] | None:
     if kind == "agent" and isinstance(tool_input, dict):
         from tierwise.hot.hooks.handoff import find_target
 
-        found = find_target(tool_input, ctx.skill)
-        return _pre_agent(ctx, tool_input, *found) if found else None
+        found = find_target(ctx.adapter.handoff_input(tool_input), ctx.skill)
+        if not found:
+            return None
+        if ctx.adapter.enforces_by_refusal:
+            refusal = _refuse_other_model(ctx, tool_input, found[0])
+            if refusal is not None:
+                return refusal
+        return _pre_agent(ctx, tool_input, *found)
     return None
+
+
+def _refusal_key(ctx: Context, tool_input: dict[str, Any], skill: str) -> str:
+    task = tool_input.get("task_name")
+    return f"{skill}|{task if isinstance(task, str) else ''}"[:400]
+
+
+def _refuse_other_model(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any] | None:
+    """Codex CLI: the client runs a subagent on the ``model`` its spawn call names
+    and ignores a rewritten input, so a call naming another model than the
+    decided one is refused with the exact call to make instead. After
+    ``MAX_REFUSALS`` refusals of the same handoff the call goes through and the
+    decision is recorded as advisory (the audit says so). None: let it through."""
+    from tierwise.hot import tiers
+
+    decision = ctx.decide(entry)
+    tier = decision.get("tier")
+    if decision.get("blocked") or not tiers.is_tier(ctx.config, tier):
+        return None
+    model = tiers.model_for(ctx.config, str(tier), ctx.adapter.platform)
+    asked = ctx.adapter.requested_model(tool_input)
+    key = _refusal_key(ctx, tool_input, entry["name"])
+    if not model or asked == model:
+        def forget(st: dict[str, Any]) -> None:
+            refusals = st.get("refusals")
+            if isinstance(refusals, dict):
+                refusals.pop(key, None)
+
+        state.update(ctx.session_id, forget)
+        return None
+    limit = ctx.adapter.max_refusals
+
+    def count(st: dict[str, Any]) -> int:
+        refusals = st.setdefault("refusals", {})
+        seen = int(refusals.get(key) or 0)
+        if seen < limit:
+            refusals[key] = seen + 1
+        return seen
+
+    seen = state.update(ctx.session_id, count)
+    seen = seen if isinstance(seen, int) else 0
+    if seen >= limit:
+        ctx.audit(f"[ROUTE-ADVISORY] {entry['name']}: decided {tier} ({model}) but the spawn call still names "
+                  f"{asked or 'no model'} after {limit} refusals; let through, the tier is advisory for this handoff")
+        return None
+    why = (f"skill {entry['name']} runs on tier {tier} ({model}) — {decision.get('reason')}; this call "
+           + (f"names model {asked}" if asked else "names no model (the subagent would inherit the session's)"))
+    ctx.audit(f"[ROUTE-REFUSED] {entry['name']}: spawn call {ctx.tool_use_id or '?'} names "
+              f"{asked or 'no model'}, decided {tier} ({model}); refusal {seen + 1} of {limit}")
+    return ctx.adapter.refuse_agent(tool_input, model, _handoff(decision), why)
 
 
 def _pre_skill(ctx: Context, entry: dict[str, Any]) -> dict[str, Any] | None:
@@ -180,7 +236,12 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
 
     tier = decision.get("tier")
     alias = pinned = None
-    if tier and ctx.adapter.enforces_subagent_model:
+    if tier and ctx.adapter.enforces_by_refusal and tiers.is_tier(ctx.config, tier):
+        model = tiers.model_for(ctx.config, tier, ctx.adapter.platform)
+        asked = ctx.adapter.requested_model(tool_input)
+        if model and asked == model:
+            pinned = model  # the spawn call names the decided model: Codex runs it there
+    elif tier and ctx.adapter.enforces_subagent_model:
         alias = alias_for(tier, tiers.model_for(ctx.config, tier, "claude_code") if tiers.is_tier(ctx.config, tier) else None)
     elif tier and how == "subagent_type" and tiers.is_tier(ctx.config, tier):
         model = tiers.model_for(ctx.config, tier, ctx.adapter.platform)
@@ -188,7 +249,10 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
             pinned = model
     context = f"[tierwise] subagent for skill {entry['name']} (found by {how}): tier {tier}"
     context += f", model {alias}" if alias else ""
-    context += f", model {pinned} (set in its agent definition)" if pinned else ""
+    if pinned and ctx.adapter.enforces_by_refusal:
+        context += f", model {pinned}"
+    elif pinned:
+        context += f", model {pinned} (set in its agent definition)"
     context += f" — {decision.get('reason')}"
     options = _option_lines(decision)
     if options:
@@ -279,6 +343,8 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
     has_tokens = usage is not None and (usage["total"] > 0 or usage.get("model_used"))
     if (usage is None or not has_tokens) and pending and isinstance(pending.get("decision_record"), dict):
         records.write_decision(pending.pop("decision_record"))
+    if pending:
+        ctx.adapter.agent_started(ctx, pending)  # Codex CLI: its usage arrives with SubagentStop
     if usage is None:
         return answer
     if not has_tokens:

@@ -32,11 +32,15 @@ _EOL = b"\r\n"
 
 
 def _roots() -> list[str]:
-    """Where client transcripts may be read from: ``~/.claude``, ``~/.qwen`` and
-    ``$CLAUDE_CONFIG_DIR`` — taken whole, and each of its comma-separated
-    directories too, the list ``tierwise import`` (and ccusage) reads."""
+    """Where client transcripts may be read from: ``~/.claude``, ``~/.qwen``,
+    ``~/.codex`` and ``$CODEX_HOME/sessions``, and ``$CLAUDE_CONFIG_DIR`` — taken
+    whole, and each of its comma-separated directories too, the list ``tierwise
+    import`` (and ccusage) reads."""
     home = os.path.expanduser("~")
-    roots = [os.path.join(home, ".claude"), os.path.join(home, ".qwen")]
+    roots = [os.path.join(home, ".claude"), os.path.join(home, ".qwen"), os.path.join(home, ".codex")]
+    codex_home = os.environ.get("CODEX_HOME") or ""
+    if codex_home and os.path.isabs(codex_home):
+        roots.append(os.path.join(codex_home, "sessions"))
     extra = os.environ.get("CLAUDE_CONFIG_DIR") or ""
     for item in {extra, *(part.strip() for part in extra.split(","))}:
         if item and os.path.isabs(item):

@@ -1,0 +1,1 @@
+"""Codex CLI: hook adapter (hot), transcript importer, installer parts."""
