@@ -40,9 +40,9 @@ def task(skill: str) -> str:
     return skill.replace("-", "_")
 
 
-def tw(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def tw(*args: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run([sys.executable, "-m", "tierwise", *args], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ), stdin=subprocess.DEVNULL)
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
     if check:
         assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
@@ -100,6 +100,7 @@ def test_codex_specialists_run_on_their_decided_models(run_codex: Any, tmp_path:
     assert set(hooks["hooks"]) >= {"PreToolUse", "PostToolUse", "SubagentStop", "Stop"}
     result = run_codex(project, PROMPT, script(), timeout=240)
     assert result.exit_code == 0, result.describe()
+    assert "clamping" not in result.stderr, result.stderr[-3000:]  # our hook timeouts are within Codex's limits
 
     # every specialist's requests went to the model of its decided tier
     for skill, (tier, model, usages) in SPECIALISTS.items():
@@ -146,3 +147,16 @@ def test_codex_specialists_run_on_their_decided_models(run_codex: Any, tmp_path:
     # a second import adds nothing
     again = json.loads(tw("import", "codex", "--codex-home", str(result.home / ".codex"), "--json").stdout)
     assert again["records_added"] == 0, again
+
+    # the importer alone (a ledger the hooks never wrote): every request once, the same totals
+    fresh = {"TIERWISE_HOME": str(tmp_path / "fresh-ledger")}
+    alone = json.loads(tw("import", "codex", "--codex-home", str(result.home / ".codex"), "--json", env=fresh).stdout)
+    assert alone["records_added"] == sum(1 for r in result.requests if r.rule), alone
+    fresh_report = json.loads(tw("report", "session", "--json", env=fresh).stdout)
+    (row,) = [r for r in fresh_report["rows"] if r["session"] == session]
+    assert {k: row[k] for k in ("input", "output", "cache_read", "total")} == everything, (row, everything)
+    by_skill_import = json.loads(tw("report", "skill", "--json", env=fresh).stdout)
+    imported_skills = {r.get("skill"): r for r in by_skill_import["rows"]}
+    for skill in SPECIALISTS:  # linked to the skill its spawn_agent call named
+        want = api_usage(result.for_rule(f"sub-{skill}"))
+        assert imported_skills[skill]["total"] == want["total"], (skill, imported_skills.get(skill), want)

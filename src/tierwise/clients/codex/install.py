@@ -36,7 +36,7 @@ HOOK_EVENTS: dict[str, tuple[str | None, int]] = {
     "PostToolUse": (SPAWN_MATCHER, 15),
     "SubagentStop": (None, 15),
     "Stop": (None, 30),
-    "SessionEnd": (None, 30),
+    "SessionEnd": (None, 3),  # Codex clamps a SessionEnd hook to 3 s
 }
 
 TRUST_STEPS = (
