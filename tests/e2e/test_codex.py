@@ -98,6 +98,10 @@ def test_codex_specialists_run_on_their_decided_models(run_codex: Any, tmp_path:
     project = make_project(tmp_path)
     hooks = json.loads((project / ".codex" / "hooks.json").read_text())
     assert set(hooks["hooks"]) >= {"PreToolUse", "PostToolUse", "SubagentStop", "Stop"}
+    codex_home = {"CODEX_HOME": str(tmp_path / "home" / ".codex")}
+    before = tw("verify", "--project", str(project), "--json", env=codex_home)
+    assert json.loads(before.stdout)["codex_hooks_to_trust"] == [str(project / ".codex" / "hooks.json")]
+    assert "/hooks" in before.stderr, before.stderr
     result = run_codex(project, PROMPT, script(), timeout=240)
     assert result.exit_code == 0, result.describe()
     assert "clamping" not in result.stderr, result.stderr[-3000:]  # our hook timeouts are within Codex's limits
@@ -127,6 +131,12 @@ def test_codex_specialists_run_on_their_decided_models(run_codex: Any, tmp_path:
         assert decided[skill]["tokens"]["total"] == want["total"], (skill, decided[skill], want)
         got = by_skill[skill]["tokens"]
         assert {k: got[k] for k in want} == want, (skill, got, want)
+    # the $skill mention: the coordinator's decision, and the main conversation's requests under it
+    (coordinator,) = [a for a in audit if a["skill"] == COORDINATOR]
+    assert coordinator["decision"] == "haiku" and coordinator["tool"] == "prompt", coordinator
+    assert coordinator["tokens"]["total"] == api_usage(main)["total"], (coordinator, api_usage(main))
+    after = tw("verify", "--project", str(project), "--json", env=codex_home)
+    assert "codex_hooks_to_trust" not in json.loads(after.stdout), after.stdout  # the hooks have run
     log = (Path(os.environ["TIERWISE_HOME"]) / "audit.log") if os.environ.get("TIERWISE_HOME") else None
     text_ = log.read_text() if log and log.exists() else tw("audit").stdout
     assert "[ROUTE-REFUSED] page-component-mapper" in text_, text_[-3000:]

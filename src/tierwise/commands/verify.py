@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
         result = verify(conn, config)
     finally:
         conn.close()
+    untrusted = codex_hooks_to_trust(args.project)
+    if untrusted:
+        result["codex_hooks_to_trust"] = untrusted
     if args.json:
         print_json(result)
     else:
@@ -75,4 +78,22 @@ def run(args: argparse.Namespace) -> int:
         from tierwise.render.ledger import render_verify
 
         render_verify(console(), result)
+    if untrusted:
+        import sys
+
+        from tierwise.clients.codex.install import TRUST_STEPS
+
+        print(f"Codex CLI has not run tierwise's hooks from {', '.join(untrusted)} yet. {TRUST_STEPS}",
+              file=sys.stderr)
     return EXIT_FINDINGS if result["mismatches"] else EXIT_OK
+
+
+def codex_hooks_to_trust(project: str | None) -> list[str]:
+    """Codex hooks files with tierwise's entries that Codex has not run since they
+    changed: Codex runs hooks only once the user trusts them (`/hooks`)."""
+    import os
+
+    from tierwise.clients.codex.hook import untrusted_hooks
+    from tierwise.hot import paths
+
+    return untrusted_hooks(os.path.abspath(project) if project else paths.project_dir())

@@ -91,6 +91,20 @@ class CodexAdapter(Adapter):
         # no usage in spawn_agent's response: the subagent's rollout holds it
         return None
 
+    def skills_named_in_prompt(self, prompt: str, known: list[str]) -> list[str]:
+        """``$NAME`` mentions of known skills, in the order they appear (Codex's way
+        to invoke a skill in the prompt)."""
+        found = []
+        for name in known:
+            at = prompt.find("$" + name)
+            while at >= 0:
+                end = at + 1 + len(name)
+                if end >= len(prompt) or not (prompt[end].isalnum() or prompt[end] in "-_"):
+                    found.append((at, name))
+                    break
+                at = prompt.find("$" + name, end)
+        return [name for _, name in sorted(found)]
+
     def agent_started(self, ctx: Context, run: dict[str, Any]) -> None:
         name = self.agent_path(ctx.payload.get("tool_response"))
         if name:
@@ -104,6 +118,7 @@ class CodexAdapter(Adapter):
             record_subagent(ctx, path)
 
     def record_stop(self, ctx: Context) -> None:
+        note_hooks_ran(ctx)
         record_main(ctx)
 
     def agent_path(self, tool_response: object) -> str | None:
@@ -449,3 +464,76 @@ def _active_skill(ctx: Context) -> dict[str, Any]:
 
     value = state.update(ctx.session_id, change)
     return value if isinstance(value, dict) else {}
+
+
+# -- hook trust: what `tierwise verify` reminds of ---------------------------------------------------------------
+
+RAN_FILE = "codex-hooks-ran.json"
+
+
+def hooks_files(project: str) -> list[str]:
+    """The hooks files Codex reads that may hold tierwise's entries: the project's
+    ``.codex/hooks.json`` and ``$CODEX_HOME/hooks.json`` (``~/.codex/hooks.json``)."""
+    import os
+
+    codex_home = os.environ.get("CODEX_HOME") or os.path.join(os.path.expanduser("~"), ".codex")
+    return [os.path.join(project, ".codex", "hooks.json"), os.path.join(codex_home, "hooks.json")]
+
+
+def hooks_digest(path: str) -> str | None:
+    """A digest of a hooks file, or None when it is missing or holds no tierwise entry."""
+    from tierwise.hot import paths
+
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(4 * 1024 * 1024)
+    except OSError:
+        return None
+    if b"tierwise" not in data:
+        return None
+    return paths.short_digest(data.decode("utf-8", "replace"))
+
+
+def note_hooks_ran(ctx: Context) -> None:
+    """Codex ran this hook, so it trusts the hooks file as it is now: remember its
+    digest (``tierwise verify`` stops reminding the user to trust the hooks)."""
+    import os
+
+    from tierwise.hot import fileio, paths
+
+    record = os.path.join(paths.state_dir(), RAN_FILE)
+    try:
+        with open(record, encoding="utf-8") as fh:
+            seen = json.loads(fh.read())
+    except (OSError, ValueError):
+        seen = {}
+    if not isinstance(seen, dict):
+        seen = {}
+    changed = False
+    for path in hooks_files(ctx.project):
+        digest = hooks_digest(path)
+        if digest and seen.get(os.path.realpath(path)) != digest:
+            seen[os.path.realpath(path)] = digest
+            changed = True
+    if changed:
+        paths.ensure_state_dir()
+        fileio.atomic_write(record, json.dumps(seen, sort_keys=True), fsync=False)
+
+
+def untrusted_hooks(project: str) -> list[str]:
+    """Hooks files holding tierwise's entries that have not run since they last changed."""
+    import os
+
+    from tierwise.hot import paths
+
+    try:
+        with open(os.path.join(paths.state_dir(), RAN_FILE), encoding="utf-8") as fh:
+            seen = json.loads(fh.read())
+    except (OSError, ValueError):
+        seen = {}
+    out = []
+    for path in hooks_files(project):
+        digest = hooks_digest(path)
+        if digest and (not isinstance(seen, dict) or seen.get(os.path.realpath(path)) != digest):
+            out.append(path)
+    return out

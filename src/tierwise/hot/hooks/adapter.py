@@ -128,6 +128,11 @@ class Adapter:
         """The model id a subagent call asks for, where the client takes one."""
         return None
 
+    def skills_named_in_prompt(self, prompt: str, known: list[str]) -> list[str]:
+        """Skills the user's prompt invokes inline, where the client has a syntax for
+        it (Codex CLI: ``$NAME``)."""
+        return []
+
     def agent_started(self, ctx: Context, run: dict[str, Any]) -> None:
         """PostToolUse(agent) of a subagent whose usage arrives later, under the name
         the call's response gives it (Codex CLI: ``/root/TASK``): remember its run."""

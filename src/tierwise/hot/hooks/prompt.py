@@ -31,6 +31,29 @@ def _describe(ov: dict[str, Any]) -> list[str]:
     return out
 
 
+def _inline_skill(ctx: Context, text: str) -> None:
+    """A skill the prompt invokes inline (Codex CLI's ``$NAME``): decide its tier,
+    record the decision and make it the session's active skill, so the requests
+    that follow (read from the transcript at Stop) count under it."""
+    names = ctx.adapter.skills_named_in_prompt(text, ctx.skill_names())
+    entry = ctx.skill(names[0]) if names else None
+    if entry is None:
+        return
+    from tierwise.hot.hooks import records
+
+    decision = ctx.decide(entry)
+    route = ctx.render_route(decision)
+    turn = ctx.payload.get("turn_id")
+    run_id = f"{ctx.session_id}:{turn}" if isinstance(turn, str) and turn else ctx.run_id()
+    ctx.audit(route)
+    records.write_decision(records.decision_record(ctx, decision, run_id, "prompt", route))
+
+    def change(st: dict[str, Any]) -> None:
+        st["active_skill"] = {"skill": entry["name"], "run_id": run_id, "ts": ctx.timestamp}
+
+    state.update(ctx.session_id, change)
+
+
 def user_prompt(ctx: Context) -> dict[str, Any] | None:
     prompt = ctx.payload.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
@@ -47,6 +70,7 @@ def user_prompt(ctx: Context) -> dict[str, Any] | None:
         return merged
 
     merged = state.update(ctx.session_id, change)
+    _inline_skill(ctx, text)
     said = _describe(found)
     if not said:
         return None
