@@ -480,24 +480,21 @@ def hooks_files(project: str) -> list[str]:
     return [os.path.join(project, ".codex", "hooks.json"), os.path.join(codex_home, "hooks.json")]
 
 
-def hooks_digest(path: str) -> str | None:
-    """A digest of a hooks file, or None when it is missing or holds no tierwise entry."""
-    from tierwise.hot import paths
-
+def holds_our_hooks(path: str) -> bool:
+    """Whether a hooks file holds a tierwise entry (read by `tierwise verify`, never by a hook)."""
     try:
         with open(path, "rb") as fh:
-            data = fh.read(4 * 1024 * 1024)
+            return b"tierwise" in fh.read(4 * 1024 * 1024)
     except OSError:
-        return None
-    if b"tierwise" not in data:
-        return None
-    return paths.short_digest(data.decode("utf-8", "replace"))
+        return False
 
 
 def note_hooks_ran(ctx: Context) -> None:
-    """Codex ran this hook, so it trusts the hooks file as it is now: remember its
-    digest (``tierwise verify`` stops reminding the user to trust the hooks)."""
+    """Codex ran this hook for the project, so it trusts the hooks as they are now:
+    remember when (``tierwise verify`` stops reminding the user to trust them
+    until a hooks file changes again). Reads no file of the project."""
     import os
+    import time
 
     from tierwise.hot import fileio, paths
 
@@ -509,19 +506,17 @@ def note_hooks_ran(ctx: Context) -> None:
         seen = {}
     if not isinstance(seen, dict):
         seen = {}
-    changed = False
-    for path in hooks_files(ctx.project):
-        digest = hooks_digest(path)
-        if digest and seen.get(os.path.realpath(path)) != digest:
-            seen[os.path.realpath(path)] = digest
-            changed = True
-    if changed:
-        paths.ensure_state_dir()
-        fileio.atomic_write(record, json.dumps(seen, sort_keys=True), fsync=False)
+    seen[ctx.project] = time.time()
+    if len(seen) > 500:
+        for stale in sorted(seen, key=lambda k: float(seen[k]) if isinstance(seen[k], (int, float)) else 0)[:100]:
+            seen.pop(stale, None)
+    paths.ensure_state_dir()
+    fileio.atomic_write(record, json.dumps(seen, sort_keys=True), fsync=False)
 
 
 def untrusted_hooks(project: str) -> list[str]:
-    """Hooks files holding tierwise's entries that have not run since they last changed."""
+    """Hooks files holding tierwise's entries that Codex has not run for ``project``
+    since they last changed (a user-level file: for any project)."""
     import os
 
     from tierwise.hot import paths
@@ -531,9 +526,18 @@ def untrusted_hooks(project: str) -> list[str]:
             seen = json.loads(fh.read())
     except (OSError, ValueError):
         seen = {}
+    if not isinstance(seen, dict):
+        seen = {}
+    runs = [float(v) for v in seen.values() if isinstance(v, (int, float))]
+    project_file, user_file = hooks_files(project)
     out = []
-    for path in hooks_files(project):
-        digest = hooks_digest(path)
-        if digest and (not isinstance(seen, dict) or seen.get(os.path.realpath(path)) != digest):
+    for path, ran in ((project_file, seen.get(project)), (user_file, max(runs) if runs else None)):
+        if not holds_our_hooks(path):
+            continue
+        try:
+            changed = os.stat(path).st_mtime
+        except OSError:
+            continue
+        if not isinstance(ran, (int, float)) or ran < changed:
             out.append(path)
     return out
