@@ -38,7 +38,7 @@ def test_packaged_default_resolves_to_the_documented_shape(tmp_path: Path) -> No
     assert cfg["tiers"][0]["models"] == {
         "claude_code": "claude-haiku-4-5",
         "qwen_code": "qwen3-coder-flash",
-        "codex": "codex-spark",
+        "codex": "gpt-6-luna",
     }
     assert cfg["tiers"][2]["cost_ratio"] == 25
     assert cfg["zones"] == {"yellow": 0.70, "red": 0.90}
