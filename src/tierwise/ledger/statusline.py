@@ -69,7 +69,7 @@ def _line(payload: dict[str, Any], now: datetime, client: str | None = None) -> 
     workspace: dict[str, Any] = raw_ws if isinstance(raw_ws, dict) else {}
     # Claude Code: workspace.project_dir and cwd; Qwen Code 0.15.10: workspace.current_dir
     project = workspace.get("project_dir") or payload.get("cwd") or workspace.get("current_dir") or paths.project_dir()
-    platform = {"qwen": "qwen_code", "codex": "codex"}.get(client, "claude_code")
+    platform = "qwen_code" if client == "qwen" else "claude_code"  # Codex CLI runs no status line
     config = configsnap.load(str(project), platform) or _hook_config(str(project), platform) or {}
     session_id = payload.get("session_id")
     conn = connection.connect()
