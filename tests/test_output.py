@@ -173,6 +173,6 @@ def test_every_command_declares_the_shared_options_the_same_way() -> None:
         elif flag == "--project":
             assert action.metavar == "DIR" and action.default is None, where
         else:
-            assert action.choices in (["claude", "qwen"], ["claude", "qwen", "all"]), where
+            assert action.choices in (["claude", "qwen", "codex"], ["claude", "qwen", "codex", "all"]), where
             assert action.default in ("claude", "all", None), where
     assert all(seen.values()), seen
