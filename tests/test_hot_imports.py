@@ -52,7 +52,8 @@ DOOR = "tierwise.hot.cold"
 EXPENSIVE_STDLIB = {"typing", "dataclasses", "inspect", "argparse", "decimal", "asyncio", "email", "logging",
                     "importlib.metadata"}
 # Checked in the fresh-interpreter runs: expensive third-party and stdlib modules.
-FORBIDDEN = EXPENSIVE_STDLIB | {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "pydantic", "referencing"}
+FORBIDDEN = EXPENSIVE_STDLIB | {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "pydantic", "referencing",
+                                "psycopg"}
 
 
 def hot_set(graph: dict[str, set[str]]) -> set[str]:

@@ -286,6 +286,9 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
         raw = merged.get(f"{window}_budget") or {}
         budgets[window] = {k: raw.get(k) for k in BUDGET_KEYS}
 
+    team_raw = merged.get("team_budget") or {}
+    team_budgets = {w: {k: (team_raw.get(w) or {}).get(k) for k in BUDGET_KEYS} for w in ("daily", "weekly", "monthly")}
+
     bw = merged.get("budget_windows") or {}
     budget_windows = {
         "timezone": bw.get("timezone", "UTC"),
@@ -303,6 +306,7 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
         "zones": zones,
         "defaults": defaults,
         "budgets": budgets,
+        "team_budgets": team_budgets,
         "budget_windows": budget_windows,
         "priority_reserve": {"share": pr.get("share", 0.0), "reasoning_demand": list(pr.get("reasoning_demand", ["high"]))},
         "hard_caps": {"safety_margin": hc.get("safety_margin", 1.3)},

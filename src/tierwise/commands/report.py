@@ -9,6 +9,7 @@ cost_usd}, "coverage", "savings", "pricing_sources", ...}``.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from tierwise.output import add_json_option, add_platform_option, add_project_option
 
@@ -33,6 +34,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--requests", action="store_true",
                         help="(session, with --json) list every request with where it came from: hook payload, subagent "
                         "transcript, session transcript or import; provisional or final")
+    parser.add_argument("--team", action="store_true",
+                        help="the whole team's usage from the team server (daily, weekly, monthly, skill, model; "
+                        "see `tierwise team`)")
     add_json_option(parser)
     parser.set_defaults(func=run)
 
@@ -71,6 +75,19 @@ def run(args: argparse.Namespace) -> int:
     import json
     import os
 
+    data: dict[str, Any] | None = None
+    if getattr(args, "team", False):
+        from tierwise.hot.errors import UsageError
+
+        if args.group == "session":
+            raise UsageError("there is no team session report (sessions are per machine)",
+                             fix="use daily, weekly, monthly, skill or model with --team")
+        if args.project:
+            raise UsageError("--project cannot be combined with --team (project paths differ between machines)",
+                             fix="drop --project, or report this machine's ledger without --team")
+        from tierwise.team.report import team_report
+
+        data = team_report(args.group, since=since, until=until, tz_name=tz_name, config=config, platform=platform)
     project = os.path.abspath(args.project) if args.project else None
     if args.requests and args.group != "session":
         from tierwise.hot.errors import UsageError
@@ -80,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     # The first item is the report format's version: bump it when the JSON changes.
     key = json.dumps([4, args.group, str(since), str(until), project, tz_name, platform, config, args.requests],
                      sort_keys=True, default=str)
-    data = reports.cached(key, reports.ledger_fingerprint())
+    if data is None:
+        data = reports.cached(key, reports.ledger_fingerprint())
     if data is None:
         conn = open_ledger()
         try:

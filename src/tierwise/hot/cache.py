@@ -2,7 +2,7 @@
 
 ``load(project_dir, platform)`` returns::
 
-    {"version": 1, "project_dir": str, "platform": "claude_code|qwen_code",
+    {"version": 2, "project_dir": str, "platform": "claude_code|qwen_code",
      "config": <resolved config>, "skills": {name: <index entry>},
      "problems": [{"path", "message"}], "stamps": {path: [mtime_ns, size] | null}}
 
@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the resolved config has team_budgets
 
 
 def stamp(path: str) -> list[int] | None:

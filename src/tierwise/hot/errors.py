@@ -19,6 +19,7 @@ EXIT_INPUT = 4  # an input file (SKILL.md, transcript, spec, scenario, results) 
 EXIT_UNSAFE_PATH = 5  # a skill name or path would lead outside the skill roots
 EXIT_STATE = 6  # the state dir / ledger cannot be read or written (permissions, disk full)
 EXIT_BLOCKED = 7  # a routing decision was blocked by a hard budget cap
+EXIT_REMOTE = 8  # the team server cannot be reached or refused the request
 EXIT_INTERNAL = 70  # a bug in tierwise (EX_SOFTWARE); details go to the error log
 
 EXIT_CODES: dict[int, str] = {
@@ -30,6 +31,7 @@ EXIT_CODES: dict[int, str] = {
     EXIT_UNSAFE_PATH: "a skill name or path would lead outside the skill roots",
     EXIT_STATE: "the state directory or ledger cannot be read or written",
     EXIT_BLOCKED: "the routing decision is blocked by a hard budget cap",
+    EXIT_REMOTE: "the team server cannot be reached or refused the request (nothing local was changed)",
     EXIT_INTERNAL: "internal error in tierwise (see the error log)",
 }
 
@@ -128,3 +130,9 @@ class StateError(TierwiseError):
 
 class UsageError(TierwiseError):
     exit_code = EXIT_USAGE
+
+
+class RemoteError(TierwiseError):
+    """The team server (PostgreSQL) is unreachable or refused a request."""
+
+    exit_code = EXIT_REMOTE

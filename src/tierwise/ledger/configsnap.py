@@ -44,6 +44,10 @@ def _stamps(files: list[str]) -> list[Any]:
     return out
 
 
+# bump when the kept keys change: an older snapshot is resolved again
+SNAPSHOT_FORMAT = 2
+
+
 def snapshot_path(project_dir: str, platform: str) -> str:
     digest = paths.short_digest(f"{platform}\0{os.path.abspath(project_dir)}")[:16]
     return os.path.join(paths.cache_dir(), "ledger-config", f"{digest}.json")
@@ -57,6 +61,8 @@ def load(project_dir: str, platform: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("stamps") != _stamps(layer_files(project_dir, platform)):
         return None
+    if data.get("format") != SNAPSHOT_FORMAT:
+        return None
     cfg = data.get("config")
     return cfg if isinstance(cfg, dict) else None
 
@@ -65,10 +71,11 @@ def save(project_dir: str, platform: str, config: dict[str, Any]) -> None:
     from tierwise.hot.fileio import atomic_write
 
     path = snapshot_path(project_dir, platform)
-    keep = {k: config.get(k) for k in ("tiers", "zones", "budgets", "budget_windows", "priority_reserve", "session",
-                                       "hard_caps", "defaults")}
+    keep = {k: config.get(k) for k in ("tiers", "zones", "budgets", "team_budgets", "budget_windows",
+                                       "priority_reserve", "session", "hard_caps", "defaults")}
     try:
-        atomic_write(path, json.dumps({"stamps": _stamps(layer_files(project_dir, platform)), "config": keep}),
+        atomic_write(path, json.dumps({"format": SNAPSHOT_FORMAT, "stamps": _stamps(layer_files(project_dir, platform)),
+                                       "config": keep}),
                      fsync=False)  # a snapshot: resolved again when lost
     except OSError:
         pass

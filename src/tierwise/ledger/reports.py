@@ -18,6 +18,7 @@ priced tokens at all every savings figure is null (unknown, not $0).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -99,7 +100,7 @@ def _finish(key: Any, acc: dict[str, Any], label: str) -> dict[str, Any]:
 
 
 def report(
-    conn: sqlite3.Connection,
+    conn: sqlite3.Connection | None,
     group: str,
     *,
     since: date | None = None,
@@ -109,21 +110,28 @@ def report(
     config: dict[str, Any] | None = None,
     platform: str = "claude_code",
     requests: bool = False,
+    source: Callable[[str, int | None, int | None], Iterable[Sequence[Any]]] | None = None,
 ) -> dict[str, Any]:
     """``requests``: (session report) list every request of each session with
-    where it came from (``provenance`` is always there)."""
+    where it came from (``provenance`` is always there). ``source(group,
+    since_ms, until_ms)``: rows shaped as the SQL below returns them, from
+    somewhere else than the local ledger (the team server; ``group`` is
+    ``bucket`` for the date reports)."""
     if group not in GROUPS:
         raise UsageError(f"unknown report {group!r}", fix=f"use one of: {', '.join(GROUPS)}")
     tz = _tz(tz_name)
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
+    since_ms = until_ms = None
     if since is not None:
         where.append("ts >= ?")
-        params.append(int(datetime(since.year, since.month, since.day, tzinfo=tz).timestamp() * 1000))
+        since_ms = int(datetime(since.year, since.month, since.day, tzinfo=tz).timestamp() * 1000)
+        params.append(since_ms)
     if until is not None:
         nxt = until + timedelta(days=1)
         where.append("ts < ?")
-        params.append(int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).timestamp() * 1000))
+        until_ms = int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).timestamp() * 1000)
+        params.append(until_ms)
     if project:
         where.append("(project = ? OR project LIKE ? ESCAPE '\\')")
         esc = project.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -151,7 +159,8 @@ def report(
         memo: dict[int, Any] = {}
         sql = (f"SELECT ts / 900000 AS b, model, price_source, {_SUMS} FROM usage WHERE {cond} "
                "GROUP BY b, model, price_source")
-        for b, model, src, *vals in conn.execute(sql, params):
+        rows_in = source("bucket", since_ms, until_ms) if source else _query(conn, sql, params)
+        for b, model, src, *vals in rows_in:
             note(src, vals)
             key = memo.get(b)
             if key is None:
@@ -171,7 +180,8 @@ def report(
         by_origin = ", origin, provisional" if group == "session" else ""  # raw columns: grouping costs nothing
         sql = (f"SELECT {col}, model, price_source, {_SUMS}, MIN(ts), MAX(ts), MAX(project), MAX(client){by_origin} "
                f"FROM usage WHERE {cond} GROUP BY {col}, model, price_source{by_origin}")
-        for k, model, src, *vals in conn.execute(sql, params):
+        rows_in = source(group, since_ms, until_ms) if source else _query(conn, sql, params)
+        for k, model, src, *vals in rows_in:
             note(src, vals[:9])
             key = k if k is not None else (MAIN if group == "skill" else "unknown")
             _add(groups.setdefault(key, _blank()), model, tuple(vals[:9]))
@@ -211,7 +221,11 @@ def report(
         "cache_read": total_acc["cache_read"], "total": total_acc["total"],
         "cost_usd": _cost(total_acc),
     }
-    if group == "session":
+    if source is not None:  # the team server (no session report there)
+        provisional_rows = [r for r in source("provisional", since_ms, until_ms) if r[0] == "true"]
+        prov = (sum(r[7] for r in provisional_rows), sum(r[3] + r[4] + r[5] + r[6] for r in provisional_rows))
+    elif group == "session":
+        assert conn is not None
         if legacy:
             sql = (f"SELECT session_id, {ORIGIN_SQL}, provisional IS NOT NULL, COUNT(*), SUM({_TOTAL}) FROM usage "
                    f"WHERE {cond} AND origin IS NULL GROUP BY 1, 2, 3")
@@ -223,9 +237,8 @@ def report(
         prov = (sum(r["provenance"]["provisional"]["requests"] for r in rows),
                 sum(r["provenance"]["provisional"]["total"] for r in rows))
     else:
-        prov = conn.execute(
-            f"SELECT COUNT(*), COALESCE(SUM({_TOTAL}), 0) FROM usage WHERE {cond} AND provisional IS NOT NULL", params
-        ).fetchone()
+        prov = _query(conn, f"SELECT COUNT(*), COALESCE(SUM({_TOTAL}), 0) FROM usage WHERE {cond} "
+                            "AND provisional IS NOT NULL", params).fetchone()
     sources = sorted(source_tokens, key=lambda src: -source_tokens[src])
     return {
         "report": group,
@@ -313,6 +326,11 @@ def _provenance(conn: sqlite3.Connection, cond: str, params: list[Any], by_sessi
         if rid in replaced:
             item["replaced"] = replaced[rid]
         by_session[key(session)]["requests"].append(item)
+
+
+def _query(conn: sqlite3.Connection | None, sql: str, params: list[Any]) -> sqlite3.Cursor:
+    assert conn is not None, "a report needs the ledger or a row source"
+    return conn.execute(sql, params)
 
 
 def savings(acc: dict[str, Any], config: dict[str, Any] | None, platform: str) -> dict[str, Any]:

@@ -197,6 +197,18 @@ def _fmt_used(b: dict[str, Any], state: dict[str, Any], ge: str, plain: bool) ->
     return num(b["used"]), num(b["limit"])
 
 
+def _source_label(b: dict[str, Any]) -> str:
+    if b["source"] == "official":
+        return "official"
+    if b["source"] == "team":
+        if b.get("age_s") is None:
+            return "team (never synced: this machine only)"
+        age = int(b["age_s"])
+        text = f"{age}s" if age < 120 else f"{age // 60}m" if age < 7200 else f"{age // 3600}h"
+        return f"team, synced {text} ago" + (" (window reset since: this machine only)" if b.get("stale") else "")
+    return "local estimate"
+
+
 def render_budget(console: Console, state: dict[str, Any]) -> None:
     zone = state["zone"]
     ge = _ge(console)
@@ -215,7 +227,7 @@ def render_budget(console: Console, state: dict[str, Any]) -> None:
         z = zone_for(b["share_unreserved"], yellow, red)
         rows.append([
             b["window"], b["key"] if plain else KEY_LABELS.get(b["key"], b["key"]), used, limit, f"{b['share'] * 100:.1f}%", z,
-            b.get("reset_at") or "-", "official" if b["source"] == "official" else "local estimate",
+            b.get("reset_at") or "-", _source_label(b),
         ])
     if not state["budgets"]:
         _line(console, "No budgets defined (set session/daily/weekly/monthly budgets in model-routing.yaml).")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 AUDIT_LOG = "audit.log"
 BUDGET_TTL_S = 60.0
 # the resolved config keys ledger.budget reads
-BUDGET_CONFIG_KEYS = ("budgets", "budget_windows", "priority_reserve", "zones", "session", "tiers")
+BUDGET_CONFIG_KEYS = ("budgets", "team_budgets", "budget_windows", "priority_reserve", "zones", "session", "tiers")
 
 
 def ledger_stamp() -> list[int]:
@@ -45,6 +45,11 @@ def ledger_stamp() -> list[int]:
             out += [0, 0]
             continue
         out += [st.st_mtime_ns, st.st_size] if st.st_size else [0, 0]
+    # a team sync rewrites the team totals without touching the ledger
+    try:
+        out.append(os.stat(os.path.join(paths.state_dir(), "team", "budget.json")).st_mtime_ns)
+    except OSError:
+        out.append(0)
     return out
 
 

@@ -158,12 +158,24 @@ def _summary(ctx: Context) -> dict[str, Any] | None:
     return ctx.adapter.stop_message(text)
 
 
+def _team_sync(ctx: Context, always: bool) -> None:
+    from tierwise.hot.hooks import team_sync
+
+    team_sync.maybe_start(ctx.project, ctx.adapter.platform, always=always)
+
+
 def stop(ctx: Context) -> dict[str, Any] | None:
-    return _summary(ctx)
+    try:
+        return _summary(ctx)
+    finally:
+        _team_sync(ctx, always=False)
 
 
 def session_end(ctx: Context) -> dict[str, Any] | None:
-    answer = _summary(ctx)
+    try:
+        answer = _summary(ctx)
+    finally:
+        _team_sync(ctx, always=True)
     if answer is None:
         return None
     # SessionEnd output takes no hookSpecificOutput; a systemMessage is all it can carry.

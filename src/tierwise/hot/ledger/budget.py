@@ -26,6 +26,15 @@ Official limits: when Claude Code's statusline input carried ``rate_limits``,
 ``tierwise statusline`` saved the latest snapshot (``rate_limits.json`` in the
 state dir); those windows join the list with ``source: official`` and count for
 the zone like any other budget.
+
+Team budgets (``team_budget`` in the config, issue 14): when this machine has
+joined a team (``team/member.json``), each defined team window is the team's
+total from the last ``tierwise team sync`` (``team/budget.json``, written by
+the cold ``tierwise.team``; no network here) plus this machine's rows recorded
+since that sync. They join the list with ``source: team`` and the data's age,
+and count for the zone like any other budget (the zone is the worst of all).
+A calendar window that has reset since the sync counts only this machine's
+new rows until the next sync.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 WINDOWS = ("session", "daily", "weekly", "monthly")
+TEAM_WINDOWS = ("daily", "weekly", "monthly")
 KEYS = ("tokens", "opus_tokens", "opus_messages", "total_spend")
 ROLLING_SPAN_MS = {"daily": 24 * 3_600_000, "weekly": 7 * 86_400_000, "monthly": 30 * 86_400_000}
 DEFAULT_KINDS = {"daily": "calendar", "weekly": "rolling", "monthly": "calendar"}
@@ -67,6 +77,27 @@ TOTAL_SQL = "(input + output + cache_write_5m + cache_write_1h + cache_read)"
 
 def rate_limits_path() -> str:
     return os.path.join(paths.state_dir(), "rate_limits.json")
+
+
+def team_dir() -> str:
+    return os.path.join(paths.state_dir(), "team")
+
+
+def team_member_path() -> str:
+    return os.path.join(team_dir(), "member.json")
+
+
+def team_cache_path() -> str:
+    return os.path.join(team_dir(), "budget.json")
+
+
+def load_team_cache() -> dict[str, Any] | None:
+    try:
+        with open(team_cache_path(), encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("windows"), dict) else None
 
 
 def _tz(name: str | None) -> Any:
@@ -242,12 +273,46 @@ def official_budgets(snapshot: dict[str, Any] | None, now_ms: int) -> list[dict[
     return out
 
 
-def _defined(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    budgets_cfg = config.get("budgets") or {}
+def _defined(config: dict[str, Any], section: str = "budgets") -> dict[str, dict[str, Any]]:
+    budgets_cfg = (config.get("team_budgets") if section == "team_budgets" else config.get("budgets")) or {}
     return {
         w: {k: v for k, v in (budgets_cfg.get(w) or {}).items() if k in KEYS and v is not None}
         for w in WINDOWS
     }
+
+
+def _team_measure(
+    conn: sqlite3.Connection, config: dict[str, Any], now: datetime, now_ms: int, opus: str
+) -> dict[str, Any] | None:
+    """The team windows: the pulled server totals (when they still describe the
+    window) and this machine's rows pushed since (``id > rows_through``)."""
+    defined = _defined(config, "team_budgets")
+    if not any(defined[w] for w in TEAM_WINDOWS) or not os.path.exists(team_member_path()):
+        return None
+    cache = load_team_cache()
+    windows_cfg = config.get("budget_windows") or {}
+    tz_name = windows_cfg.get("timezone") or "UTC"
+    week_start = windows_cfg.get("week_start") or "monday"
+    rows_through = int(cache.get("rows_through") or 0) if cache else 0
+    synced_ms = cache.get("synced_ms") if cache else None
+    out: dict[str, Any] = {}
+    for window in TEAM_WINDOWS:
+        if not defined[window]:
+            continue
+        kind = str(windows_cfg.get(window) or DEFAULT_KINDS[window])
+        start, reset_at = window_bounds(window, kind, now, tz_name, week_start)
+        start_ms = _ms(start)
+        pulled = (cache.get("windows") or {}).get(window) if cache else None
+        server = None
+        if isinstance(pulled, dict) and pulled.get("kind") == kind and isinstance(synced_ms, int):
+            if kind == "calendar" and pulled.get("start_ms") == start_ms:
+                server = {k: pulled.get(k) for k in (*KEYS, "requests", "unpriced", "oldest_ms")}
+            elif kind == "rolling" and 0 <= now_ms - synced_ms < ROLLING_SPAN_MS[window]:
+                server = {k: pulled.get(k) for k in (*KEYS, "requests", "unpriced", "oldest_ms")}
+        since = start_ms if kind == "calendar" else start_ms + 1
+        out[window] = {"kind": kind, "start_ms": start_ms, "reset_ms": _ms(reset_at) if reset_at else None,
+                       "server": server, "local": _measure(conn, "id > ? AND ts >= ?", [rows_through, since], opus)}
+    return {"synced_ms": synced_ms, "rows_through": rows_through, "windows": out}
 
 
 def measure(
@@ -278,12 +343,17 @@ def measure(
     now_ms = _ms(now)
     defined = _defined(config)
     own_conn = None
-    if any(defined.values()) and conn is None:
+    team_defined = any(_defined(config, "team_budgets").values())
+    if (any(defined.values()) or team_defined) and conn is None:
         from tierwise.hot.ledger import connection
 
         conn = own_conn = connection.connect()
     windows: dict[str, Any] = {}
+    team = None
     try:
+        if team_defined:
+            assert conn is not None
+            team = _team_measure(conn, config, now, now_ms, opus)
         for window in WINDOWS:
             if not defined[window]:
                 continue
@@ -310,8 +380,24 @@ def measure(
     finally:
         if own_conn is not None:
             own_conn.close()
-    return {"now_ms": now_ms, "timezone": tz_name, "opus": opus, "project": project or None,
-            "session_id": str(session_id) if session_id is not None else "", "windows": windows}
+    out = {"now_ms": now_ms, "timezone": tz_name, "opus": opus, "project": project or None,
+           "session_id": str(session_id) if session_id is not None else "", "windows": windows}
+    if team is not None:
+        out["team"] = team
+    return out
+
+
+def _add_row(m: dict[str, Any], row: dict[str, Any], opus: Any) -> None:
+    m["tokens"] += row["tokens"]
+    if row.get("tier") == opus:
+        m["opus_tokens"] += row["tokens"]
+        m["opus_messages"] += 1
+    if row.get("cost_usd") is None:
+        m["unpriced"] += 1
+    else:
+        m["total_spend"] += float(row["cost_usd"])
+    m["requests"] += 1
+    m["oldest_ms"] = row["ts"] if m["oldest_ms"] is None else min(m["oldest_ms"], row["ts"])
 
 
 def add_usage(measured: dict[str, Any], rows: list[dict[str, Any]], now_ms: int) -> dict[str, Any] | None:
@@ -342,17 +428,21 @@ def add_usage(measured: dict[str, Any], rows: list[dict[str, Any]], now_ms: int)
                     continue
             elif (m["kind"] == "calendar" and ts < m["start_ms"]) or (m["kind"] == "rolling" and ts <= m["start_ms"]):
                 continue
-            m["tokens"] += row["tokens"]
-            if row.get("tier") == opus:
-                m["opus_tokens"] += row["tokens"]
-                m["opus_messages"] += 1
-            if row.get("cost_usd") is None:
-                m["unpriced"] += 1
-            else:
-                m["total_spend"] += float(row["cost_usd"])
-            m["requests"] += 1
-            m["oldest_ms"] = ts if m["oldest_ms"] is None else min(m["oldest_ms"], ts)
+            _add_row(m, row, opus)
         out["windows"][name] = m
+    team = measured.get("team")
+    if isinstance(team, dict):
+        # rows just recorded are not on the server yet: they add to this machine's part
+        team_windows = {}
+        for name, t in (team.get("windows") or {}).items():
+            if t.get("reset_ms") is not None and now_ms >= t["reset_ms"]:
+                return None
+            local = dict(t["local"])
+            for row in rows:
+                if row["ts"] >= t["start_ms"] + (0 if t["kind"] == "calendar" else 1):
+                    _add_row(local, row, opus)
+            team_windows[name] = {**t, "local": local}
+        out["team"] = {**team, "windows": team_windows}
     return out
 
 
@@ -366,6 +456,50 @@ def state(
     """Budget state (docs/ARCHITECTURE.md): zone, binding budget, every defined
     budget with used/limit/share/reset, exhausted tiers."""
     return assemble(config, measure(conn, config, session_id, now_utc, project))
+
+
+def _team_budgets(config: dict[str, Any], measured: dict[str, Any], reserve: float, now_ms: int) -> list[dict[str, Any]]:
+    team = measured.get("team")
+    if not isinstance(team, dict):
+        return []
+    defined = _defined(config, "team_budgets")
+    synced_ms = team.get("synced_ms")
+    out: list[dict[str, Any]] = []
+    for window in TEAM_WINDOWS:
+        t = (team.get("windows") or {}).get(window)
+        if not defined[window] or not isinstance(t, dict):
+            continue
+        server, local = t.get("server"), t["local"]
+        reset_ms = t["reset_ms"]
+        if t["kind"] == "rolling":
+            oldest = [v for v in (local.get("oldest_ms"), (server or {}).get("oldest_ms")) if v is not None]
+            reset_ms = min(oldest) + ROLLING_SPAN_MS[window] if oldest else None
+        for key in KEYS:
+            if key not in defined[window]:
+                continue
+            limit = float(defined[window][key])
+            pulled = (server or {}).get(key) or 0
+            used = pulled + local[key]
+            used = round(used, 6) if key == "total_spend" else int(used)
+            share = (used / limit) if limit > 0 else (1.0 if used else 0.0)
+            usable = limit * (1.0 - reserve)
+            entry = {
+                "window": window, "key": key,
+                "limit": int(limit) if key != "total_spend" and limit == int(limit) else limit,
+                "used": used,
+                "remaining": max(0, round(limit - used, 6)) if key == "total_spend" else max(0, int(limit - used)),
+                "share": round(share, 4), "share_unreserved": round((used / usable) if usable > 0 else share, 4),
+                "reserve": round(limit * reserve, 6), "reset_at": _iso_ms(reset_ms), "source": "team",
+                "team_used": round(pulled, 6) if key == "total_spend" else int(pulled),
+                "unsynced_here": round(local[key], 6) if key == "total_spend" else int(local[key]),
+                "synced_at": _iso_ms(synced_ms) if isinstance(synced_ms, int) else None,
+                "age_s": max(0, (now_ms - synced_ms) // 1000) if isinstance(synced_ms, int) else None,
+                "stale": server is None,
+            }
+            if key == "total_spend":
+                entry["unpriced_requests"] = int((server or {}).get("unpriced") or 0) + local["unpriced"]
+            out.append(entry)
+    return out
 
 
 def assemble(config: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
@@ -420,6 +554,8 @@ def assemble(config: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]
         item["reserve"] = round(100.0 * reserve, 4)
     budgets.extend(official)
 
+    budgets.extend(_team_budgets(config, measured, reserve, now_ms))
+
     binding = None
     priority_binding = None
     for b in budgets:
@@ -451,8 +587,8 @@ def assemble(config: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]
             return None
         pct = round(b[share_key] * 100)
         label = f"{b['window'].replace('_', '-')} {KEY_LABELS.get(b['key'], b['key'])} at {pct}%"
-        if b["source"] == "official":
-            label += " (official)"
+        if b["source"] in ("official", "team"):
+            label += f" ({b['source']})"
         return {"window": b["window"], "key": b["key"], "share": b[share_key], "label": label, "source": b["source"]}
 
     return {
