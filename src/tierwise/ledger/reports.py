@@ -99,6 +99,33 @@ def _finish(key: Any, acc: dict[str, Any], label: str) -> dict[str, Any]:
     return row
 
 
+def _day_start_ms(day: date, tz: Any) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).timestamp() * 1000)
+
+
+def usage_filter(
+    *, since: date | None = None, until: date | None = None, project: str | None = None, tz: Any = None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of the report filters, over the ``ts``
+    and ``project`` columns (``usage``; ``decisions`` has the same two): local days
+    ``since``..``until`` inclusive in ``tz``, and a project directory with everything
+    under it. Other views of the ledger (the dashboard) filter exactly as reports do."""
+    tz = tz if tz is not None else timezone.utc
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if since is not None:
+        where.append("ts >= ?")
+        params.append(_day_start_ms(since, tz))
+    if until is not None:
+        where.append("ts < ?")
+        params.append(_day_start_ms(until + timedelta(days=1), tz))
+    if project:
+        where.append("(project = ? OR project LIKE ? ESCAPE '\\')")
+        esc = project.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.extend([project, esc.rstrip("/") + "/%"])
+    return " AND ".join(where), params
+
+
 def report(
     conn: sqlite3.Connection | None,
     group: str,
@@ -120,23 +147,9 @@ def report(
     if group not in GROUPS:
         raise UsageError(f"unknown report {group!r}", fix=f"use one of: {', '.join(GROUPS)}")
     tz = _tz(tz_name)
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    since_ms = until_ms = None
-    if since is not None:
-        where.append("ts >= ?")
-        since_ms = int(datetime(since.year, since.month, since.day, tzinfo=tz).timestamp() * 1000)
-        params.append(since_ms)
-    if until is not None:
-        nxt = until + timedelta(days=1)
-        where.append("ts < ?")
-        until_ms = int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).timestamp() * 1000)
-        params.append(until_ms)
-    if project:
-        where.append("(project = ? OR project LIKE ? ESCAPE '\\')")
-        esc = project.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.extend([project, esc.rstrip("/") + "/%"])
-    cond = " AND ".join(where)
+    cond, params = usage_filter(since=since, until=until, project=project, tz=tz)
+    since_ms = _day_start_ms(since, tz) if since is not None else None
+    until_ms = _day_start_ms(until + timedelta(days=1), tz) if until is not None else None
     groups: dict[Any, dict[str, Any]] = {}
     extra: dict[Any, dict[str, Any]] = {}
     # one pass: the pricing sources (by tokens) and the priced part for the savings come along
