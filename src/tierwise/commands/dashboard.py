@@ -27,8 +27,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--timezone", metavar="TZ",
                         help="IANA time zone for days (default: budget_windows.timezone, else UTC)")
     add_platform_option(parser, "client whose tier models price the savings (default: claude)")
-    parser.add_argument("--sessions", metavar="N", type=int, default=1000,
-                        help="list the N most recent sessions (0: all; default: 1000)")
+    parser.add_argument("--sessions", metavar="N", type=int, default=500,
+                        help="list the N most recent sessions in the table (0: all; default: 500)")
     parser.add_argument("--open", action="store_true", help="open the page in the default browser when written")
     add_json_option(parser, "print what was written (file, size) and the dashboard's data as JSON")
     parser.set_defaults(func=run)

@@ -28,7 +28,7 @@ MAIN_SKILL = "(main)"
 # the decision steps that can move a tier away from the preferred one, most specific first
 _CAUSE_STEPS = ("user_override", "allow_upgrade", "minimum", "budget", "allow_downgrade", "hard_cap", "condition")
 _TOTAL = budget_mod.TOTAL_SQL
-_UNPRICED = f"SUM(CASE WHEN cost_usd IS NULL THEN {_TOTAL} ELSE 0 END)"
+_SESSION_CHUNK = 5000  # sessions per session report (bound parameters)
 
 
 def tier_order(config: dict[str, Any] | None, seen: set[str]) -> list[str]:
@@ -36,14 +36,6 @@ def tier_order(config: dict[str, Any] | None, seen: set[str]) -> list[str]:
     names = [str(t.get("name")) for t in (config or {}).get("tiers") or [] if isinstance(t, dict)]
     extra = sorted(s for s in seen if s not in names and s != UNKNOWN_TIER)
     return names + extra + ([UNKNOWN_TIER] if UNKNOWN_TIER in seen else [])
-
-
-def _day_key(bucket: int, tz: Any, memo: dict[int, str]) -> str:
-    key = memo.get(bucket)
-    if key is None:
-        key = datetime.fromtimestamp(bucket * 900, tz=timezone.utc).astimezone(tz).date().isoformat()
-        memo[bucket] = key
-    return key
 
 
 def build(
@@ -56,7 +48,7 @@ def build(
     tz_name: str | None = None,
     platform: str = "claude_code",
     now: datetime | None = None,
-    max_sessions: int = 1000,
+    max_sessions: int = 500,
     top_skills: int = 15,
     lookback_hours: float = 24.0,
 ) -> dict[str, Any]:
@@ -64,72 +56,43 @@ def build(
     now = now or datetime.now(timezone.utc)
     tz = reports._tz(tz_name)
     cond, params = reports.usage_filter(since=since, until=until, project=project, tz=tz)
-    common = {"since": since, "until": until, "project": project, "tz_name": tz_name, "config": config,
+    common: dict[str, Any] = {"since": since, "until": until, "project": project, "tz_name": tz_name, "config": config,
               "platform": platform}
-    daily = reports.report(conn, "daily", **common)
+    daily = reports.report(conn, "daily", by_tier=True, **common)
+    skill_rep = reports.report(conn, "skill", by_tier=True, **common)
+    # the table lists the newest sessions: find them on the (session_id, ts) index, then run the
+    # session report over just those (a full session report would sort every request again)
+    newest = [sid if sid is not None else "unknown" for sid, _ in conn.execute(
+        f"SELECT session_id, MAX(ts) AS last FROM usage WHERE {cond} GROUP BY session_id ORDER BY last DESC, 1",
+        params)]
+    listed = newest[:max_sessions] if max_sessions > 0 else newest
+    session_rows: list[dict[str, Any]] = []
+    for i in range(0, len(listed), _SESSION_CHUNK):
+        part = listed[i:i + _SESSION_CHUNK]
+        session_rows += reports.report(conn, "session", by_tier=True, sessions=part, **common)["rows"]
+    session_rows.sort(key=lambda r: (r["last_activity"], str(r["session"])), reverse=True)
+
     seen: set[str] = set()
-
-    # days x tier: the same 15-minute buckets the daily report folds into local days
-    by_day: dict[str, dict[str, list[float]]] = {}
-    memo: dict[int, str] = {}
-    for b, tier, total, cost, unpriced, requests in conn.execute(
-        f"SELECT ts / 900000 AS b, COALESCE(tier, '{UNKNOWN_TIER}'), SUM({_TOTAL}), SUM(cost_usd), {_UNPRICED}, "
-        f"COUNT(*) FROM usage WHERE {cond} GROUP BY b, 2", params
-    ):
-        seen.add(tier)
-        slot = by_day.setdefault(_day_key(b, tz, memo), {}).setdefault(tier, [0, 0.0, 0, 0])
-        slot[0] += total or 0
-        slot[1] += cost or 0.0
-        slot[2] += unpriced or 0
-        slot[3] += requests
-
-    # skills x tier
-    skill_rep = reports.report(conn, "skill", **common)
-    by_skill: dict[str, dict[str, list[float]]] = {}
-    for skill, tier, total, cost, unpriced, requests in conn.execute(
-        f"SELECT skill, COALESCE(tier, '{UNKNOWN_TIER}'), SUM({_TOTAL}), SUM(cost_usd), {_UNPRICED}, COUNT(*) "
-        f"FROM usage WHERE {cond} GROUP BY skill, 2", params
-    ):
-        seen.add(tier)
-        key = skill if skill is not None else MAIN_SKILL
-        slot = by_skill.setdefault(key, {}).setdefault(tier, [0, 0.0, 0, 0])
-        slot[0] += total or 0
-        slot[1] += cost or 0.0
-        slot[2] += unpriced or 0
-        slot[3] += requests
-
-    # sessions: the report's rows, newest first, the first ``max_sessions`` with their tier split
-    session_rep = reports.report(conn, "session", **common)
-    session_rows = list(reversed(session_rep["rows"]))
-    shown = session_rows[:max_sessions] if max_sessions > 0 else session_rows
-    by_session = _sessions_by_tier(conn, cond, params, [r["session"] for r in shown], seen)
-
+    for rows in (daily["rows"], skill_rep["rows"], session_rows):
+        for row in rows:
+            seen.update(row["tiers"])
     routing = _routing(conn, cond, params, config)
     budget = _budget(conn, config or {}, now, lookback_hours)
     tiers = tier_order(config, seen | set(routing["tiers_seen"]))
 
     days = day_span([row["date"] for row in daily["rows"]])  # idle days too: no gaps on the chart's axis
+    by_day = {row["date"]: row["tiers"] for row in daily["rows"]}
+    blank = {"tokens": 0, "cost_usd": 0.0, "unpriced_tokens": 0, "requests": 0}
     day_series: dict[str, Any] = {
         "dates": days,
-        "tokens": {t: [int(by_day.get(d, {}).get(t, [0])[0]) for d in days] for t in tiers},
-        "cost_usd": {t: [round(by_day.get(d, {}).get(t, [0, 0.0])[1], 6) for d in days] for t in tiers},
-        "unpriced_tokens": {t: [int(by_day.get(d, {}).get(t, [0, 0, 0])[2]) for d in days] for t in tiers},
-        "rows": daily["rows"],
+        "tokens": {t: [by_day.get(d, {}).get(t, blank)["tokens"] for d in days] for t in tiers},
+        "cost_usd": {t: [by_day.get(d, {}).get(t, blank)["cost_usd"] for d in days] for t in tiers},
+        "unpriced_tokens": {t: [by_day.get(d, {}).get(t, blank)["unpriced_tokens"] for d in days] for t in tiers},
     }
-
-    skills = []
-    for row in skill_rep["rows"]:
-        split = by_skill.get(row["skill"], {})
-        skills.append({
-            "skill": row["skill"], "total": row["total"], "requests": row["requests"], "cost_usd": row["cost_usd"],
-            "coverage": row["coverage"], "models": row["models"],
-            "tiers": {t: {"tokens": int(v[0]), "cost_usd": round(v[1], 6), "unpriced_tokens": int(v[2]),
-                          "requests": int(v[3])} for t, v in split.items()},
-        })
-
-    sessions = []
-    for row in shown:
-        sessions.append({**row, "tiers": by_session.get(row["session"], {})})
+    skills = [{k: row[k] for k in ("skill", "total", "requests", "cost_usd", "coverage", "models", "tiers")}
+              for row in skill_rep["rows"]]
+    sessions = [{k: v for k, v in row.items() if k not in ("input", "output", "cache_write", "cache_read")}
+                for row in session_rows]
 
     return {
         "format": FORMAT_VERSION,
@@ -137,42 +100,17 @@ def build(
         "filters": {"since": daily["since"], "until": daily["until"], "project": project,
                     "timezone": daily["timezone"], "platform": platform},
         "tiers": tiers,
-        "totals": {**daily["totals"], "requests": daily["requests"], "sessions": len(session_rows),
+        "totals": {**daily["totals"], "requests": daily["requests"], "sessions": len(newest),
                    "skills": len(skill_rep["rows"])},
         "coverage": daily["coverage"],
         "savings": daily["savings"],
         "pricing_sources": daily["pricing_sources"],
         "days": day_series,
         "skills": {"rows": skills, "top": top_skills, "count": len(skills)},
-        "sessions": {"rows": sessions, "count": len(session_rows), "shown": len(sessions), "limit": max_sessions},
+        "sessions": {"rows": sessions, "count": len(newest), "shown": len(sessions), "limit": max_sessions},
         "routing": {k: v for k, v in routing.items() if k != "tiers_seen"},
         "budget": budget,
     }
-
-
-def _sessions_by_tier(conn: sqlite3.Connection, cond: str, params: list[Any], sessions: list[Any],
-                      seen: set[str]) -> dict[Any, dict[str, dict[str, Any]]]:
-    out: dict[Any, dict[str, dict[str, Any]]] = {}
-    wanted = [s for s in sessions if s != "unknown"]
-    chunk = 500  # under SQLite's bound-parameter limit, each chunk on the (session_id, ts) index
-    for i in range(0, len(wanted), chunk):
-        part = wanted[i:i + chunk]
-        marks = ",".join("?" for _ in part)
-        rows = conn.execute(
-            f"SELECT session_id, COALESCE(tier, '{UNKNOWN_TIER}'), SUM({_TOTAL}), SUM(cost_usd), {_UNPRICED} "
-            f"FROM usage WHERE session_id IN ({marks}) AND {cond} GROUP BY session_id, 2", [*part, *params])
-        for sid, tier, total, cost, unpriced in rows:
-            seen.add(tier)
-            out.setdefault(sid, {})[tier] = {"tokens": int(total or 0), "cost_usd": round(cost or 0.0, 6),
-                                            "unpriced_tokens": int(unpriced or 0)}
-    if "unknown" in sessions:
-        for _, tier, total, cost, unpriced in conn.execute(
-            f"SELECT NULL, COALESCE(tier, '{UNKNOWN_TIER}'), SUM({_TOTAL}), SUM(cost_usd), {_UNPRICED} "
-            f"FROM usage WHERE session_id IS NULL AND {cond} GROUP BY 2", params):
-            seen.add(tier)
-            out.setdefault("unknown", {})[tier] = {"tokens": int(total or 0), "cost_usd": round(cost or 0.0, 6),
-                                                  "unpriced_tokens": int(unpriced or 0)}
-    return out
 
 
 def direction(config: dict[str, Any] | None, requested: str | None, used: str | None, blocked: bool) -> str:
@@ -250,7 +188,9 @@ def _routing(conn: sqlite3.Connection, cond: str, params: list[Any], config: dic
             g["last_ms"], g["reason"] = last, reason or ""
     changes = sorted(groups.values(), key=lambda g: (-g["count"], g["direction"], str(g["requested"])))
     for g in changes:
-        g["skills"] = sorted(g["skills"])
+        names = sorted(g["skills"])
+        g["skills"] = names[:12]
+        g["skills_count"] = len(names)
         g["last"] = datetime.fromtimestamp(g.pop("last_ms") / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"decisions": total, "counts": counts, "matrix": matrix, "by_requested": by_requested,
             "changes": changes, "tiers_seen": sorted(tiers_seen)}

@@ -49,6 +49,23 @@ def data_json(data: dict[str, Any]) -> str:
         .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
+SESSION_COLUMNS = ("session", "project", "client", "first_activity", "last_activity", "requests", "total", "cost_usd",
+                   "coverage")
+
+
+def page_data(data: dict[str, Any]) -> dict[str, Any]:
+    """What the page embeds: ``data`` with the session rows as arrays (column names once, each
+    row's tier split as tokens in the order of ``tiers``), which keeps a year's page small."""
+    tiers = list(data.get("tiers") or [])
+    sessions = dict(data["sessions"])
+    sessions["columns"] = [*SESSION_COLUMNS, "tier_tokens"]
+    sessions["rows"] = [
+        [row.get(c) for c in SESSION_COLUMNS] + [[(row.get("tiers") or {}).get(t, {}).get("tokens", 0) for t in tiers]]
+        for row in data["sessions"]["rows"]
+    ]
+    return {**data, "sessions": sessions}
+
+
 def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
@@ -85,7 +102,7 @@ def render(data: dict[str, Any]) -> str:
         "{{CSP}}": csp.replace('"', "&quot;"),
         "{{TITLE}}": _escape_text(title),
         "{{STYLE}}": style,
-        "{{DATA}}": data_json(data),
+        "{{DATA}}": data_json(page_data(data)),
         "{{CHARTJS}}": chart,
         "{{SCRIPT}}": script,
         "{{CHARTJS_VERSION}}": str(vendor_info()["chart.js"]["version"]),

@@ -79,6 +79,16 @@ def _add(acc: dict[str, Any], model: str | None, vals: tuple[Any, ...]) -> None:
     t["cache_read"] += cr
 
 
+def _add_tier(acc: dict[str, Any], tier: str, vals: tuple[Any, ...]) -> None:
+    """``by_tier``: the group's tokens, cost, unpriced tokens and requests per tier."""
+    i, o, cw, cr, n, cost, unpriced = (v or 0 for v in vals[:7])
+    slot = acc.setdefault("_tiers", {}).setdefault(tier, [0, 0.0, 0, 0])
+    slot[0] += i + o + cw + cr
+    slot[1] += float(cost)
+    slot[2] += unpriced
+    slot[3] += n
+
+
 def _cost(acc: dict[str, Any]) -> float | None:
     """The priced sum, or None when there are tokens and none of them has a price."""
     if acc["unpriced_tokens"] and acc["total"] - acc["unpriced_tokens"] <= 0:
@@ -96,6 +106,9 @@ def _finish(key: Any, acc: dict[str, Any], label: str) -> dict[str, Any]:
         "coverage": round((total - acc["unpriced_tokens"]) / total, 4) if total else 1.0,
         "models": sorted(acc["models"], key=lambda m: -acc["models"][m]),
     }
+    if "_tiers" in acc:
+        row["tiers"] = {tier: {"tokens": v[0], "cost_usd": round(v[1], 6), "unpriced_tokens": v[2], "requests": v[3]}
+                        for tier, v in acc["_tiers"].items()}
     return row
 
 
@@ -104,12 +117,14 @@ def _day_start_ms(day: date, tz: Any) -> int:
 
 
 def usage_filter(
-    *, since: date | None = None, until: date | None = None, project: str | None = None, tz: Any = None
+    *, since: date | None = None, until: date | None = None, project: str | None = None, tz: Any = None,
+    sessions: list[str] | None = None,
 ) -> tuple[str, list[Any]]:
     """The WHERE clause (and its parameters) of the report filters, over the ``ts``
     and ``project`` columns (``usage``; ``decisions`` has the same two): local days
     ``since``..``until`` inclusive in ``tz``, and a project directory with everything
-    under it. Other views of the ledger (the dashboard) filter exactly as reports do."""
+    under it; ``sessions``: only these sessions (``"unknown"``: rows without one). Other
+    views of the ledger (the dashboard) filter exactly as reports do."""
     tz = tz if tz is not None else timezone.utc
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
@@ -123,6 +138,13 @@ def usage_filter(
         where.append("(project = ? OR project LIKE ? ESCAPE '\\')")
         esc = project.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params.extend([project, esc.rstrip("/") + "/%"])
+    if sessions is not None:
+        named = [s for s in sessions if s != "unknown"]
+        either = [f"session_id IN ({','.join('?' for _ in named)})"] if named else []
+        if "unknown" in sessions:
+            either.append("session_id IS NULL")
+        where.append("(" + " OR ".join(either or ["0"]) + ")")
+        params.extend(named)
     return " AND ".join(where), params
 
 
@@ -138,18 +160,30 @@ def report(
     platform: str = "claude_code",
     requests: bool = False,
     source: Callable[[str, int | None, int | None], Iterable[Sequence[Any]]] | None = None,
+    by_tier: bool = False,
+    sessions: list[str] | None = None,
 ) -> dict[str, Any]:
     """``requests``: (session report) list every request of each session with
     where it came from (``provenance`` is always there). ``source(group,
     since_ms, until_ms)``: rows shaped as the SQL below returns them, from
     somewhere else than the local ledger (the team server; ``group`` is
-    ``bucket`` for the date reports)."""
+    ``bucket`` for the date reports). ``by_tier``: each row also splits its
+    figures by tier (``tiers``), from the same pass (rows from ``source`` carry
+    no tier: their model's tier in ``config``). ``sessions``: only these sessions
+    (see :func:`usage_filter`; local ledger only)."""
     if group not in GROUPS:
         raise UsageError(f"unknown report {group!r}", fix=f"use one of: {', '.join(GROUPS)}")
     tz = _tz(tz_name)
-    cond, params = usage_filter(since=since, until=until, project=project, tz=tz)
+    cond, params = usage_filter(since=since, until=until, project=project, tz=tz, sessions=sessions)
     since_ms = _day_start_ms(since, tz) if since is not None else None
     until_ms = _day_start_ms(until + timedelta(days=1), tz) if until is not None else None
+    # by tier: one more grouping column, last, so the rows keep the shape ``source`` gives
+    tier_col = ", COALESCE(tier, 'unknown')" if by_tier else ""
+
+    def tier_of(model: Any, vals: list[Any]) -> str:
+        if source is None:
+            return str(vals.pop())
+        return pricing.tier_for_model(model, config, platform) or "unknown"
     groups: dict[Any, dict[str, Any]] = {}
     extra: dict[Any, dict[str, Any]] = {}
     # one pass: the pricing sources (by tokens) and the priced part for the savings come along
@@ -170,10 +204,11 @@ def report(
 
         ws = WEEKDAYS.index(week_start) if week_start in WEEKDAYS else 0
         memo: dict[int, Any] = {}
-        sql = (f"SELECT ts / 900000 AS b, model, price_source, {_SUMS} FROM usage WHERE {cond} "
-               "GROUP BY b, model, price_source")
+        sql = (f"SELECT ts / 900000 AS b, model, price_source, {_SUMS}{tier_col} FROM usage WHERE {cond} "
+               f"GROUP BY b, model, price_source{tier_col}")
         rows_in = source("bucket", since_ms, until_ms) if source else _query(conn, sql, params)
         for b, model, src, *vals in rows_in:
+            tier = tier_of(model, vals) if by_tier else None
             note(src, vals)
             key = memo.get(b)
             if key is None:
@@ -185,19 +220,26 @@ def report(
                 else:
                     key = day.strftime("%Y-%m")
                 memo[b] = key
-            _add(groups.setdefault(key, _blank()), model, tuple(vals))
+            acc = groups.setdefault(key, _blank())
+            _add(acc, model, tuple(vals))
+            if by_tier:
+                _add_tier(acc, tier or "unknown", tuple(vals))
         keys = sorted(groups)
     else:
         col = {"session": "session_id", "skill": "skill", "model": "model"}[group]
         # sessions: where the rows came from, in the same pass (docs/ledger.md, "One request, one row")
         by_origin = ", origin, provisional" if group == "session" else ""  # raw columns: grouping costs nothing
-        sql = (f"SELECT {col}, model, price_source, {_SUMS}, MIN(ts), MAX(ts), MAX(project), MAX(client){by_origin} "
-               f"FROM usage WHERE {cond} GROUP BY {col}, model, price_source{by_origin}")
+        sql = (f"SELECT {col}, model, price_source, {_SUMS}, MIN(ts), MAX(ts), MAX(project), MAX(client){by_origin}"
+               f"{tier_col} FROM usage WHERE {cond} GROUP BY {col}, model, price_source{by_origin}{tier_col}")
         rows_in = source(group, since_ms, until_ms) if source else _query(conn, sql, params)
         for k, model, src, *vals in rows_in:
+            tier = tier_of(model, vals) if by_tier else None
             note(src, vals[:9])
             key = k if k is not None else (MAIN if group == "skill" else "unknown")
-            _add(groups.setdefault(key, _blank()), model, tuple(vals[:9]))
+            acc = groups.setdefault(key, _blank())
+            _add(acc, model, tuple(vals[:9]))
+            if by_tier:
+                _add_tier(acc, tier or "unknown", tuple(vals[:9]))
             e = extra.setdefault(key, {"first": vals[9], "last": vals[10], "project": vals[11], "client": vals[12]})
             e["first"] = min(e["first"], vals[9])
             e["last"] = max(e["last"], vals[10])

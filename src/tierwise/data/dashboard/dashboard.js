@@ -92,7 +92,7 @@
     for (var i = 3; i < px.length; i += 16) { if (px[i] > 0) { n += 1; } }
     return n;
   }
-  var moneyTick = function (v) { return money(v); };
+  var moneyTick = function (v) { return (v < 0 ? "-$" : "$") + Math.abs(v).toLocaleString("en-US", { maximumFractionDigits: 2 }); };
   var shortTick = function (v) { return short(v); };
 
   /* --- header and totals --- */
@@ -270,7 +270,7 @@
     tr.appendChild(el("td", g.cause));
     tr.appendChild(el("td", num(g.count), "num"));
     tr.appendChild(el("td", g.reason));
-    tr.appendChild(el("td", g.skills.join(", ")));
+    tr.appendChild(el("td", g.skills.join(", ") + (g.skills_count > g.skills.length ? " and " + (g.skills_count - g.skills.length) + " more" : "")));
     rtbody.appendChild(tr);
   });
   if (!R.changes.length) {
@@ -284,20 +284,25 @@
   /* --- sessions: sortable --- */
   var table = $("sessions");
   var tbody = table.querySelector("tbody");
-  var rows = D.sessions.rows.slice();
-  function mix(tiers) {
+  var cols = D.sessions.columns;
+  var rows = D.sessions.rows.map(function (a) {
+    var o = {};
+    cols.forEach(function (c, i) { o[c] = a[i]; });
+    return o;
+  });
+  function mix(tokens) {
     var bar = el("div", null, "mix");
-    var total = 0;
-    Object.keys(tiers).forEach(function (t) { total += tiers[t].tokens; });
-    D.tiers.forEach(function (t) {
-      if (!tiers[t] || !total) { return; }
+    var total = sum(tokens);
+    var parts = [];
+    D.tiers.forEach(function (t, i) {
+      if (!tokens[i] || !total) { return; }
       var s = el("span");
-      s.style.width = (100 * tiers[t].tokens / total).toFixed(2) + "%";
+      s.style.width = (100 * tokens[i] / total).toFixed(2) + "%";
       s.style.background = color(t);
-      s.title = t + " " + pct(tiers[t].tokens / total);
       bar.appendChild(s);
+      parts.push(t + " " + pct(tokens[i] / total));
     });
-    bar.title = D.tiers.filter(function (t) { return tiers[t]; }).map(function (t) { return t + " " + pct(tiers[t].tokens / total); }).join(", ");
+    bar.title = parts.join(", ");
     return bar;
   }
   function draw() {
@@ -315,7 +320,7 @@
       tr.appendChild(el("td", num(r.requests), "num"));
       tr.appendChild(el("td", num(r.total), "num"));
       tr.appendChild(el("td", money(r.cost_usd) + (r.coverage < 0.9999 && r.cost_usd !== null ? " (" + pct(r.coverage) + " priced)" : ""), "num"));
-      var m = el("td"); m.appendChild(mix(r.tiers)); tr.appendChild(m);
+      var m = el("td"); m.appendChild(mix(r.tier_tokens)); tr.appendChild(m);
       tbody.appendChild(tr);
     });
   }
