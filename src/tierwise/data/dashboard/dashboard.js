@@ -74,13 +74,12 @@
     config.options.maintainAspectRatio = false;
     var c = new Chart(canvas, config);
     charts.push(c);
-    var box = canvas.parentNode;
-    box.setAttribute("data-rendered", "true");
-    box.setAttribute("data-datasets", String(config.data.datasets.length));
+    canvas.setAttribute("data-rendered", "true");
+    canvas.setAttribute("data-datasets", String(config.data.datasets.length));
     var points = 0;
     config.data.datasets.forEach(function (ds) { points += ds.data.length; });
-    box.setAttribute("data-points", String(points));
-    Object.keys(facts || {}).forEach(function (k) { box.setAttribute("data-" + k, String(facts[k])); });
+    canvas.setAttribute("data-points", String(points));
+    Object.keys(facts || {}).forEach(function (k) { canvas.setAttribute("data-" + k, String(facts[k])); });
     return c;
   }
   function inked(c) {
@@ -197,7 +196,8 @@
     tr.appendChild(el("td", fmt(b.limit), "num"));
     tr.appendChild(el("td", pct(b.share), "num"));
     var z = el("td"); z.appendChild(el("span", b.zone, "zone " + b.zone)); tr.appendChild(z);
-    tr.appendChild(el("td", b.rate_per_hour === null ? "-" : (isMoney ? money(b.rate_per_hour) : short(Math.round(b.rate_per_hour))), "num"));
+    var rate = b.rate_per_hour;
+    tr.appendChild(el("td", rate === null ? "-" : (isMoney ? money(rate) : (rate < 10 ? rate.toFixed(2) : short(Math.round(rate)))), "num"));
     ["yellow", "red", "limit"].forEach(function (lv) {
       var td = el("td", etaText(b.projection[lv]));
       td.setAttribute("data-status", b.projection[lv].status);
@@ -224,7 +224,9 @@
     if (b.rate_per_hour && b.projection.limit.status !== "reached") {
       var target = b.projection.limit.status === "projected" ? b.projection.limit.at_ms : null;
       var horizon = target || (b.reset_at ? Date.parse(b.reset_at) : now + 24 * 3600000);
-      end = Math.max(now, horizon);
+      var elapsed = now - (b.start_ms || now);
+      /* a far-off ETA would squash the window's own curve: show at most twice its span ahead */
+      end = Math.max(now, Math.min(horizon, now + Math.max(2 * elapsed, 3600000)));
       proj = [{ x: now, y: 100 * b.used / lim }, { x: end, y: 100 * (b.used + b.rate_per_hour * (end - now) / 3600000) / lim }];
     }
     var start = pts.length ? pts[0].x : now;
@@ -356,7 +358,7 @@
     : num(D.sessions.count) + " sessions. ") + "Click a column to sort.";
   tbody.setAttribute("data-rows", String(D.sessions.shown));
 
-  charts.forEach(function (ch) { ch.canvas.parentNode.setAttribute("data-inked", String(inked(ch))); });
+  charts.forEach(function (ch) { ch.canvas.setAttribute("data-inked", String(inked(ch))); });
   root.setAttribute("data-ready", "true");
   root.setAttribute("data-charts", String(charts.length));
 })();
