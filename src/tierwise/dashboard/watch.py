@@ -105,7 +105,7 @@ def snapshot(
     # the session's own burn over the lookback (whatever budgets are defined)
     since = max(first or now_ms, now_ms - lookback_ms)
     row = conn.execute(f"SELECT COALESCE(SUM({_TOTAL}), 0), COALESCE(SUM(cost_usd), 0.0) FROM usage "
-                       "WHERE session_id = ? AND ts > ? AND ts <= ?", (session_id, since, now_ms)).fetchone()
+                       "WHERE session_id = ? AND ts >= ? AND ts <= ?", (session_id, since, now_ms)).fetchone()
     span = now_ms - since
     snap["burn"] = {"span_ms": span, "tokens_per_hour": round(row[0] * burn.HOUR_MS / span) if span > 0 else None,
                     "usd_per_hour": round(row[1] * burn.HOUR_MS / span, 6) if span > 0 else None}
@@ -163,8 +163,12 @@ def _decision_text(d: dict[str, Any]) -> str:
     return str(d["tier"] or "-")
 
 
-def frame(snap: dict[str, Any], clock: Clock) -> RenderableType:
-    """The rich view of a snapshot; ``clock`` gives "now" for ages and ETAs."""
+NARROW = 96  # below this many columns the budget and decision tables keep only what matters most
+
+
+def frame(snap: dict[str, Any], clock: Clock, width: int = 120) -> RenderableType:
+    """The rich view of a snapshot for a terminal ``width`` columns wide; ``clock`` gives
+    "now" for ages and ETAs."""
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -215,20 +219,24 @@ def frame(snap: dict[str, Any], clock: Clock) -> RenderableType:
                           f"over the last {burn.duration_text(b['span_ms'])}"))
 
     if budget.get("burns") or budget.get("official"):
+        wide = width >= NARROW
         bt = Table(box=None, pad_edge=False, header_style="bold", title="Budgets", title_justify="left",
                    title_style="bold")
-        for name, justify in (("Budget", "left"), ("Used", "right"), ("Limit", "right"), ("Share", "right"),
-                              ("Zone", "left"), ("Burn/h", "right"), ("To yellow", "left"), ("To red", "left"),
-                              ("To limit", "left")):
-            bt.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        columns = [("Budget", "left"), ("Used", "right"), ("Limit", "right"), ("Share", "right"), ("Zone", "left"),
+                   ("Burn/h", "right"), ("To yellow", "left"), ("To red", "left"), ("To limit", "left")]
+        keep = [i for i, (name, _) in enumerate(columns) if wide or name not in ("Used", "Limit", "Burn/h")]
+        for i in keep:
+            bt.add_column(columns[i][0], justify=columns[i][1], no_wrap=True)  # type: ignore[arg-type]
         for item in budget.get("burns") or []:
             key = item["key"]
-            bt.add_row(item["label"], _amount(key, item["used"]), _amount(key, item["limit"]),
-                       f"{item['share'] * 100:.1f}%", Text(item["zone"], style=item["zone"]),
-                       _amount(key, item["rate_per_hour"]),
-                       *(_eta(item["projection"][lv], now_ms) for lv in burn.LEVELS))
+            cells: list[Any] = [item["label"], _amount(key, item["used"]), _amount(key, item["limit"]),
+                                f"{item['share'] * 100:.1f}%", Text(item["zone"], style=item["zone"]),
+                                _amount(key, item["rate_per_hour"]),
+                                *(_eta(item["projection"][lv], now_ms) for lv in burn.LEVELS)]
+            bt.add_row(*(cells[i] for i in keep))
         for item in budget.get("official") or []:
-            bt.add_row(item["label"], "-", "-", f"{item['share'] * 100:.1f}%", "", "-", "-", "-", "-")
+            cells = [item["label"], "-", "-", f"{item['share'] * 100:.1f}%", "", "-", "-", "-", "-"]
+            bt.add_row(*(cells[i] for i in keep))
         parts.append(bt)
     elif not budget.get("defined"):
         parts.append(Text("no budgets defined (see docs/config.md): no zone thresholds to project", style="dim"))
@@ -239,14 +247,16 @@ def frame(snap: dict[str, Any], clock: Clock) -> RenderableType:
         rows = [(_hms(d["ts"]), str(d["skill"] or "(main)"), _decision_text(d), str(d["zone"] or "-"),
                  str(d["reason"] or "")) for d in snap["decisions"]]
         # the reason gives way on a narrow terminal; time, tier and zone never do
+        wide = width >= NARROW
         dt.add_column("Time", no_wrap=True, min_width=8)
-        dt.add_column("Skill", no_wrap=True, overflow="ellipsis", max_width=28)
+        dt.add_column("Skill", no_wrap=True, overflow="ellipsis", max_width=28 if wide else 20)
         dt.add_column("Tier", no_wrap=True, min_width=max(len(r[2]) for r in rows))
-        dt.add_column("Zone", no_wrap=True, min_width=max(4, *(len(r[3]) for r in rows)))
+        if wide:
+            dt.add_column("Zone", no_wrap=True, min_width=max(4, *(len(r[3]) for r in rows)))
         dt.add_column("Reason", no_wrap=True, overflow="ellipsis", ratio=1)
         for time_text, skill, tier, zone_text, reason in rows:
-            dt.add_row(time_text, Text(skill), Text(tier), Text(zone_text, style=zone_text if zone_text != "-" else ""),
-                       Text(reason))
+            zone_cell = [Text(zone_text, style=zone_text if zone_text != "-" else "")] if wide else []
+            dt.add_row(time_text, Text(skill), Text(tier), *zone_cell, Text(reason))
         parts.append(dt)
     return Group(*parts)
 
@@ -260,7 +270,7 @@ def _cost_text(entry: dict[str, Any]) -> str:
 
 def render_frame(console: Console, snap: dict[str, Any], clock: Clock) -> None:
     """Print one frame (``--once``, and the golden files)."""
-    console.print(frame(snap, clock))
+    console.print(frame(snap, clock, console.width))
 
 
 def plain_line(snap: dict[str, Any], clock: Clock) -> str:
@@ -336,10 +346,10 @@ def run_loop(
                 sleep(interval)
         from rich.live import Live
 
-        with Live(frame(load(), clock), console=console, auto_refresh=False, transient=False,
+        with Live(frame(load(), clock, console.width), console=console, auto_refresh=False, transient=False,
                   redirect_stdout=False, redirect_stderr=False) as live:
             while True:
                 sleep(interval)
-                live.update(frame(load(), clock), refresh=True)
+                live.update(frame(load(), clock, console.width), refresh=True)
     except KeyboardInterrupt:
         return 0
