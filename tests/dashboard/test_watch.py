@@ -7,6 +7,7 @@ TIERWISE_REGEN_GOLDEN=1 after an intended change, and review the diff."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
 import re
@@ -190,6 +191,31 @@ def test_live_loop_on_a_terminal_redraws_and_leaves_cleanly() -> None:
     assert out.rindex("\x1b[?25h") > out.rindex("\x1b[?25l")  # the cursor is shown again
 
 
+def test_ctrl_c_while_a_frame_is_drawn_waits_for_the_frame() -> None:
+    """SIGINT arriving mid-frame (here: from inside the second load) lets that frame finish,
+    then stops before the next sleep: no half frame, the cursor shown again, exit 0."""
+    cfg = _config()
+    _seed(cfg)
+    snap = _snapshot(cfg=cfg)
+    console, buf = _console(100)
+    loads: list[int] = []
+    naps: list[float] = []
+
+    def load() -> dict[str, Any]:
+        loads.append(1)
+        if len(loads) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return snap
+
+    previous = signal.getsignal(signal.SIGINT)
+    assert watch.run_loop(console, load, clock, interval=1, once=False, plain=False, sleep=naps.append) == 0
+    assert signal.getsignal(signal.SIGINT) is previous  # the handler is given back
+    out = buf.getvalue()
+    assert len(loads) == 2 and naps == [1]  # the second frame was drawn; no sleep after it
+    assert out.count("Last routing decisions") >= 2
+    assert out.endswith("\x1b[?25h")
+
+
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
     env.update({"TERM": "xterm-256color", "COLUMNS": "100", "LINES": "40", **extra})
@@ -270,6 +296,12 @@ def test_cli_piped_prints_plain_lines_and_stops_on_sigint(cli_ledger: Path) -> N
     lines = once.stdout.splitlines()
     assert len(lines) == 1 and "session=sess-cli" in lines[0] and "last=css-layout-debugger:opus->sonnet" in lines[0]
     assert "\x1b" not in once.stdout
+    as_json = subprocess.run([sys.executable, "-m", "tierwise", "watch", "--once", "--json"], capture_output=True,
+                             text=True, env=_env(), cwd=cli_ledger, timeout=60, stdin=subprocess.DEVNULL)
+    assert as_json.returncode == 0, as_json.stderr
+    snap = json.loads(as_json.stdout)
+    assert snap["session_id"] == "sess-cli" and snap["totals"]["requests"] == 3
+    assert snap["decisions"][0]["preferred"] == "opus" and snap["decisions"][0]["tier"] == "sonnet"
     proc = subprocess.Popen([sys.executable, "-m", "tierwise", "watch", "--interval", "0.2"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=_env(), cwd=cli_ledger, stdin=subprocess.DEVNULL)
     assert proc.stdout is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from tierwise.output import add_platform_option, add_project_option
+from tierwise.output import add_json_option, add_platform_option, add_project_option
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -26,6 +26,7 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     parser.add_argument("--decisions", metavar="N", type=int, default=6,
                         help="how many of the last routing decisions to show (default: 6)")
     parser.add_argument("--once", action="store_true", help="print one frame (or one line, piped) and exit")
+    add_json_option(parser, "print the view's data as JSON, one object per change (with --once: one)")
     parser.set_defaults(func=run)
 
 
@@ -77,4 +78,5 @@ def run(args: argparse.Namespace) -> int:
             conn.close()
 
     out = console()
-    return watch.run_loop(out, load, clock, interval=args.interval, once=args.once, plain=not is_terminal(sys.stdout))
+    return watch.run_loop(out, load, clock, interval=args.interval, once=args.once, plain=not is_terminal(sys.stdout),
+                          as_json=args.json)

@@ -314,11 +314,14 @@ def run_loop(
     interval: float,
     once: bool,
     plain: bool,
+    as_json: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     emit: Callable[[str], None] | None = None,
 ) -> int:
     """Refresh until Ctrl-C (exit 0). ``plain``: a line per change through ``emit``
-    (default: print to the console's file, flushed); else rich Live on ``console``."""
+    (default: print to the console's file, flushed); ``as_json``: the same, each line
+    the snapshot as JSON; else rich Live on ``console``."""
+    import json
     import sys
 
     def say(line: str) -> None:
@@ -327,29 +330,82 @@ def run_loop(
         stream.flush()
 
     out = emit or say
-    try:
-        if once:
+
+    def line(snap: dict[str, Any]) -> str:
+        return json.dumps(snap, separators=(",", ":")) if as_json else plain_line(snap, clock)
+
+    plain = plain or as_json
+    if once:
+        try:
             snap = load()
             if plain:
-                out(plain_line(snap, clock))
+                out(line(snap))
             else:
                 render_frame(console, snap, clock)
-            return 0
-        if plain:
-            last: tuple[Any, ...] | None = None
-            while True:
-                snap = load()
-                key = change_key(snap)
-                if key != last:
-                    out(plain_line(snap, clock))
-                    last = key
-                sleep(interval)
-        from rich.live import Live
-
-        with Live(frame(load(), clock, console.width), console=console, auto_refresh=False, transient=False,
-                  redirect_stdout=False, redirect_stderr=False) as live:
-            while True:
-                sleep(interval)
-                live.update(frame(load(), clock, console.width), refresh=True)
-    except KeyboardInterrupt:
+        except KeyboardInterrupt:
+            pass
         return 0
+    with _ctrl_c_between_frames(sleep) as nap:
+        try:
+            if plain:
+                last: tuple[Any, ...] | None = None
+                while True:
+                    snap = load()
+                    key = change_key(snap)
+                    if key != last:
+                        out(line(snap))
+                        last = key
+                    nap(interval)
+            from rich.live import Live
+
+            live = Live(frame(load(), clock, console.width), console=console, auto_refresh=False, transient=False,
+                        redirect_stdout=False, redirect_stderr=False)
+            live.start(refresh=True)
+            try:
+                while True:
+                    nap(interval)
+                    live.update(frame(load(), clock, console.width), refresh=True)
+            finally:
+                live.stop()  # the last frame stays; the cursor is shown again
+        except KeyboardInterrupt:
+            return 0
+
+
+class _ctrl_c_between_frames:  # noqa: N801 - used as a context manager, named for what it does
+    """Ctrl-C (SIGINT) ends the loop only between frames: while a frame is drawn it is
+    noted and takes effect at the next sleep, so a frame is never cut in half and the
+    terminal is always given back (cursor shown). The previous handler is restored."""
+
+    def __init__(self, sleep: Callable[[float], None]) -> None:
+        self.sleep = sleep
+        self.sleeping = False
+        self.pending = False
+        self.previous: Any = None
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self.sleeping:
+            raise KeyboardInterrupt
+        self.pending = True
+
+    def nap(self, seconds: float) -> None:
+        if self.pending:
+            raise KeyboardInterrupt
+        self.sleeping = True
+        try:
+            self.sleep(seconds)
+        finally:
+            self.sleeping = False
+
+    def __enter__(self) -> Callable[[float], None]:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._on_sigint)
+        return self.nap
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
