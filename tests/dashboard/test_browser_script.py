@@ -64,3 +64,23 @@ def test_without_apt_it_says_what_to_install_and_exits_0(tmp_path: Path) -> None
     proc = _run(bin_dir)
     assert proc.returncode == 0
     assert "install Chromium" in proc.stderr
+
+
+def test_browser_tests_fail_instead_of_skipping_when_required(monkeypatch: object) -> None:
+    """Under TIERWISE_E2E_REQUIRE=1 (.ci/run) a missing Chromium fails the browser tests."""
+    import sys
+
+    import pytest
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import browser
+
+    mp = monkeypatch
+    assert isinstance(mp, pytest.MonkeyPatch)
+    mp.setattr(browser.shutil, "which", lambda name: None)
+    mp.setenv("TIERWISE_E2E_REQUIRE", "1")
+    with pytest.raises(pytest.fail.Exception, match="TIERWISE_E2E_REQUIRE=1 but headless Chromium is not installed"):
+        browser.require_chromium()
+    mp.delenv("TIERWISE_E2E_REQUIRE")
+    with pytest.raises(pytest.skip.Exception, match="BROWSER TESTS NOT RUN"):
+        browser.require_chromium()

@@ -294,3 +294,26 @@ def test_burn_rate_over_the_lookback() -> None:
     assert burn.burn_rate([], [], 5, hour) == (None, 0)
     assert burn.duration_text(None) == "-" and burn.duration_text(59_000) == "<1m"
     assert burn.duration_text(125 * 60_000) == "2h 05m" and burn.duration_text(3 * 86_400_000 + 4 * hour) == "3d 4h"
+
+
+def test_report_sessions_filter_keeps_only_those_sessions_rows_without_one_included() -> None:
+    from tierwise.ledger import db, record, reports
+
+    record.record_usage([
+        {"timestamp": f"2026-11-2{k}T10:00:00Z", "model": "claude-haiku-4-5", "input": 100 * (k + 1), "output": 10,
+         "session_id": sid, "message_id": f"f{k}", "request_id": "r"}
+        for k, sid in enumerate(["s-a", "s-b", None, "s-a"])
+    ])
+    conn = db.connect()
+    try:
+        whole = {r["session"]: r for r in reports.report(conn, "session", by_tier=True)["rows"]}
+        part = reports.report(conn, "session", by_tier=True, sessions=["s-a", "unknown"])
+        none = reports.report(conn, "session", sessions=[])
+    finally:
+        conn.close()
+    assert set(whole) == {"s-a", "s-b", "unknown"}
+    assert {r["session"]: r for r in part["rows"]} == {k: whole[k] for k in ("s-a", "unknown")}
+    assert part["totals"]["total"] == whole["s-a"]["total"] + whole["unknown"]["total"]
+    split = whole["s-a"]["tiers"]
+    assert list(split) == ["haiku"] and split["haiku"]["tokens"] == 110 + 410 and split["haiku"]["requests"] == 2
+    assert none["rows"] == [] and none["requests"] == 0
