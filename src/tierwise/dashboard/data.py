@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tierwise.dashboard import burn
+from tierwise.hooks.summary import MAIN
 from tierwise.ledger import budget as budget_mod
 from tierwise.ledger import reports
 
 FORMAT_VERSION = 1
 UNKNOWN_TIER = "unknown"
-MAIN_SKILL = "(main)"
 # the decision steps that can move a tier away from the preferred one, most specific first
 _CAUSE_STEPS = ("user_override", "allow_upgrade", "minimum", "budget", "allow_downgrade", "hard_cap", "condition")
 _TOTAL = budget_mod.TOTAL_SQL
@@ -100,6 +100,7 @@ def build(
         "filters": {"since": daily["since"], "until": daily["until"], "project": project,
                     "timezone": daily["timezone"], "platform": platform},
         "tiers": tiers,
+        "main_label": MAIN,  # the skill name of the conversation outside any skill
         "totals": {**daily["totals"], "requests": daily["requests"], "sessions": len(newest),
                    "skills": len(skill_rep["rows"])},
         "coverage": daily["coverage"],

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tierwise.dashboard import burn
+from tierwise.hooks.summary import MAIN
 from tierwise.ledger import budget as budget_mod
 
 if TYPE_CHECKING:
@@ -244,7 +245,7 @@ def frame(snap: dict[str, Any], clock: Clock, width: int = 120) -> RenderableTyp
     if snap["decisions"]:
         dt = Table(box=None, pad_edge=False, header_style="bold", title="Last routing decisions", title_justify="left",
                    title_style="bold")
-        rows = [(_hms(d["ts"]), str(d["skill"] or "(main)"), _decision_text(d), str(d["zone"] or "-"),
+        rows = [(_hms(d["ts"]), str(d["skill"] or MAIN), _decision_text(d), str(d["zone"] or "-"),
                  str(d["reason"] or "")) for d in snap["decisions"]]
         # the reason gives way on a narrow terminal; time, tier and zone never do
         wide = width >= NARROW
@@ -295,7 +296,7 @@ def plain_line(snap: dict[str, Any], clock: Clock) -> str:
             fields.append(f"to_{lv}=" + _eta(binding["projection"][lv], now_ms).replace(" ", ""))
     if snap["decisions"]:
         d = snap["decisions"][0]
-        fields.append(f"last={d['skill'] or '(main)'}:{_decision_text(d).replace(' ', '')}")
+        fields.append(f"last={str(d['skill'] or MAIN).replace(' ', '_')}:{_decision_text(d).replace(' ', '')}")
     return " ".join(fields)
 
 

@@ -154,7 +154,7 @@
       callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + money(ctx.raw); } } } },
       scales: { x: { stacked: true, ticks: { callback: moneyTick } }, y: { stacked: true } } }
   }, { skills: top.length });
-  $("skills-note").textContent = "Top " + top.length + " of " + D.skills.count + " skills by cost; bars split by the tier each request ran on. (main) is the conversation outside any skill.";
+  $("skills-note").textContent = "Top " + top.length + " of " + D.skills.count + " skills by cost; bars split by the tier each request ran on. " + D.main_label + " is the conversation outside any skill.";
 
   /* --- savings --- */
   var sv = [], svLabels = [], svColors = [];
