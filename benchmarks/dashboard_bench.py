@@ -41,7 +41,7 @@ ORDER = ["haiku", "sonnet", "opus"]
 
 
 def _rates(model: str) -> tuple[dict[str, float] | None, str]:
-    from tierwise.ledger import pricing
+    from tierwise.hot.ledger import pricing
 
     tokens = {"input": 1000, "output": 100, "cache_write_5m": 0, "cache_write_1h": 0, "cache_read": 0}
     rates, factor, source = pricing.resolve_rates(model, None, tokens)
@@ -52,7 +52,7 @@ def _rates(model: str) -> tuple[dict[str, float] | None, str]:
 
 def fill_ledger(requests: int, days: int, seed: int) -> dict[str, int]:
     """Write ``requests`` usage rows over ``days`` days (and their routing decisions)."""
-    from tierwise.ledger import db, record
+    from tierwise.hot.ledger import db, record
 
     rng = random.Random(seed)
     rates = {tier: _rates(model) for tier, model in TIERS.items()}
@@ -128,7 +128,7 @@ def fill_ledger(requests: int, days: int, seed: int) -> dict[str, int]:
 
 
 def _flush(conn: object, usage: list[tuple[object, ...]], decisions: list[tuple[object, ...]]) -> int:
-    from tierwise.ledger import db, record
+    from tierwise.hot.ledger import db, record
 
     def tx(c: object) -> int:
         added = record.insert_usage(c, usage)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tierwise.ledger import record
+from tierwise.hot.ledger import record
 
 HOUR = 3_600_000
 HOSTILE_SKILL = '</script><img src=x onerror="document.title=1">'

@@ -297,14 +297,15 @@ def test_burn_rate_over_the_lookback() -> None:
 
 
 def test_report_sessions_filter_keeps_only_those_sessions_rows_without_one_included() -> None:
-    from tierwise.ledger import db, record, reports
+    from tierwise.hot.ledger import connection, record
+    from tierwise.ledger import reports
 
     record.record_usage([
         {"timestamp": f"2026-11-2{k}T10:00:00Z", "model": "claude-haiku-4-5", "input": 100 * (k + 1), "output": 10,
          "session_id": sid, "message_id": f"f{k}", "request_id": "r"}
         for k, sid in enumerate(["s-a", "s-b", None, "s-a"])
     ])
-    conn = db.connect()
+    conn = connection.connect()
     try:
         whole = {r["session"]: r for r in reports.report(conn, "session", by_tier=True)["rows"]}
         part = reports.report(conn, "session", by_tier=True, sessions=["s-a", "unknown"])

@@ -24,7 +24,7 @@ import pytest
 from rich.console import Console
 
 from tierwise.dashboard import watch
-from tierwise.ledger import db, record
+from tierwise.hot.ledger import connection, record
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NOW = datetime(2026, 11, 20, 11, 0, tzinfo=timezone.utc).timestamp()
@@ -82,7 +82,7 @@ def _seed(cfg: dict[str, Any]) -> None:
 
 def _snapshot(session: str | None = "sess-w", cfg: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg = cfg or _config()
-    conn = db.connect()
+    conn = connection.connect()
     try:
         return watch.snapshot(conn, cfg, session, int(NOW * 1000), project="/w/shop", client="claude_code")
     finally:

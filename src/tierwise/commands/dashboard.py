@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tierwise.dashboard import data as dash_data
     from tierwise.dashboard import page
-    from tierwise.errors import UsageError
+    from tierwise.hot.errors import UsageError
     from tierwise.ledger import reports
     from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
     from tierwise.output import print_json, say
@@ -72,13 +72,13 @@ def run(args: argparse.Namespace) -> int:
     if args.out == "-":
         sys.stdout.write(html)
         return 0
-    from tierwise.fileio import atomic_write
+    from tierwise.hot.fileio import atomic_write
 
     out = os.path.abspath(args.out)
     try:
         atomic_write(out, html, fsync=False)
     except OSError as exc:
-        from tierwise.errors import StateError
+        from tierwise.hot.errors import StateError
 
         raise StateError(f"cannot write the dashboard: {exc.strerror or exc}", file=out,
                          fix="choose a writable place with --out FILE") from None
@@ -95,8 +95,8 @@ def run(args: argparse.Namespace) -> int:
 def resolve_timezone(name: str | None, config: dict[str, object] | None) -> str:
     """``--timezone`` checked, else the config's budget_windows.timezone, else UTC (as ``report``)."""
     if name:
-        from tierwise.errors import ConfigError, UsageError
-        from tierwise.ledger.budget import _tz
+        from tierwise.hot.errors import ConfigError, UsageError
+        from tierwise.hot.ledger.budget import _tz
 
         try:
             _tz(name)

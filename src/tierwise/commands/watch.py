@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     import time
 
     from tierwise.dashboard import watch
-    from tierwise.errors import TierwiseError, UsageError
+    from tierwise.hot.errors import TierwiseError, UsageError
     from tierwise.ledger import configsnap
     from tierwise.ledger.cli_support import open_ledger, platform_key
     from tierwise.output import console, is_terminal
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     def config_for(project: str | None, platform: str) -> dict[str, object]:
         """The project's config, re-read when a layer file changed (stat-checked snapshot);
         a broken one is said once on stderr and the view goes on without it."""
-        from tierwise import paths
+        from tierwise.hot import paths
 
         try:
             return configsnap.resolve_cached(os.path.abspath(project) if project else paths.project_dir(), platform)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from tierwise.ledger import budget as budget_mod
+from tierwise.hot.ledger import budget as budget_mod
 
 HOUR_MS = 3_600_000
 LEVELS = ("yellow", "red", "limit")
@@ -45,7 +45,7 @@ def window_series(
 ) -> dict[str, Any]:
     """The cumulative consumption of one budget window from its start to ``now_ms``:
     ``{"start_ms", "bucket_ms", "t": [bucket end ms...], key: [cumulative...] for each key}``.
-    ``measured_window`` is the window's entry in :func:`tierwise.ledger.budget.measure`."""
+    ``measured_window`` is the window's entry in :func:`tierwise.hot.ledger.budget.measure`."""
     clauses = ["ts <= ?"]
     params: list[Any] = [now_ms]
     if window == "session":

@@ -7,7 +7,7 @@ report ... --json`` by construction. What reports do not split, the split by tie
 is one ``GROUP BY`` each over the same ``WHERE`` (:func:`reports.usage_filter`):
 days by tier, skills by tier, the listed sessions by tier. The routing part reads
 ``decisions`` (requested = the skill's preferred tier, used = the decided tier);
-the budget part is :func:`tierwise.ledger.budget.state` (what ``tierwise budget
+the budget part is :func:`tierwise.hot.ledger.budget.state` (what ``tierwise budget
 status`` shows) plus each window's burn and projection (:mod:`.burn`).
 """
 
@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from tierwise.dashboard import burn
-from tierwise.hooks.summary import MAIN
-from tierwise.ledger import budget as budget_mod
+from tierwise.hot.hooks.summary import MAIN
+from tierwise.hot.ledger import budget as budget_mod
 from tierwise.ledger import reports
 
 FORMAT_VERSION = 1
@@ -200,7 +200,7 @@ def _routing(conn: sqlite3.Connection, cond: str, params: list[Any], config: dic
 def _budget(conn: sqlite3.Connection, config: dict[str, Any], now: datetime, lookback_hours: float) -> dict[str, Any]:
     """The budget state as ``tierwise budget status`` computes it (the latest session for the
     session window, no project filter) plus each local budget's burn and projection."""
-    from tierwise.hooks.summary import latest_session
+    from tierwise.hot.hooks.summary import latest_session
 
     session = latest_session(conn)
     measured = budget_mod.measure(conn, config, session, now)

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tierwise.dashboard import burn
-from tierwise.hooks.summary import MAIN
-from tierwise.ledger import budget as budget_mod
+from tierwise.hot.hooks.summary import MAIN
+from tierwise.hot.ledger import budget as budget_mod
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -30,7 +30,7 @@ _TOTAL = budget_mod.TOTAL_SQL
 
 
 def latest_session(conn: sqlite3.Connection) -> str | None:
-    from tierwise.hooks.summary import latest_session as latest
+    from tierwise.hot.hooks.summary import latest_session as latest
 
     return latest(conn)
 
