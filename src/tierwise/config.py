@@ -301,6 +301,7 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
 
     pr = merged.get("priority_reserve") or {}
     hc = merged.get("hard_caps") or {}
+    otel = (merged.get("export") or {}).get("otel") or {}
     return {
         "tiers": [t[2] for t in tier_list],
         "zones": zones,
@@ -310,6 +311,8 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
         "budget_windows": budget_windows,
         "priority_reserve": {"share": pr.get("share", 0.0), "reasoning_demand": list(pr.get("reasoning_demand", ["high"]))},
         "hard_caps": {"safety_margin": hc.get("safety_margin", 1.3)},
+        "export": {"otel": {"auto": bool(otel.get("auto", False)), "endpoint": otel.get("endpoint"),
+                            "compression": otel.get("compression"), "timeout": otel.get("timeout")}},
         "overrides": overrides,
         "session": session,
         "sources": [{"layer": la.name, "path": la.path} for la in layers],

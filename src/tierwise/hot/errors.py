@@ -20,6 +20,7 @@ EXIT_UNSAFE_PATH = 5  # a skill name or path would lead outside the skill roots
 EXIT_STATE = 6  # the state dir / ledger cannot be read or written (permissions, disk full)
 EXIT_BLOCKED = 7  # a routing decision was blocked by a hard budget cap
 EXIT_REMOTE = 8  # the team server cannot be reached or refused the request
+EXIT_EXPORT = 9  # an export destination did not accept the data (unreachable, refused, timed out)
 EXIT_INTERNAL = 70  # a bug in tierwise (EX_SOFTWARE); details go to the error log
 
 EXIT_CODES: dict[int, str] = {
@@ -32,6 +33,8 @@ EXIT_CODES: dict[int, str] = {
     EXIT_STATE: "the state directory or ledger cannot be read or written",
     EXIT_BLOCKED: "the routing decision is blocked by a hard budget cap",
     EXIT_REMOTE: "the team server cannot be reached or refused the request (nothing local was changed)",
+    EXIT_EXPORT: "an export destination did not accept the data (unreachable, HTTP error, timeout); "
+    "nothing unsent is marked as sent, the next run sends it",
     EXIT_INTERNAL: "internal error in tierwise (see the error log)",
 }
 

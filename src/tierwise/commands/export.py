@@ -1,0 +1,168 @@
+"""``tierwise export otel``: the ledger's runs and requests as OpenTelemetry spans
+over OTLP/HTTP (docs/otel.md).
+
+Data on stdout (a one-line summary, ``--dry-run`` the span tree, ``--json`` the
+result); a failed export is one line on stderr and exit 8, with nothing
+unsent marked as sent. ``--background`` is what the Stop / SessionEnd hooks
+start (detached) when automatic export is on: bounded in time, quiet, one at a
+time, failures to the error log.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tierwise.commands import needs_subcommand
+
+BACKGROUND_BUDGET_S = 60.0  # a background export starts no batch after this
+BACKGROUND_KILL_S = 120  # and is ended by SIGALRM after this, whatever it is doing (DNS has no timeout)
+BACKGROUND_ROUNDS = 3  # exports asked for while one ran are served by up to this many more rounds
+
+
+def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = sub.add_parser("export", help="send the ledger to other tools (OpenTelemetry)")
+    targets = parser.add_subparsers(dest="target", metavar="TARGET")
+    otel = targets.add_parser(
+        "otel",
+        help="send skill runs, handoffs and model requests as OpenTelemetry spans (OTLP/HTTP)",
+        description="Send the ledger as OpenTelemetry spans over OTLP/HTTP (protobuf): one trace per client "
+        "session, a span per skill run and subagent handoff, a child span per model request. Spans already "
+        "accepted by the destination are never sent again. Honours OTEL_EXPORTER_OTLP_ENDPOINT, "
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_COMPRESSION, "
+        "OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. See docs/otel.md.",
+    )
+    otel.add_argument("--since", metavar="DATE",
+                      help="only requests and decisions from this day on (YYYY-MM-DD, budget_windows.timezone)")
+    otel.add_argument("--session", metavar="ID", help="only this client session")
+    otel.add_argument("--endpoint", metavar="URL",
+                      help="OTLP/HTTP endpoint: a base URL (/v1/traces is appended) or the full traces URL "
+                      "(default: the OTEL_EXPORTER_OTLP_* variables, export.otel.endpoint, http://localhost:4318)")
+    otel.add_argument("--timeout", metavar="SECONDS", type=float,
+                      help="per batch, retries included (default: OTEL_EXPORTER_OTLP_TIMEOUT, "
+                      "export.otel.timeout, 10)")
+    otel.add_argument("--dry-run", action="store_true",
+                      help="print the spans that would be sent (a tree, or JSON with --json); send nothing")
+    otel.add_argument("--project", metavar="DIR", help="project whose routing config to read (default: here)")
+    otel.add_argument("--platform", choices=["claude", "qwen"], default="claude",
+                      help="client whose project config to read (default claude)")
+    otel.add_argument("--json", action="store_true", help="print the result as JSON")
+    otel.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
+    otel.set_defaults(func=run)
+    needs_subcommand(parser)
+
+
+def _since_ms(day: str | None, config: dict[str, Any] | None) -> int | None:
+    if not day:
+        return None
+    from datetime import datetime
+
+    from tierwise.ledger import reports
+    from tierwise.ledger.budget import _tz
+
+    parsed = reports.parse_day(day, "--since")
+    tz = _tz(((config or {}).get("budget_windows") or {}).get("timezone") or "UTC")
+    return int(datetime(parsed.year, parsed.month, parsed.day, tzinfo=tz).timestamp() * 1000)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.background:
+        return _background(args)
+    import sys
+
+    from tierwise.export import otel
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json
+
+    config = load_config(args.project, platform_key(args.platform))
+    settings = otel.resolve_settings(args.endpoint, args.timeout, config)
+    since = _since_ms(args.since, config)
+    lock = None if args.dry_run else otel.export_lock(blocking=True)
+    conn = open_ledger()
+    try:
+        result = otel.export(conn, settings, since_ms=since, session=args.session, dry_run=args.dry_run)
+    except otel.ExportFailed as exc:
+        done = exc.result["sent"]["spans"]
+        if args.json:
+            print_json(exc.result)
+        print(f"tierwise export otel: {settings['endpoint']}: {exc.message}; "
+              + (f"{done} spans were accepted before that, " if done else "")
+              + "nothing else is marked as sent: the next run sends it", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        conn.close()
+        if lock is not None:
+            lock.close()
+    if args.json:
+        print_json(result)
+        return 0
+    sent = result["sent"]
+    if args.dry_run:
+        tree = otel.render_tree(result["spans"])
+        if tree:
+            print(tree)
+        print(f"dry run: {sent['spans']} spans ({sent['runs']} runs, {sent['requests']} requests) in "
+              f"{sent['traces']} traces would go to {result['endpoint']}")
+    elif sent["spans"]:
+        print(f"sent {sent['spans']} spans ({sent['runs']} runs, {sent['requests']} requests) in {sent['traces']} "
+              f"traces to {result['endpoint']} in {result['seconds']:.2f} s")
+    else:
+        print(f"nothing new to send to {result['endpoint']}")
+    if result["open_runs"]:
+        print(f"{result['open_runs']} runs are still open (no Stop since their last request, and less than "
+              f"30 minutes quiet): they go with a later export")
+    return 0
+
+
+def _background(args: argparse.Namespace) -> int:
+    """Started detached by the Stop / SessionEnd hooks: one at a time (a second
+    one leaves a note for the running one and exits), bounded, silent."""
+    import os
+    import signal
+    import time
+
+    from tierwise import paths
+    from tierwise.errors import TierwiseError
+    from tierwise.export import otel
+    from tierwise.ledger.cli_support import open_ledger, platform_key
+
+    signal.alarm(BACKGROUND_KILL_S)
+    pending = os.path.join(paths.ensure_state_dir(), otel.PENDING_FILE)
+    lock = otel.export_lock(blocking=False)
+    if lock is None:
+        with open(pending, "w", encoding="utf-8"):
+            pass  # the export holding the lock runs one more round for this one
+        return 0
+    try:
+        from tierwise.ledger import configsnap
+
+        project = os.path.abspath(args.project) if args.project else paths.project_dir()
+        try:
+            config = configsnap.resolve_cached(project, platform_key(args.platform))
+        except TierwiseError:
+            config = None  # the hook already reports a broken config; the environment may still say where
+        settings = otel.resolve_settings(args.endpoint, args.timeout, config)
+        # what is new since yesterday (UTC): retries what failed lately, never floods a backend with history
+        since = int(time.time() // 86400 - 1) * 86400 * 1000 if not args.since else _since_ms(args.since, config)
+        deadline = time.monotonic() + BACKGROUND_BUDGET_S
+        for _ in range(BACKGROUND_ROUNDS):
+            try:
+                os.unlink(pending)
+            except FileNotFoundError:
+                pass
+            conn = open_ledger()
+            try:
+                otel.export(conn, settings, since_ms=since, session=args.session, deadline=deadline)
+            finally:
+                conn.close()
+            if not os.path.exists(pending) or time.monotonic() > deadline:
+                break
+        return 0
+    except otel.ExportFailed as exc:
+        paths.log_error(f"automatic OpenTelemetry export to {exc.result['endpoint']} failed: {exc.message} "
+                        "(nothing unsent is marked as sent; the next export sends it)")
+        return exc.exit_code
+    except TierwiseError as exc:
+        paths.log_error(f"automatic OpenTelemetry export: {exc.message}")
+        return exc.exit_code
+    finally:
+        lock.close()

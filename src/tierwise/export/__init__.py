@@ -1,0 +1,1 @@
+"""Exports of the ledger to other systems (cold): ``otel`` sends spans over OTLP/HTTP."""
