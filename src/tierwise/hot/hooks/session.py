@@ -164,11 +164,23 @@ def _team_sync(ctx: Context, always: bool) -> None:
     team_sync.maybe_start(ctx.project, ctx.adapter.platform, always=always)
 
 
+def _export_after(ctx: Context) -> None:
+    """Automatic OpenTelemetry export (docs/otel.md): started detached, never awaited."""
+    try:
+        config = ctx.config
+    except Exception:  # noqa: BLE001 - a broken config: the environment may still ask for it
+        config = None
+    from tierwise.hooks import background
+
+    background.after_stop(config, ctx.project, ctx.adapter.platform)
+
+
 def stop(ctx: Context) -> dict[str, Any] | None:
     try:
         return _summary(ctx)
     finally:
         _team_sync(ctx, always=False)
+        _export_after(ctx)
 
 
 def session_end(ctx: Context) -> dict[str, Any] | None:
@@ -176,6 +188,7 @@ def session_end(ctx: Context) -> dict[str, Any] | None:
         answer = _summary(ctx)
     finally:
         _team_sync(ctx, always=True)
+        _export_after(ctx)
     if answer is None:
         return None
     # SessionEnd output takes no hookSpecificOutput; a systemMessage is all it can carry.

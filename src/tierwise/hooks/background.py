@@ -1,0 +1,67 @@
+"""Cold work a hook wants done, started detached after Stop / SessionEnd.
+
+The hook never waits for it and never imports what it needs: it starts
+``python -P -m tierwise ARGS`` in a new session (so the client's process group
+and its hook timeout do not reach it) with stdin/stdout/stderr on /dev/null
+(so the client is not left waiting for our pipes to close) and returns. The
+started command bounds itself in time and reports to the error log.
+
+Hot module: standard library and tierwise's hot modules only; ``subprocess``
+is imported only when something is started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from tierwise import paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+ENV_OTEL_AUTO = "TIERWISE_OTEL_AUTO"
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def otel_auto(config: Any) -> bool:
+    """Automatic OpenTelemetry export: ``TIERWISE_OTEL_AUTO`` (1/0) wins over
+    ``export.otel.auto`` in the routing config."""
+    flag = os.environ.get(ENV_OTEL_AUTO, "").strip().lower()
+    if flag in _ON:
+        return True
+    if flag in _OFF:
+        return False
+    export = config.get("export") if isinstance(config, dict) else None
+    otel = export.get("otel") if isinstance(export, dict) else None
+    return isinstance(otel, dict) and otel.get("auto") is True
+
+
+def start(args: list[str], cwd: str | None = None) -> bool:
+    """Start ``tierwise ARGS`` detached; True when it was started."""
+    import subprocess
+
+    env = dict(os.environ)
+    # the interpreter running this hook may find tierwise through sys.path only (the plugin launcher)
+    package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    try:
+        subprocess.Popen(
+            [sys.executable, "-P", "-m", "tierwise", *args],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, close_fds=True, cwd=cwd if cwd and os.path.isdir(cwd) else None, env=env,
+        )
+    except OSError as exc:
+        paths.log_error(f"could not start `tierwise {' '.join(args)}` in the background: {exc}")
+        return False
+    return True
+
+
+def after_stop(config: Any, project: str, platform: str) -> bool:
+    """The Stop / SessionEnd hooks' one call: start the OpenTelemetry export when asked to."""
+    if not otel_auto(config):
+        return False
+    client = "qwen" if platform == "qwen_code" else "claude"
+    return start(["export", "otel", "--background", "--project", project, "--platform", client], cwd=project)
