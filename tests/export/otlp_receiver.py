@@ -5,7 +5,8 @@ opentelemetry-proto), gunzips it when the request says ``Content-Encoding:
 gzip``, and keeps each request's headers and decoded spans. ``mode`` decides
 the answer: ``ok`` (200 + an empty ExportTraceServiceResponse), ``fail`` (the
 status in ``fail_status``), ``hang`` (no answer until the test ends or
-``hang_s`` passes: the client's timeout fires first).
+``hang_s`` passes: the client's timeout fires first), ``hold`` (200, but only
+once the test calls ``release()``).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class Receiver:
         self.fail_status = 500
         self.hang_s = 30.0
         self.received: list[Received] = []
+        self.arrived = 0  # POSTs whose body was read (counted before any waiting)
         self._release = threading.Event()
         receiver = self
 
@@ -88,6 +90,9 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                receiver.arrived += 1
+                if receiver.mode == "hold":  # answer only once the test releases it
+                    receiver._release.wait(receiver.hang_s)
                 if receiver.mode == "hang":
                     receiver._release.wait(receiver.hang_s)
                     status = 0  # never answered: the client gave up
@@ -122,6 +127,9 @@ class Receiver:
 
     def spans(self) -> list[dict[str, Any]]:
         return [s for r in self.received if r.status == 200 for s in r.spans()]
+
+    def release(self) -> None:
+        self._release.set()
 
     def start(self) -> Receiver:
         self.thread.start()

@@ -16,7 +16,7 @@ import pytest
 FORBIDDEN = {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "dataclasses", "typing", "inspect",
              "argparse", "pydantic", "tierwise.config", "tierwise.skills", "tierwise.frontmatter_check",
              "tierwise.clients.qwen.frontmatter", "tierwise.render", "tierwise.prices", "decimal", "asyncio", "email",
-             "logging"}
+             "logging", "opentelemetry", "google", "requests", "urllib3", "tierwise.export"}
 
 
 def _hot_set() -> set[str]:

@@ -168,10 +168,10 @@ class SessionData:
 def read_session(conn: sqlite3.Connection, destination: str, session_id: str | None,
                  since_ms: int | None) -> SessionData:
     data = SessionData(session_id)
-    since_sql, since_params = ("AND u.ts >= ?", [since_ms]) if since_ms is not None else ("", [])
+    # all of the session's unsent requests: one before `since` still goes with its run (plan_session)
     data.unsent_usage = list(_rows(conn.execute(
-        f"SELECT {_USAGE_COLS} FROM usage u WHERE u.session_id IS ? {since_sql} AND {_UNSENT_USAGE} "
-        "ORDER BY u.ts, u.id", [session_id, *since_params, destination])))
+        f"SELECT {_USAGE_COLS} FROM usage u WHERE u.session_id IS ? AND {_UNSENT_USAGE} ORDER BY u.ts, u.id",
+        [session_id, destination])))
     for row in _rows(conn.execute(
             f"SELECT {_USAGE_COLS} FROM usage u WHERE u.session_id IS ? AND u.run_id IS NOT NULL ORDER BY u.ts, u.id",
             [session_id])):
@@ -397,7 +397,11 @@ def settled(decision: dict[str, Any] | None, skill_run: dict[str, Any] | None, r
 def plan_session(data: SessionData, now_ms: int) -> tuple[list[dict[str, Any]], int]:
     """(span plans in send order, how many runs wait until they settle)."""
     since_ms = data.since_ms
-    candidates: set[str] = {r["run_id"] for r in data.unsent_usage if r.get("run_id")}
+
+    def in_range(row: dict[str, Any]) -> bool:
+        return since_ms is None or int(row["ts"]) >= since_ms
+
+    candidates: set[str] = {r["run_id"] for r in data.unsent_usage if r.get("run_id") and in_range(r)}
     for run_id, dec in data.decisions.items():
         if since_ms is None or int(dec["ts"]) >= since_ms:
             candidates.add(run_id)
@@ -410,10 +414,13 @@ def plan_session(data: SessionData, now_ms: int) -> tuple[list[dict[str, Any]], 
             open_runs.add(run_id)
             continue
         plans.append(run_plan(run_id, data.session_id, dec, sr, rows))
+    going = candidates - open_runs
     for row in data.unsent_usage:
         run_id = row.get("run_id")
         if run_id in open_runs:
             continue  # sent with its run
+        if not in_range(row) and run_id not in going:
+            continue  # before `since`, and its run is not going now
         plans.append(request_plan(row, run_span_id(run_id) if run_id else None))
     # parents first, then by time: a reader of the raw stream sees a tree
     plans.sort(key=lambda p: (p["kind"] != "run", p["start_ms"], p["ref"]))
