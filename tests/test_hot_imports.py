@@ -53,7 +53,7 @@ EXPENSIVE_STDLIB = {"typing", "dataclasses", "inspect", "argparse", "decimal", "
                     "importlib.metadata"}
 # Checked in the fresh-interpreter runs: expensive third-party and stdlib modules.
 FORBIDDEN = EXPENSIVE_STDLIB | {"yaml", "jsonschema", "frontmatter", "rich", "genai_prices", "pydantic", "referencing",
-                                "psycopg"}
+                                "psycopg", "opentelemetry", "google", "requests", "urllib3"}
 
 
 def hot_set(graph: dict[str, set[str]]) -> set[str]:

@@ -293,7 +293,7 @@ class Sender:
         return describe(self.outcome, self.settings["timeout_s"])
 
     def close(self) -> None:
-        self._exporter.shutdown()
+        self._exporter.shutdown()  # type: ignore[no-untyped-call]
         self._provider.shutdown()
 
 

@@ -119,12 +119,14 @@ _UNSENT_RUN = "NOT EXISTS (SELECT 1 FROM otel_sent s WHERE s.destination = ? AND
 def sessions_to_export(conn: sqlite3.Connection, destination: str, since_ms: int | None,
                        session: str | None) -> list[str | None]:
     """Sessions with something not yet sent to ``destination`` (in the ``since`` / ``session`` filter)."""
-    where_u, where_d, params_u, params_d = [_UNSENT_USAGE], [_UNSENT_RUN.format(col="d.run_id")], [destination], [destination]
+    where_u, where_d = [_UNSENT_USAGE], [_UNSENT_RUN.format(col="d.run_id")]
+    params_u: list[Any] = [destination]
+    params_d: list[Any] = [destination]
     if since_ms is not None:
         where_u.append("u.ts >= ?")
         where_d.append("d.ts >= ?")
-        params_u.append(since_ms)  # type: ignore[arg-type]
-        params_d.append(since_ms)  # type: ignore[arg-type]
+        params_u.append(since_ms)
+        params_d.append(since_ms)
     if session is not None:
         where_u.append("u.session_id = ?")
         where_d.append("d.session_id = ?")
@@ -134,10 +136,6 @@ def sessions_to_export(conn: sqlite3.Connection, destination: str, since_ms: int
            f"UNION SELECT DISTINCT d.session_id FROM decisions d WHERE {' AND '.join(where_d)}")
     found = {row[0] for row in conn.execute(sql, params_u + params_d)}
     return sorted(found, key=lambda s: (s is None, s or ""))
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {str(row[1]) for row in conn.execute(f"PRAGMA table_info({table})")}
 
 
 def _rows(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
@@ -402,8 +400,8 @@ def plan_session(data: SessionData, now_ms: int) -> tuple[list[dict[str, Any]], 
         return since_ms is None or int(row["ts"]) >= since_ms
 
     candidates: set[str] = {r["run_id"] for r in data.unsent_usage if r.get("run_id") and in_range(r)}
-    for run_id, dec in data.decisions.items():
-        if since_ms is None or int(dec["ts"]) >= since_ms:
+    for run_id, decided in data.decisions.items():
+        if since_ms is None or int(decided["ts"]) >= since_ms:
             candidates.add(run_id)
     plans: list[dict[str, Any]] = []
     open_runs: set[str] = set()
@@ -416,12 +414,12 @@ def plan_session(data: SessionData, now_ms: int) -> tuple[list[dict[str, Any]], 
         plans.append(run_plan(run_id, data.session_id, dec, sr, rows))
     going = candidates - open_runs
     for row in data.unsent_usage:
-        run_id = row.get("run_id")
-        if run_id in open_runs:
+        parent = row.get("run_id")
+        if parent in open_runs:
             continue  # sent with its run
-        if not in_range(row) and run_id not in going:
+        if not in_range(row) and parent not in going:
             continue  # before `since`, and its run is not going now
-        plans.append(request_plan(row, run_span_id(run_id) if run_id else None))
+        plans.append(request_plan(row, run_span_id(parent) if parent else None))
     # parents first, then by time: a reader of the raw stream sees a tree
     plans.sort(key=lambda p: (p["kind"] != "run", p["start_ms"], p["ref"]))
     return plans, len(open_runs)
