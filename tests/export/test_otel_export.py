@@ -298,11 +298,14 @@ def test_endpoint_order_flag_then_environment_then_config(tmp_path: Path, receiv
         other.stop()
 
 
-def test_a_bad_endpoint_is_one_clear_error(tmp_path: Path) -> None:
+def test_a_bad_endpoint_or_protocol_is_one_clear_error(tmp_path: Path) -> None:
     proc = tierwise("export", "otel", "--endpoint", "localhost:4318")
     assert proc.returncode == 2
     assert "--endpoint: expected an http:// or https:// URL, got 'localhost:4318'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    proc = tierwise("export", "otel", env={"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+    assert proc.returncode == 2
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL='grpc': tierwise exports over OTLP/HTTP with protobuf only" in proc.stderr
 
 
 # --------------------------------------------------------------------------- failures lose nothing

@@ -40,6 +40,7 @@ ENV_ENDPOINT = "OTEL_EXPORTER_OTLP_ENDPOINT"
 ENV_TIMEOUTS = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
 ENV_COMPRESSIONS = ("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION")
 ENV_HEADERS = ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
+ENV_PROTOCOLS = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 
 
 class ExportFailed(TierwiseError):
@@ -79,6 +80,14 @@ def resolve_settings(endpoint: str | None, timeout: float | None, config: dict[s
     config, the OTLP default (http://localhost:4318/v1/traces, 10 s, no compression)."""
     env = os.environ
     otel = ((config or {}).get("export") or {}).get("otel") or {}
+    for name in ENV_PROTOCOLS:
+        protocol = env.get(name, "").strip().lower()
+        if protocol and protocol != "http/protobuf":
+            raise UsageError(f"{name}={env[name]!r}: tierwise exports over OTLP/HTTP with protobuf only",
+                             fix=f"unset {name} (or set it to http/protobuf) and point the endpoint at the "
+                             "collector's HTTP port (4318)")
+        if protocol:
+            break
     if endpoint:
         url, source = traces_url(endpoint, "--endpoint"), "--endpoint"
     elif env.get(ENV_TRACES_ENDPOINT):
