@@ -303,6 +303,11 @@ def test_a_bad_endpoint_or_protocol_is_one_clear_error(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "--endpoint: expected an http:// or https:// URL, got 'localhost:4318'" in proc.stderr
     assert "Traceback" not in proc.stderr
+    record.record_usage([{"client": "claude_code", "model": "claude-opus-4-8", "input": 1, "output": 1,
+                          "session_id": "s", "message_id": "m", "request_id": "r"}])
+    proc = tierwise("export", "otel", "--endpoint", f"http://127.0.0.1:{closed_port()}",
+                    env={"OTEL_SDK_DISABLED": "true"})
+    assert proc.returncode == 2 and "the OpenTelemetry SDK is disabled" in proc.stderr
     proc = tierwise("export", "otel", env={"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
     assert proc.returncode == 2
     assert "OTEL_EXPORTER_OTLP_PROTOCOL='grpc': tierwise exports over OTLP/HTTP with protobuf only" in proc.stderr
@@ -414,3 +419,52 @@ def test_an_open_run_waits_for_stop(tmp_path: Path, receiver: Receiver) -> None:
     inline = [s for s in spans if s["parent_span_id"] == coordinator[0]["span_id"]]
     assert inline and all(s["attributes"]["tierwise.skill"] == "frontend-qa-coordinator" for s in inline)
     assert len({s["span_id"] for s in spans}) == len(spans)
+
+
+# --------------------------------------------------------------------------- Qwen Code
+
+
+def _qwen(name: str, project: Path, home: Path, **changes: Any) -> dict[str, Any]:
+    import json
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "data" / "payloads" / "qwen-code-0.15.10"
+                       / f"{name}.json").read_text(encoding="utf-8"))["stdin"]
+    data["cwd"] = str(project)
+    data["transcript_path"] = str(home / ".qwen" / "projects" / "-shop" / "chats" / f"{data['session_id']}.jsonl")
+    return {**data, **changes}
+
+
+def test_a_qwen_handoff_recorded_by_the_hooks(tmp_path: Path, isolated_home: Path, receiver: Receiver,
+                                              repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Qwen Code 0.15.10's recorded payloads through the real hook dispatch: the
+    agent handoff (tokens from the subagent's telemetry) becomes a run span with
+    its request under it; the Qwen tool name and the client are on the span."""
+    import json
+    import shutil
+
+    from tierwise.hooks.dispatch import handle
+
+    project = tmp_path / "shop"
+    shutil.copytree(repo_root / "skills", project / ".qwen" / "skills")
+    monkeypatch.chdir(project)
+    tool_input = {"description": "d", "prompt": "Load .qwen/skills/css-layout-debugger/SKILL.md and execute it.",
+                  "subagent_type": "general-purpose"}
+    pre = _qwen("PreToolUse-agent", project, isolated_home, tool_input=tool_input, tool_use_id="call_q")
+    chats = isolated_home / ".qwen" / "projects" / "-shop" / "chats"
+    chats.mkdir(parents=True)
+    shutil.copy(repo_root / "tests" / "data" / "payloads" / "qwen-code-0.15.10" / "transcript.jsonl",
+                chats / f"{pre['session_id']}.jsonl")
+    handle("PreToolUse", json.dumps(pre), "qwen")
+    handle("PostToolUse", json.dumps(_qwen("PostToolUse-agent", project, isolated_home, tool_input=tool_input,
+                                           tool_use_id="call_q")), "qwen")
+    assert _export(receiver).returncode == 0
+    spans = receiver.spans()
+    (run,) = [s for s in spans if s["attributes"].get("tierwise.run.kind")]
+    a = run["attributes"]
+    assert (a["tierwise.run.kind"], a["tierwise.tool"], a["tierwise.client"], a["tierwise.skill"]) == (
+        "handoff", "agent", "qwen_code", "css-layout-debugger")
+    assert a["tierwise.model_requested"] == _ledger("SELECT tier FROM decisions")[0][0]
+    (request,) = [s for s in spans if s["parent_span_id"] == run["span_id"]]
+    assert request["attributes"]["gen_ai.usage.output_tokens"] == 456
+    assert request["attributes"]["gen_ai.response.model"] == "fake-model"
+    assert request["attributes"]["gen_ai.provider.name"] == "_OTHER"  # a model id no known vendor uses

@@ -149,7 +149,7 @@ class _Outcome:
         self.error: BaseException | None = None
 
     def reset(self) -> None:
-        self.__init__()  # type: ignore[misc]
+        self.attempts, self.status, self.reason, self.body, self.error = 0, None, None, "", None
 
 
 def _session(outcome: _Outcome) -> Any:

@@ -204,7 +204,8 @@ def provider(model: str | None, client: str | None) -> str:
     ):
         if name.startswith(prefixes):
             return value
-    return {"claude_code": "anthropic", "codex": "openai"}.get(client or "", client or "unknown")
+    # the client's own vendor, else the conventions' marker for a provider they do not list
+    return {"claude_code": "anthropic", "codex": "openai"}.get(client or "", "_OTHER")
 
 
 def _tokens(rows: list[dict[str, Any]]) -> dict[str, int]:
