@@ -111,7 +111,9 @@ def test_a_stop_hook_with_auto_export_never_imports_the_sdk(tmp_path: Path, rece
                               input=json.dumps({**base, "hook_event_name": event}).encode(), capture_output=True,
                               env=env, cwd=project, timeout=60, check=True)
         loaded = json.loads(proc.stderr.decode().splitlines()[-1])
-        assert "tierwise.hooks.background" in loaded and "subprocess" in loaded  # the launcher ran
+        assert "tierwise.hooks.background" in loaded  # the launcher ran
+        if hasattr(os, "posix_spawn"):
+            assert "subprocess" not in loaded  # spawned without importing subprocess
         heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY or m.startswith("tierwise.export"))
         assert heavy == [], event
         assert proc.stdout == b""
