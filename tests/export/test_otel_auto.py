@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from conftest import sent_rows, tierwise
+from otel_helpers import sent_rows, tierwise
 from otlp_receiver import Receiver, closed_port
 from tierwise import paths
 from tierwise.commands import demo
@@ -120,7 +120,7 @@ def test_a_stop_hook_with_auto_export_never_imports_the_sdk(tmp_path: Path, rece
 
 
 def test_one_background_export_at_a_time(tmp_path: Path, receiver: Receiver) -> None:
-    from conftest import claude_tree, import_claude
+    from otel_helpers import claude_tree, import_claude
 
     claude_tree(tmp_path / "claude")
     import_claude(tmp_path / "claude")
@@ -141,7 +141,7 @@ def test_one_background_export_at_a_time(tmp_path: Path, receiver: Receiver) -> 
 
 
 def test_a_failed_background_export_goes_to_the_error_log(tmp_path: Path) -> None:
-    from conftest import claude_tree, import_claude
+    from otel_helpers import claude_tree, import_claude
 
     claude_tree(tmp_path / "claude")
     import_claude(tmp_path / "claude")

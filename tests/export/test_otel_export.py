@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conftest import (
+from otel_helpers import (
     RECORDED_AGENT,
     RECORDED_SESSION,
     claude_tree,
