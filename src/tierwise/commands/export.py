@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from tierwise.commands import needs_subcommand
+from tierwise.output import add_json_option, add_platform_option, add_project_option
 
 BACKGROUND_BUDGET_S = 60.0  # a background export starts no batch after this
 BACKGROUND_KILL_S = 120  # and is ended by SIGALRM after this, whatever it is doing (DNS has no timeout)
@@ -43,10 +44,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                       "export.otel.timeout, 10)")
     otel.add_argument("--dry-run", action="store_true",
                       help="print the spans that would be sent (a tree, or JSON with --json); send nothing")
-    otel.add_argument("--project", metavar="DIR", help="project whose routing config to read (default: here)")
-    otel.add_argument("--platform", choices=["claude", "qwen"], default="claude",
-                      help="client whose project config to read (default claude)")
-    otel.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_project_option(otel, help="project whose routing config to read (default: the current directory)")
+    add_platform_option(otel, help="client whose project config to read (default: claude)")
+    add_json_option(otel, help="print the result as JSON")
     otel.add_argument("--background", action="store_true", help=argparse.SUPPRESS)
     otel.set_defaults(func=run)
     needs_subcommand(parser)
@@ -68,10 +68,9 @@ def _since_ms(day: str | None, config: dict[str, Any] | None) -> int | None:
 def run(args: argparse.Namespace) -> int:
     if args.background:
         return _background(args)
-    import sys
-
     from tierwise.export import otel
-    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key, print_json
+    from tierwise.ledger.cli_support import load_config, open_ledger, platform_key
+    from tierwise.output import print_json, say
 
     config = load_config(args.project, platform_key(args.platform))
     settings = otel.resolve_settings(args.endpoint, args.timeout, config)
@@ -84,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
         done = exc.result["sent"]["spans"]
         if args.json:
             print_json(exc.result)
-        print(f"tierwise export otel: {settings['endpoint']}: {exc.message}; "
-              + (f"{done} spans were accepted before that, " if done else "")
-              + "nothing else is marked as sent: the next run sends it", file=sys.stderr)
+        say(f"tierwise export otel: {settings['endpoint']}: {exc.message}; "
+            + (f"{done} spans were accepted before that, " if done else "")
+            + "nothing else is marked as sent: the next run sends it")
         return exc.exit_code
     finally:
         conn.close()
