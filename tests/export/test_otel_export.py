@@ -51,7 +51,7 @@ def test_the_demo_session_arrives_as_one_trace_of_runs_and_requests(demo_ledger:
                     "run_id, cost_usd FROM usage")
     runs = _ledger("SELECT run_id, skill, tool, tier, preferred, zone, reason FROM decisions")
     assert len(spans) == len(usage) + len(runs)
-    assert f"sent {len(spans)} spans ({len(runs)} runs, {len(usage)} requests) in 1 traces" in proc.stdout
+    assert f"sent {len(spans)} spans ({len(runs)} runs, {len(usage)} requests) in 1 trace to" in proc.stdout
 
     # one trace, its id derived from the session id
     session = demo_session_id()
@@ -187,7 +187,7 @@ def test_exporting_again_sends_only_what_is_new(tmp_path: Path, receiver: Receiv
                           "session_id": RECORDED_SESSION, "message_id": "msg_late", "request_id": "req_late",
                           "timestamp": "2026-11-22T02:45:00.000Z"}])
     proc = _export(receiver)
-    assert proc.returncode == 0 and "sent 1 spans (0 runs, 1 requests)" in proc.stdout
+    assert proc.returncode == 0 and "sent 1 span (0 runs, 1 request) in 1 trace" in proc.stdout
     late = [s for s in receiver.spans() if s["span_id"] not in first]
     assert [s["attributes"]["gen_ai.response.id"] for s in late] == ["msg_late"]
     assert late[0]["trace_id"] == next(iter({s["trace_id"] for s in receiver.spans()}))
@@ -405,7 +405,7 @@ def test_an_open_run_waits_for_stop(tmp_path: Path, receiver: Receiver) -> None:
 
     proc = _export(receiver)
     assert proc.returncode == 0, proc.stderr
-    assert "1 runs are still open" in proc.stdout
+    assert "1 run still open" in proc.stdout
     kinds = Counter(s["attributes"].get("tierwise.run.kind", "request") for s in receiver.spans())
     assert kinds == {"handoff": 1, "request": len(calls)}
 

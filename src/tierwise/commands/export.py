@@ -95,21 +95,25 @@ def run(args: argparse.Namespace) -> int:
         print_json(result)
         return 0
     sent = result["sent"]
+    what = (f"{_count(sent['spans'], 'span')} ({_count(sent['runs'], 'run')}, {_count(sent['requests'], 'request')}) "
+            f"in {_count(sent['traces'], 'trace')}")
     if args.dry_run:
         tree = otel.render_tree(result["spans"])
         if tree:
             print(tree)
-        print(f"dry run: {sent['spans']} spans ({sent['runs']} runs, {sent['requests']} requests) in "
-              f"{sent['traces']} traces would go to {result['endpoint']}")
+        print(f"dry run: {what} would go to {result['endpoint']}")
     elif sent["spans"]:
-        print(f"sent {sent['spans']} spans ({sent['runs']} runs, {sent['requests']} requests) in {sent['traces']} "
-              f"traces to {result['endpoint']} in {result['seconds']:.2f} s")
+        print(f"sent {what} to {result['endpoint']} in {result['seconds']:.2f} s")
     else:
         print(f"nothing new to send to {result['endpoint']}")
     if result["open_runs"]:
-        print(f"{result['open_runs']} runs are still open (no Stop since their last request, and less than "
-              f"30 minutes quiet): they go with a later export")
+        print(f"{_count(result['open_runs'], 'run')} still open (no Stop since the last request, and under "
+              "30 minutes quiet): sent by a later export")
     return 0
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def _background(args: argparse.Namespace) -> int:

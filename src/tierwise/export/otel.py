@@ -360,7 +360,8 @@ def export(
     plan.ensure_tables(conn)
     result: dict[str, Any] = {
         "endpoint": destination, "endpoint_source": settings.get("endpoint_source"),
-        "compression": settings.get("compression"), "dry_run": dry_run,
+        "compression": settings.get("compression"), "timeout_s": settings.get("timeout_s"),
+        "headers_from": settings.get("headers_from"), "dry_run": dry_run,
         "sent": {"spans": 0, "runs": 0, "requests": 0, "traces": 0, "batches": 0},
         "open_runs": 0, "stopped_early": False, "seconds": 0.0,
     }
