@@ -1,7 +1,7 @@
 """Cold work a hook wants done, started detached after Stop / SessionEnd.
 
 The hook never waits for it and never imports what it needs: it starts
-``python -P -m tierwise ARGS`` in a new session (so the client's process group
+``tierwise ARGS`` (this interpreter, ``-P``) in a new session (so the client's process group
 and its hook timeout do not reach it) with stdin/stdout/stderr on /dev/null
 (so the client is not left waiting for our pipes to close) and returns. The
 started command bounds itself in time and reports to the error log. The
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 ENV_OTEL_AUTO = "TIERWISE_OTEL_AUTO"
+# `python -P -c _CHILD FOLDER ARGS...` runs `tierwise ARGS...` (as `python -m tierwise` would)
+_CHILD = "import sys; sys.path.append(sys.argv.pop(1)); from tierwise.cli import main; raise SystemExit(main())"
 _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")
 
@@ -40,7 +42,8 @@ def otel_auto(config: Any) -> bool:
 
 
 def start(args: list[str], cwd: str | None = None) -> bool:
-    """Start ``tierwise ARGS`` detached; True when it was started.
+    """Start ``tierwise ARGS`` detached (``python -P``: the project's folder is not on
+    its path); True when it was started.
 
     ``os.posix_spawn`` with ``setsid`` costs the hook ~1 ms where importing
     ``subprocess`` alone costs ~10-25 ms; ``subprocess.Popen`` is the fallback
@@ -48,10 +51,11 @@ def start(args: list[str], cwd: str | None = None) -> bool:
     ``cwd`` only on that fallback: tierwise's own commands take ``--project``.
     """
     env = dict(os.environ)
-    # the interpreter running this hook may find tierwise through sys.path only (the plugin launcher)
+    # The hook's interpreter may find tierwise only through a path its launcher added (the
+    # plugin's run.py): the child appends this copy's folder, after everything else, so an
+    # installed tierwise still wins and nothing shadows the standard library.
     package_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
-    argv = [sys.executable, "-P", "-m", "tierwise", *args]
+    argv = [sys.executable, "-P", "-c", _CHILD, package_parent, *args]
     try:
         spawn = os.posix_spawn
         null = os.devnull
