@@ -468,3 +468,25 @@ def test_a_qwen_handoff_recorded_by_the_hooks(tmp_path: Path, isolated_home: Pat
     assert request["attributes"]["gen_ai.usage.output_tokens"] == 456
     assert request["attributes"]["gen_ai.response.model"] == "fake-model"
     assert request["attributes"]["gen_ai.provider.name"] == "_OTHER"  # a model id no known vendor uses
+
+
+def test_ids_come_from_the_sessions_and_requests_not_from_the_ledger(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same transcripts imported into two separate ledgers plan the same trace
+    and span ids (a rebuilt ledger re-sends nothing a backend cannot recognise)."""
+    import json
+
+    claude_tree(tmp_path / "claude")
+    plans = []
+    for name in ("first", "second"):
+        monkeypatch.setenv("TIERWISE_HOME", str(tmp_path / name))
+        if name == "second":  # rows in another order: the row ids differ, the span ids must not
+            record.record_usage([{"client": "claude_code", "model": "claude-opus-4-8", "input": 1, "output": 1,
+                                  "session_id": "other", "message_id": "m", "request_id": "r"}])
+        import_claude(tmp_path / "claude")
+        proc = tierwise("export", "otel", "--dry-run", "--json", "--session", RECORDED_SESSION)
+        assert proc.returncode == 0, proc.stderr
+        plans.append(json.loads(proc.stdout)["spans"])
+    first, second = ({(s["trace_id"], s["span_id"], s["parent_span_id"], s["name"]) for s in p} for p in plans)
+    assert first == second and len(first) == 8
+    assert _ledger("SELECT count(*) FROM otel_sent") == [(0,)]  # a dry run records nothing
