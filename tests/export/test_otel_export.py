@@ -490,3 +490,84 @@ def test_ids_come_from_the_sessions_and_requests_not_from_the_ledger(tmp_path: P
     first, second = ({(s["trace_id"], s["span_id"], s["parent_span_id"], s["name"]) for s in p} for p in plans)
     assert first == second and len(first) == 8
     assert _ledger("SELECT count(*) FROM otel_sent") == [(0,)]  # a dry run records nothing
+
+
+# --------------------------------------------------------------------------- provisional rows
+
+
+def _provisional_handoff(tmp_path: Path, home: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The recorded Claude Code handoff through the real hooks, its subagent
+    transcript not written yet: the hook records the payload's figure as a
+    provisional row (docs/ledger.md, "One request, one row")."""
+    import json
+    import shutil
+
+    from tierwise.hooks.dispatch import handle
+
+    project = tmp_path / "shop"
+    shutil.copytree(repo_root / "skills", project / ".claude" / "skills")
+    monkeypatch.chdir(project)
+    claude_dir = home / ".claude"
+    transcript = claude_dir / "projects" / "-home-dev-shop" / f"{RECORDED_SESSION}.jsonl"
+    tool_input = {"description": "d", "prompt": "Load .claude/skills/css-layout-debugger/SKILL.md and execute it.",
+                  "subagent_type": "general-purpose"}
+    for event, name in (("PreToolUse", "PreToolUse-Agent"), ("PostToolUse", "PostToolUse-Agent")):
+        data = json.loads((repo_root / "tests" / "data" / "payloads" / "claude-code-2.1.197" / f"{name}.json")
+                          .read_text(encoding="utf-8"))["stdin"]
+        data.update(cwd=str(project), transcript_path=str(transcript), tool_input=tool_input)
+        handle(event, json.dumps(data), "claude")
+    assert _ledger("SELECT provisional, agent_id FROM usage") == [("last_request", RECORDED_AGENT)]
+    return claude_dir
+
+
+def test_a_provisional_run_waits_for_its_transcript(tmp_path: Path, isolated_home: Path, receiver: Receiver,
+                                                    repo_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    claude_dir = _provisional_handoff(tmp_path, isolated_home, repo_root, monkeypatch)
+    proc = _export(receiver)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 run still open" in proc.stdout and receiver.spans() == []
+    # the transcripts arrive; the import replaces the provisional row with the subagent's own rows
+    claude_tree(claude_dir)
+    import_claude(claude_dir)
+    assert _ledger("SELECT count(*) FROM usage WHERE provisional IS NOT NULL") == [(0,)]
+    proc = _export(receiver)
+    assert proc.returncode == 0 and "still open" not in proc.stdout
+    spans = receiver.spans()
+    (handoff,) = [s for s in spans if s["attributes"].get("tierwise.skill") == "css-layout-debugger"
+                  and s["attributes"].get("tierwise.run.kind")]
+    children = [s for s in spans if s["parent_span_id"] == handoff["span_id"]]
+    assert len(children) == 2 and handoff["attributes"]["tierwise.requests"] == 2
+    assert all("tierwise.provisional" not in s["attributes"] for s in spans)
+    assert {c["attributes"]["tierwise.origin"] for c in children} == {"import"}
+
+
+def test_a_provisional_row_sent_after_a_day_is_not_sent_again_as_its_replacement(
+        tmp_path: Path, isolated_home: Path, receiver: Receiver, repo_root: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from tierwise.export import otel, spans as plan
+
+    claude_dir = _provisional_handoff(tmp_path, isolated_home, repo_root, monkeypatch)
+    settings = otel.resolve_settings(receiver.base_url, 5, None)
+    later = int(time.time() * 1000) + plan.PROVISIONAL_QUIET_MS + 60_000
+    conn = db.connect()
+    try:
+        result = otel.export(conn, settings, now_ms=later)  # a day on: the payload's figure is what there is
+    finally:
+        conn.close()
+    assert result["sent"] == {"spans": 2, "runs": 1, "requests": 1, "traces": 1, "batches": 1}
+    (provisional,) = [s for s in receiver.spans() if s["name"].startswith("chat ")]
+    assert provisional["attributes"]["tierwise.provisional"] == "last_request"
+    assert provisional["attributes"]["tierwise.origin"] == "hook_payload"
+    # then the transcript turns up after all: the row that replaced it is that same request
+    claude_tree(claude_dir)
+    import_claude(claude_dir)
+    replaced_by = _ledger("SELECT replaced_by FROM usage_replaced")[0][0]
+    assert _export(receiver).returncode == 0
+    sent = [s["attributes"].get("gen_ai.response.id") for s in receiver.spans() if s["name"].startswith("chat ")
+            and s["attributes"].get("tierwise.agent_id") == RECORDED_AGENT]
+    (final_message,) = _ledger("SELECT message_id FROM usage WHERE id = ?", (replaced_by,))[0]
+    assert final_message not in sent  # the provisional span already stands for it
+    assert len(sent) == 2  # the provisional figure + the subagent's other request: two requests, each once
+    assert (str(replaced_by),) in [(r[2],) for r in sent_rows()]

@@ -401,6 +401,9 @@ def export(
         for sid in plan.sessions_to_export(conn, destination, since_ms, session):
             data = plan.read_session(conn, destination, sid, since_ms)
             plans, waiting = plan.plan_session(data, now_ms)
+            if data.covered and not dry_run:
+                covered = [plan.request_plan(r, None) for r in data.unsent_usage if r["id"] in data.covered]
+                plan.mark_sent(conn, destination, covered, now_ms)
             result["open_runs"] += waiting
             for p in plans:
                 batch.append(p)

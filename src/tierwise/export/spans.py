@@ -35,6 +35,10 @@ from typing import Any
 # A run with no activity for this long is settled even without a Stop summary
 # (imported sessions, a session that ended without Stop).
 QUIET_MS = 30 * 60 * 1000
+# A provisional row (a hook's payload figure, docs/ledger.md "One request, one
+# row") holds its run back until its transcript rows replace it, or this long:
+# then it is what the ledger will keep (the transcript line was never written).
+PROVISIONAL_QUIET_MS = 24 * 3600 * 1000
 
 HANDOFF_TOOLS = frozenset({"Agent", "agent", "Task", "task"})
 
@@ -146,7 +150,7 @@ def _rows(cursor: sqlite3.Cursor) -> Iterator[dict[str, Any]]:
 
 _USAGE_COLS = ("id, client, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, session_id, "
                "project, skill, agent_id, run_id, ts, source, message_id, request_id, source_key, cost_usd, "
-               "price_source")
+               "price_source, origin, provisional")
 
 
 class SessionData:
@@ -161,6 +165,8 @@ class SessionData:
         self.sent_runs: set[str] = set()
         self.summary_ms: int | None = None
         self.since_ms: int | None = None  # runs decided before it are left out (unless a request is in range)
+        # final rows that replaced a provisional row this destination already has: sent as that row
+        self.covered: set[int] = set()
 
 
 def read_session(conn: sqlite3.Connection, destination: str, session_id: str | None,
@@ -181,6 +187,14 @@ def read_session(conn: sqlite3.Connection, destination: str, session_id: str | N
     data.sent_runs = {r[0] for r in conn.execute(
         "SELECT ref FROM otel_sent WHERE destination = ? AND kind = 'run' AND session_id IS ?",
         [destination, session_id])}
+    for pid, kind, replaced_by, agent in conn.execute(
+            "SELECT r.id, r.provisional, r.replaced_by, r.replaced_agent FROM usage_replaced r "
+            "JOIN otel_sent s ON s.destination = ? AND s.kind = 'request' AND s.ref = CAST(r.id AS TEXT) "
+            "WHERE r.session_id IS ?", [destination, session_id]):
+        if kind == "all_requests" and agent is not None:
+            data.covered.update(r["id"] for r in data.unsent_usage if r.get("agent_id") == agent)
+        elif replaced_by is not None:
+            data.covered.add(int(replaced_by))
     row = conn.execute("SELECT ts FROM session_summaries WHERE session_id IS ?", [session_id]).fetchone()
     data.summary_ms = int(row[0]) if row else None
     data.since_ms = since_ms
@@ -284,6 +298,8 @@ def request_plan(row: dict[str, Any], parent_id: int | None) -> dict[str, Any]:
     _put(attrs, "tierwise.cost_usd", row.get("cost_usd"))
     _put(attrs, "tierwise.price_source", row.get("price_source"))
     _put(attrs, "tierwise.source", row.get("source"))
+    _put(attrs, "tierwise.origin", row.get("origin"))
+    _put(attrs, "tierwise.provisional", row.get("provisional"))
     ts = int(row["ts"])
     return {
         "kind": "request", "ref": str(row["id"]), "session_id": row.get("session_id"),
@@ -383,18 +399,24 @@ def settled(decision: dict[str, Any] | None, skill_run: dict[str, Any] | None, r
     """Can this run's numbers still change? (see the module docstring)"""
     if decision is not None and decision.get("blocked"):
         return True
+    last = max([int(r["ts"]) for r in rows]
+               + [int(x["ts"]) for x in (decision, skill_run) if x is not None] or [0])
+    if any(r.get("provisional") for r in rows):
+        return now_ms - last >= PROVISIONAL_QUIET_MS  # its transcript rows may still replace it
     handoff = decision is not None and decision.get("tool") in HANDOFF_TOOLS
     if handoff and skill_run is not None:
         return True
-    last = max([int(r["ts"]) for r in rows]
-               + [int(x["ts"]) for x in (decision, skill_run) if x is not None] or [0])
     if summary_ms is not None and summary_ms >= last:
         return True
     return now_ms - last >= QUIET_MS
 
 
 def plan_session(data: SessionData, now_ms: int) -> tuple[list[dict[str, Any]], int]:
-    """(span plans in send order, how many runs wait until they settle)."""
+    """(span plans in send order, how many runs wait until they settle).
+
+    Rows in ``data.covered`` are left out (the caller records them as sent);
+    a provisional row outside any run waits like one in a run.
+    """
     since_ms = data.since_ms
 
     def in_range(row: dict[str, Any]) -> bool:
@@ -416,8 +438,10 @@ def plan_session(data: SessionData, now_ms: int) -> tuple[list[dict[str, Any]], 
     going = candidates - open_runs
     for row in data.unsent_usage:
         parent = row.get("run_id")
-        if parent in open_runs:
-            continue  # sent with its run
+        if parent in open_runs or row["id"] in data.covered:
+            continue  # sent with its run; or already sent as the provisional row it replaced
+        if row.get("provisional") and not parent and now_ms - int(row["ts"]) < PROVISIONAL_QUIET_MS:
+            continue
         if not in_range(row) and parent not in going:
             continue  # before `since`, and its run is not going now
         plans.append(request_plan(row, run_span_id(parent) if parent else None))
