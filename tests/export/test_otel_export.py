@@ -571,3 +571,19 @@ def test_a_provisional_row_sent_after_a_day_is_not_sent_again_as_its_replacement
     assert final_message not in sent  # the provisional span already stands for it
     assert len(sent) == 2  # the provisional figure + the subagent's other request: two requests, each once
     assert (str(replaced_by),) in [(r[2],) for r in sent_rows()]
+
+
+def test_enforcement_is_passed_on_when_the_ledger_records_it() -> None:
+    """The decision's ``enforcement`` column (issue 11) when present, else the §5.1
+    record's key; absent when neither says (tierwise does not guess it)."""
+    from tierwise.export import spans as plan
+
+    decision = {"run_id": "s:t1", "session_id": "s", "skill": "x", "tool": "Skill", "tier": "haiku",
+                "preferred": "haiku", "ts": 1_000, "blocked": 0}
+    attrs = plan.run_plan("s:t1", "s", decision, None, [])["attributes"]
+    assert "tierwise.enforcement" not in attrs
+    attrs = plan.run_plan("s:t1", "s", {**decision, "enforcement": "enforced",
+                                        "enforcement_note": "forked copy on haiku"}, None, [])["attributes"]
+    assert (attrs["tierwise.enforcement"], attrs["tierwise.enforcement_note"]) == ("enforced", "forked copy on haiku")
+    skill_run = {"run_id": "s:t1", "ts": 2_000, "record": '{"enforced": false}'}
+    assert plan.run_plan("s:t1", "s", decision, skill_run, [])["attributes"]["tierwise.enforcement"] == "advisory"

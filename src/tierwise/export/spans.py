@@ -360,6 +360,7 @@ def run_plan(run_id: str, session_id: str | None, decision: dict[str, Any] | Non
     if decision is not None:
         attrs["tierwise.blocked"] = bool(decision.get("blocked"))
     _put(attrs, "tierwise.enforcement", _enforcement(decision, skill_run))
+    _put(attrs, "tierwise.enforcement_note", (decision or {}).get("enforcement_note"))
 
     tokens = _tokens(rows)
     attrs.update({
