@@ -384,6 +384,8 @@ def test_session_and_since_filters(tmp_path: Path, receiver: Receiver) -> None:
     assert {s["attributes"]["session.id"] for s in receiver.spans()} == {other, RECORDED_SESSION}
     bad = _export(receiver, "--since", "last week")
     assert bad.returncode == 2 and "--since expects a date" in bad.stderr
+    bad = _export(receiver, "--session", "no-such-session")
+    assert bad.returncode == 2 and "no session 'no-such-session' in the ledger" in bad.stderr
 
 
 def test_an_open_run_waits_for_stop(tmp_path: Path, receiver: Receiver) -> None:

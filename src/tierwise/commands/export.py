@@ -78,6 +78,12 @@ def run(args: argparse.Namespace) -> int:
     lock = None if args.dry_run else otel.export_lock(blocking=True)
     conn = open_ledger()
     try:
+        if args.session and not any(conn.execute(f"SELECT 1 FROM {table} WHERE session_id = ? LIMIT 1",
+                                                 (args.session,)).fetchone() for table in ("usage", "decisions")):
+            from tierwise.errors import UsageError
+
+            raise UsageError(f"no session {args.session!r} in the ledger",
+                             fix="list the sessions with `tierwise report session`")
         result = otel.export(conn, settings, since_ms=since, session=args.session, dry_run=args.dry_run)
     except otel.ExportFailed as exc:
         done = exc.result["sent"]["spans"]
