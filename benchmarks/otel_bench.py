@@ -59,9 +59,9 @@ if ended:
 
 
 def build_ledger(sessions: int, runs: int, requests: int) -> int:
-    from tierwise.ledger import db, record
+    from tierwise.hot.ledger import connection, record
 
-    conn = db.connect()
+    conn = connection.connect()
     # every session ended over a day ago: all runs are settled (quiet), none is still open
     base = int(time.time() * 1000) - (sessions + 24) * 3_600_000
     total = 0

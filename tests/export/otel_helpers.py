@@ -46,9 +46,9 @@ def tierwise(*args: str, env: dict[str, str] | None = None, timeout: float = 120
 
 
 def sent_rows() -> list[tuple[Any, ...]]:
-    from tierwise.ledger import db
+    from tierwise.hot.ledger import connection
 
-    conn = db.connect()
+    conn = connection.connect()
     try:
         return conn.execute("SELECT destination, kind, ref, span_id FROM otel_sent ORDER BY kind, ref").fetchall()
     except Exception:  # noqa: BLE001 - no export yet: no table

@@ -18,10 +18,10 @@ from rich.console import Console
 
 from otel_helpers import sent_rows, tierwise
 from otlp_receiver import Receiver, closed_port
-from tierwise import paths
+from tierwise.hot import paths
 from tierwise.commands import demo
 from tierwise.export import otel
-from tierwise.hooks import background
+from tierwise.hot.hooks import background
 
 HEAVY = ("opentelemetry", "google", "requests", "urllib3", "tierwise.export", "yaml", "jsonschema", "rich")
 
@@ -111,7 +111,7 @@ def test_a_stop_hook_with_auto_export_never_imports_the_sdk(tmp_path: Path, rece
                               input=json.dumps({**base, "hook_event_name": event}).encode(), capture_output=True,
                               env=env, cwd=project, timeout=60, check=True)
         loaded = json.loads(proc.stderr.decode().splitlines()[-1])
-        assert "tierwise.hooks.background" in loaded  # the launcher ran
+        assert "tierwise.hot.hooks.background" in loaded  # the launcher ran
         if hasattr(os, "posix_spawn"):
             assert "subprocess" not in loaded  # spawned without importing subprocess
         heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY or m.startswith("tierwise.export"))
@@ -157,7 +157,7 @@ def test_a_failed_background_export_goes_to_the_error_log(tmp_path: Path) -> Non
 @pytest.mark.parametrize("bad", ["ftp://collector:4318", "collector:4318"])
 def test_the_config_key_is_checked(tmp_path: Path, bad: str) -> None:
     from tierwise import config
-    from tierwise.errors import ConfigError
+    from tierwise.hot.errors import ConfigError
 
     project = tmp_path / "p"
     (project / ".claude").mkdir(parents=True)

@@ -24,11 +24,11 @@ from otel_helpers import (
 )
 from otlp_receiver import Receiver, closed_port
 from tierwise.commands import demo
-from tierwise.ledger import db, record
+from tierwise.hot.ledger import connection, record
 
 
 def _ledger(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = db.connect()
+    conn = connection.connect()
     try:
         return conn.execute(sql, params).fetchall()
     finally:
@@ -223,7 +223,7 @@ def test_a_batch_that_fails_midway_keeps_what_was_accepted(tmp_path: Path, recei
                 receiver.mode = "fail"  # the receiver answers 500 from the second batch on
             return super().send(built)
 
-    conn = db.connect()
+    conn = connection.connect()
     try:
         with pytest.raises(otel.ExportFailed) as failed:
             otel.export(conn, settings, sender_factory=FailSecond)
@@ -444,7 +444,7 @@ def test_a_qwen_handoff_recorded_by_the_hooks(tmp_path: Path, isolated_home: Pat
     import json
     import shutil
 
-    from tierwise.hooks.dispatch import handle
+    from tierwise.hot.hooks.dispatch import handle
 
     project = tmp_path / "shop"
     shutil.copytree(repo_root / "skills", project / ".qwen" / "skills")
@@ -504,7 +504,7 @@ def _provisional_handoff(tmp_path: Path, home: Path, repo_root: Path, monkeypatc
     import json
     import shutil
 
-    from tierwise.hooks.dispatch import handle
+    from tierwise.hot.hooks.dispatch import handle
 
     project = tmp_path / "shop"
     shutil.copytree(repo_root / "skills", project / ".claude" / "skills")
@@ -553,7 +553,7 @@ def test_a_provisional_row_sent_after_a_day_is_not_sent_again_as_its_replacement
     claude_dir = _provisional_handoff(tmp_path, isolated_home, repo_root, monkeypatch)
     settings = otel.resolve_settings(receiver.base_url, 5, None)
     later = int(time.time() * 1000) + plan.PROVISIONAL_QUIET_MS + 60_000
-    conn = db.connect()
+    conn = connection.connect()
     try:
         result = otel.export(conn, settings, now_ms=later)  # a day on: the payload's figure is what there is
     finally:

@@ -58,7 +58,7 @@ def _since_ms(day: str | None, config: dict[str, Any] | None) -> int | None:
     from datetime import datetime
 
     from tierwise.ledger import reports
-    from tierwise.ledger.budget import _tz
+    from tierwise.hot.ledger.budget import _tz
 
     parsed = reports.parse_day(day, "--since")
     tz = _tz(((config or {}).get("budget_windows") or {}).get("timezone") or "UTC")
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.session and not any(conn.execute(f"SELECT 1 FROM {table} WHERE session_id = ? LIMIT 1",
                                                  (args.session,)).fetchone() for table in ("usage", "decisions")):
-            from tierwise.errors import UsageError
+            from tierwise.hot.errors import UsageError
 
             raise UsageError(f"no session {args.session!r} in the ledger",
                              fix="list the sessions with `tierwise report session`")
@@ -129,8 +129,8 @@ def _background(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from tierwise import paths
-    from tierwise.errors import TierwiseError
+    from tierwise.hot import paths
+    from tierwise.hot.errors import TierwiseError
     from tierwise.export import otel
     from tierwise.ledger.cli_support import open_ledger, platform_key
 

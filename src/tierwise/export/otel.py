@@ -25,7 +25,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from tierwise.errors import TierwiseError, UsageError
+from tierwise.hot.errors import TierwiseError, UsageError
 from tierwise.export import spans as plan
 
 DEFAULT_ENDPOINT = "http://localhost:4318/v1/traces"
@@ -47,7 +47,7 @@ class ExportFailed(TierwiseError):
     """The destination did not accept a batch; what it accepted before is recorded."""
 
     def __init__(self, message: str, result: dict[str, Any]) -> None:
-        from tierwise.errors import EXIT_EXPORT
+        from tierwise.hot.errors import EXIT_EXPORT
 
         super().__init__(message, exit_code=EXIT_EXPORT)
         self.result = result
@@ -314,7 +314,7 @@ def export_lock(blocking: bool, wait_s: float = 120.0) -> Any:
     never send the same span. None when it is held and ``blocking`` is False."""
     import fcntl
 
-    from tierwise import paths
+    from tierwise.hot import paths
 
     path = os.path.join(paths.ensure_state_dir(), LOCK_FILE)
     fh = open(path, "a+")
@@ -329,7 +329,7 @@ def export_lock(blocking: bool, wait_s: float = 120.0) -> Any:
                 return None
             if time.monotonic() > deadline:
                 fh.close()
-                from tierwise.errors import StateError
+                from tierwise.hot.errors import StateError
 
                 raise StateError("another `tierwise export otel` has held the export lock for "
                                  f"{wait_s:g} s", file=path, fix="wait for it to finish, then run the command again")
@@ -436,7 +436,7 @@ def _plan_json(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _iso(ms: int) -> str:
-    from tierwise.ledger.record import ms_to_iso
+    from tierwise.hot.ledger.record import ms_to_iso
 
     return ms_to_iso(ms)
 

@@ -93,14 +93,14 @@ OTEL_STEPS: list[str] = [_STEP_1]
 
 
 def ensure_tables(conn: sqlite3.Connection) -> None:
-    from tierwise.ledger import db
+    from tierwise.hot.ledger import db
 
     db.apply_migrations(conn, "otel", OTEL_STEPS)
 
 
 def mark_sent(conn: sqlite3.Connection, destination: str, spans: list[dict[str, Any]], now_ms: int) -> None:
     """Record spans the destination accepted, in one transaction."""
-    from tierwise.ledger import db
+    from tierwise.hot.ledger import db
 
     rows = [
         (destination, s["kind"], s["ref"], f"{s['trace_id']:032x}", f"{s['span_id']:016x}", s["session_id"], now_ms)

@@ -170,7 +170,7 @@ def _export_after(ctx: Context) -> None:
         config = ctx.config
     except Exception:  # noqa: BLE001 - a broken config: the environment may still ask for it
         config = None
-    from tierwise.hooks import background
+    from tierwise.hot.hooks import background
 
     background.after_stop(config, ctx.project, ctx.adapter.platform)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from tierwise import paths
+from tierwise.hot import paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
