@@ -76,7 +76,7 @@ def request_span_id(row: dict[str, Any]) -> int:
 
 # --------------------------------------------------------------------------- the sent record
 
-# Component ``otel`` of the ledger database (ledger.db.apply_migrations): append-only.
+# Component ``otel`` of the ledger database (hot.ledger.db.apply_migrations): append-only.
 _STEP_1 = """
 CREATE TABLE otel_sent (
     destination TEXT NOT NULL,              -- the OTLP traces URL the span was accepted by
