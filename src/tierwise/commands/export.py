@@ -22,7 +22,10 @@ BACKGROUND_ROUNDS = 3  # exports asked for while one ran are served by up to thi
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = sub.add_parser("export", help="send the ledger to other tools (OpenTelemetry)")
+    parser = sub.add_parser(
+        "export", help="send the ledger to other tools (OpenTelemetry)",
+        description="Send what the ledger holds to other tools. `tierwise export otel`: skill runs, subagent "
+        "handoffs and model requests as OpenTelemetry spans over OTLP/HTTP (docs/otel.md).")
     targets = parser.add_subparsers(dest="target", metavar="TARGET")
     otel = targets.add_parser(
         "otel",
