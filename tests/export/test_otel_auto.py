@@ -20,6 +20,7 @@ from otel_helpers import sent_rows, tierwise
 from otlp_receiver import Receiver, closed_port
 from tierwise.hot import paths
 from tierwise.commands import demo
+from tierwise.hot.errors import EXIT_EXPORT
 from tierwise.export import otel
 from tierwise.hot.hooks import background
 
@@ -147,7 +148,7 @@ def test_a_failed_background_export_goes_to_the_error_log(tmp_path: Path) -> Non
     import_claude(tmp_path / "claude")
     url = f"http://127.0.0.1:{closed_port()}"
     proc = tierwise("export", "otel", "--background", "--endpoint", url, "--timeout", "1", "--since", "2026-11-01")
-    assert proc.returncode == 8 and proc.stdout == proc.stderr == ""
+    assert proc.returncode == EXIT_EXPORT and proc.stdout == proc.stderr == ""
     log = Path(paths.error_log_path()).read_text(encoding="utf-8").strip().splitlines()
     assert len(log) == 1
     assert f"automatic OpenTelemetry export to {url}/v1/traces failed: connection refused" in log[0]

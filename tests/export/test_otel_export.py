@@ -24,6 +24,7 @@ from otel_helpers import (
 )
 from otlp_receiver import Receiver, closed_port
 from tierwise.commands import demo
+from tierwise.hot.errors import EXIT_EXPORT
 from tierwise.hot.ledger import connection, record
 
 
@@ -317,7 +318,7 @@ def test_a_bad_endpoint_or_protocol_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def _assert_one_line_failure(proc: Any, words: str) -> None:
-    assert proc.returncode == 8, (proc.stdout, proc.stderr)
+    assert proc.returncode == EXIT_EXPORT, (proc.stdout, proc.stderr)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert words in lines[0] and "the next run sends it" in lines[0]

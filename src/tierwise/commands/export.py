@@ -2,7 +2,7 @@
 over OTLP/HTTP (docs/otel.md).
 
 Data on stdout (a one-line summary, ``--dry-run`` the span tree, ``--json`` the
-result); a failed export is one line on stderr and exit 8, with nothing
+result); a failed export is one line on stderr and exit 9 (EXIT_EXPORT), with nothing
 unsent marked as sent. ``--background`` is what the Stop / SessionEnd hooks
 start (detached) when automatic export is on: bounded in time, quiet, one at a
 time, failures to the error log.
