@@ -29,6 +29,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_platform_option(parser, "client whose tier models price the savings (default: claude)")
     parser.add_argument("--sessions", metavar="N", type=int, default=500,
                         help="list the N most recent sessions in the table (0: all; default: 500)")
+    parser.add_argument("--team", action="store_true",
+                        help="the whole team's usage from the team server (see `tierwise team`); sessions and routing "
+                        "decisions are per machine and not shown")
     parser.add_argument("--open", action="store_true", help="open the page in the default browser when written")
     add_json_option(parser, "print what was written (file, size) and the dashboard's data as JSON")
     parser.set_defaults(func=run)
@@ -49,6 +52,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--out - and --json both want stdout", fix="write the page to a file with --out FILE")
     if args.out == "-" and args.open:
         raise UsageError("--open needs a file", fix="write the page to a file with --out FILE")
+    if args.team and args.project:
+        raise UsageError("--project cannot be combined with --team (project paths differ between machines)",
+                         fix="drop --project, or build this machine's dashboard without --team")
     if args.sessions < 0:
         raise UsageError(f"--sessions expects a count >= 0, got {args.sessions}", fix="e.g. --sessions 200")
     platform = platform_key(args.platform)
@@ -57,14 +63,22 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.project, platform)
     tz_name = resolve_timezone(args.timezone, config)
     project = os.path.abspath(args.project) if args.project else None
+    import contextlib
+
     conn = open_ledger()
     try:
         if conn.execute("SELECT 1 FROM usage WHERE price_source = 'pending' LIMIT 1").fetchone():
             from tierwise import prices
 
             prices.reprice_pending(conn, config)
-        data = dash_data.build(conn, config=config, since=since, until=until, project=project, tz_name=tz_name,
-                               platform=platform, max_sessions=args.sessions)
+        with contextlib.ExitStack() as stack:
+            team = None
+            if args.team:
+                from tierwise.team.report import team_source
+
+                team = stack.enter_context(team_source())
+            data = dash_data.build(conn, config=config, since=since, until=until, project=project, tz_name=tz_name,
+                                   platform=platform, max_sessions=args.sessions, team=team)
     finally:
         conn.close()
     html = page.render(data)

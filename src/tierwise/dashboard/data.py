@@ -51,18 +51,26 @@ def build(
     max_sessions: int = 500,
     top_skills: int = 15,
     lookback_hours: float = 24.0,
+    team: tuple[Any, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The dashboard data for these filters (the same as ``tierwise report``'s)."""
+    """The dashboard data for these filters (the same as ``tierwise report``'s).
+
+    ``team``: ``(source, who)`` from :func:`tierwise.team.report.team_source`: days,
+    skills, totals and savings are the whole team's (as ``tierwise report --team``);
+    sessions and routing decisions are per machine and left out; budgets are this
+    machine's view (with the team budgets its last sync pulled)."""
     now = now or datetime.now(timezone.utc)
     tz = reports._tz(tz_name)
     cond, params = reports.usage_filter(since=since, until=until, project=project, tz=tz)
     common: dict[str, Any] = {"since": since, "until": until, "project": project, "tz_name": tz_name, "config": config,
               "platform": platform}
+    if team is not None:
+        common["source"] = team[0]
     daily = reports.report(conn, "daily", by_tier=True, **common)
     skill_rep = reports.report(conn, "skill", by_tier=True, **common)
     # the table lists the newest sessions: find them on the (session_id, ts) index, then run the
     # session report over just those (a full session report would sort every request again)
-    newest = [sid if sid is not None else "unknown" for sid, _ in conn.execute(
+    newest = [] if team is not None else [sid if sid is not None else "unknown" for sid, _ in conn.execute(
         f"SELECT session_id, MAX(ts) AS last FROM usage WHERE {cond} GROUP BY session_id ORDER BY last DESC, 1",
         params)]
     listed = newest[:max_sessions] if max_sessions > 0 else newest
@@ -76,7 +84,7 @@ def build(
     for rows in (daily["rows"], skill_rep["rows"], session_rows):
         for row in rows:
             seen.update(row["tiers"])
-    routing = _routing(conn, cond, params, config)
+    routing = _routing(conn, cond, params, config) if team is None else _no_routing()
     budget = _budget(conn, config or {}, now, lookback_hours)
     tiers = tier_order(config, seen | set(routing["tiers_seen"]))
 
@@ -100,7 +108,9 @@ def build(
         "filters": {"since": daily["since"], "until": daily["until"], "project": project,
                     "timezone": daily["timezone"], "platform": platform},
         "tiers": tiers,
-        "main_label": MAIN,  # the skill name of the conversation outside any skill
+        "main_label": MAIN,
+        # who asked, not where: the page holds no address (not even the masked server URL)
+        "team": {"member": team[1].get("member")} if team is not None else None,  # the skill name of the conversation outside any skill
         "totals": {**daily["totals"], "requests": daily["requests"], "sessions": len(newest),
                    "skills": len(skill_rep["rows"])},
         "coverage": daily["coverage"],
@@ -195,6 +205,12 @@ def _routing(conn: sqlite3.Connection, cond: str, params: list[Any], config: dic
         g["last"] = datetime.fromtimestamp(g.pop("last_ms") / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {"decisions": total, "counts": counts, "matrix": matrix, "by_requested": by_requested,
             "changes": changes, "tiers_seen": sorted(tiers_seen)}
+
+
+def _no_routing() -> dict[str, Any]:
+    return {"decisions": 0, "counts": {k: 0 for k in ("kept", "downgraded", "upgraded", "blocked", "no_preference",
+                                                       "changed")},
+            "matrix": {}, "by_requested": {}, "changes": [], "tiers_seen": []}
 
 
 def _budget(conn: sqlite3.Connection, config: dict[str, Any], now: datetime, lookback_hours: float) -> dict[str, Any]:

@@ -99,6 +99,7 @@
   var scope = [];
   scope.push(f.since || f.until ? "from " + (f.since || "the start") + " to " + (f.until || "today") : "all days");
   if (f.project) { scope.push("project " + f.project); }
+  if (D.team) { scope.push("the whole team, from the team server" + (D.team.member ? " (as " + D.team.member + ")" : "")); }
   scope.push("days in " + f.timezone);
   scope.push("prices for " + f.platform);
   $("scope").textContent = scope.join(" · ");
@@ -113,7 +114,7 @@
   setValue("kpi-saved-opus", money(S.saved_vs_opus_usd), S.saved_vs_opus_usd);
   setValue("kpi-saved-opus-pct", S.saved_vs_opus_pct === null ? "" : S.saved_vs_opus_pct + "% of the all-opus cost", S.saved_vs_opus_pct);
   setValue("kpi-premium-sonnet", money(S.premium_vs_sonnet_usd), S.premium_vs_sonnet_usd);
-  setValue("kpi-sessions", num(T.sessions) + " sessions, " + num(T.skills) + " skills", T.sessions);
+  setValue("kpi-sessions", (D.team ? "" : num(T.sessions) + " sessions, ") + num(T.skills) + " skills", T.sessions);
   var B = D.budget;
   var zoneEl = setValue("kpi-zone", B.defined ? B.zone.toUpperCase() : "no budgets", B.defined ? B.zone : "");
   if (B.defined) { zoneEl.className += " " + B.zone; }
@@ -265,6 +266,7 @@
   var c = R.counts;
   setValue("routing-note", num(R.decisions) + " routing decisions: " + num(c.kept) + " kept the preferred tier, " + num(c.downgraded) + " downgraded, " +
     num(c.upgraded) + " upgraded, " + num(c.blocked) + " blocked" + (c.no_preference ? ", " + num(c.no_preference) + " without a preferred tier" : "") + ".", R.decisions);
+  if (D.team) { $("routing-note").textContent = "Routing decisions are recorded per machine, not on the team server."; }
   var rtbody = $("routing-table").querySelector("tbody");
   R.changes.forEach(function (g) {
     var tr = document.createElement("tr");
@@ -277,7 +279,8 @@
   });
   if (!R.changes.length) {
     var none = document.createElement("tr");
-    var td = el("td", R.decisions ? "Every decision kept the preferred tier." : "No routing decision recorded in this range.");
+    var td = el("td", D.team ? "Routing decisions are recorded per machine: build the dashboard without --team to see this machine's."
+      : (R.decisions ? "Every decision kept the preferred tier." : "No routing decision recorded in this range."));
     td.colSpan = 5;
     none.appendChild(td);
     rtbody.appendChild(none);
@@ -353,7 +356,7 @@
   });
   var wanted = /^#sort=([a-z_]+):(ascending|descending)$/.exec(location.hash || "");
   if (wanted) { sortBy(wanted[1], wanted[2]); } else { table.setAttribute("data-sorted", "last_activity:descending"); draw(); }
-  $("sessions-note").textContent = (D.sessions.shown < D.sessions.count
+  $("sessions-note").textContent = D.team ? "Sessions are per machine: the team server keeps no session report (build the dashboard without --team for this machine's)." : (D.sessions.shown < D.sessions.count
     ? "The " + num(D.sessions.shown) + " most recent of " + num(D.sessions.count) + " sessions (tierwise dashboard --sessions N shows more). "
     : num(D.sessions.count) + " sessions. ") + "Click a column to sort.";
   tbody.setAttribute("data-rows", String(D.sessions.shown));
