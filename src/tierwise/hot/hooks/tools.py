@@ -380,7 +380,6 @@ def _record_agent_usage(
     what the client's payload says the transcript does not hold yet as a
     provisional row, which the transcript's rows replace later (the next Stop,
     or `tierwise import`). Never waits for the client to finish writing."""
-    from tierwise.hot.ledger import settle
     from tierwise.hot.hooks import transcript
 
     rows: list[dict[str, Any]] = []
@@ -408,6 +407,8 @@ def _record_agent_usage(
             late = {"agent_id": agent_id, "size": size}
     rec = records.record_run_usage(ctx, pending, usage, skill, rows=rows, provisional=kind)
     if kind and (ctx.adapter.name == "qwen" or late.get("agent_id")):
+        from tierwise.hot.ledger import settle
+
         run = settle.run_fields(pending, rec["run_id"])
         settle.remember(ctx, rec["run_id"], {"client": ctx.adapter.name, "run": run, "skill": skill,
                                              "usage": usage, "provisional": kind, **late})
