@@ -302,6 +302,7 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
     pr = merged.get("priority_reserve") or {}
     hc = merged.get("hard_caps") or {}
     otel = (merged.get("export") or {}).get("otel") or {}
+    enforcement = merged.get("enforcement") or {}
     return {
         "tiers": [t[2] for t in tier_list],
         "zones": zones,
@@ -313,6 +314,7 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
         "hard_caps": {"safety_margin": hc.get("safety_margin", 1.3)},
         "export": {"otel": {"auto": bool(otel.get("auto", False)), "endpoint": otel.get("endpoint"),
                             "compression": otel.get("compression"), "timeout": otel.get("timeout")}},
+        "enforcement": {"inline_skills": enforcement.get("inline_skills") or "advisory"},
         "overrides": overrides,
         "session": session,
         "sources": [{"layer": la.name, "path": la.path} for la in layers],

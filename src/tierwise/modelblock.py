@@ -22,10 +22,13 @@ BLOCK_KEYS = (
     "reasoning_demand",
     "estimated_tokens",
     "conditions",
+    "enforce",
 )
 ESTIMATE_KEYS = ("input", "output", "tool_calls", "total_estimate")
 CONDITION_KEYS = ("when", "downgrade_to", "hold_at")
 REASONING_DEMANDS = ("low", "medium", "high", "variable")
+ENFORCE_MODES = ("fork", "advisory")
+PIN_MARKER = "tierwise-pinned"  # clients/qwen/pins.MARKER: the `model:` line is tierwise's pin, not a routing block
 
 # One path segment: letters/digits (any script), '_', '.', '-'; no separators, no NUL.
 
@@ -43,7 +46,7 @@ def find_block(frontmatter: dict[str, Any], tier_names: list[str]) -> tuple[Any,
     model = frontmatter.get("model")
     if isinstance(model, dict):
         return model, "model-mapping"
-    if isinstance(model, str) and model.strip() in tier_names:
+    if isinstance(model, str) and model.strip() in tier_names and PIN_MARKER not in frontmatter:
         return model.strip(), "model-string"
     return None, None
 
@@ -158,6 +161,10 @@ def normalize_block(
             raise fail(["conditions", i], "expected exactly one of downgrade_to / hold_at",
                        "keep one of downgrade_to / hold_at")
         conditions.append({"when": when, actions[0]: tier(["conditions", i, actions[0]], cond[actions[0]])})
+    enforce = raw.get("enforce")
+    if enforce is not None and enforce not in ENFORCE_MODES:
+        raise fail(["enforce"], f"expected fork or advisory, got {enforce!r}",
+                   "write `enforce: fork` (run it on its tier) or `enforce: advisory` (the session's model)")
     return {
         "preferred": preferred,
         "acceptable": acceptable,
@@ -167,4 +174,5 @@ def normalize_block(
         "reasoning_demand": demand,
         "estimated_tokens": estimated,
         "conditions": conditions,
+        "enforce": enforce,
     }

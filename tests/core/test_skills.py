@@ -323,7 +323,12 @@ def test_normalize_defaults() -> None:
     assert modelblock.normalize_block("sonnet", TIERS) == {
         "preferred": "sonnet", "acceptable": ["sonnet"], "minimum": "sonnet", "allow_upgrade": True,
         "allow_downgrade": True, "reasoning_demand": "medium", "estimated_tokens": None, "conditions": [],
+        "enforce": None,
     }
+    assert modelblock.normalize_block({"preferred": "haiku", "enforce": "fork"}, TIERS)["enforce"] == "fork"
+    with pytest.raises(InputError) as bad:
+        modelblock.normalize_block({"preferred": "haiku", "enforce": "always"}, TIERS, prefix="routing")
+    assert bad.value.key == "routing.enforce" and "fork or advisory" in bad.value.message
     b = modelblock.normalize_block({"preferred": "opus", "minimum": "haiku"}, TIERS)
     assert b["acceptable"] == ["haiku", "sonnet", "opus"]
     b = modelblock.normalize_block({"minimum": "haiku"}, TIERS, default_preferred="sonnet")
