@@ -21,12 +21,13 @@ from typing import Any
 
 from tierwise.hot import fileio
 from tierwise.hot.errors import InputError, TierwiseError, UnsafePathError, format_key_path
-from tierwise.modelblock import block_prefix, find_block, normalize_block
+from tierwise.modelblock import PIN_MARKER, block_prefix, find_block, normalize_block
 
 MAX_SKILL_BYTES = 1024 * 1024
 MAX_PLUGIN_DEPTH = 5
 MAX_PLUGIN_DIRS = 2000
 SKILL_FILE = "SKILL.md"
+FORK_MARKER = "tierwise-fork-of"  # clients/claude/forks.MARKER: a forked copy tierwise wrote
 
 _SEGMENT = re.compile(r"[^\W][\w.-]*|_[\w.-]*")
 
@@ -344,6 +345,10 @@ def load_entry(
         "role": role,
         "specialists": specialists,
     }
+    if fm.get(PIN_MARKER):
+        entry["pinned"] = str(fm[PIN_MARKER])  # clients/qwen/pins: tierwise pinned its model: line
+    if fm.get(FORK_MARKER):
+        entry["fork_copy_of"] = str(fm[FORK_MARKER])  # tierwise's own forked copy: not a skill to route
     declared = fm.get("name")
     if isinstance(declared, str) and declared.strip() and declared.strip() != name:
         entry["declared_name"] = declared.strip()  # Qwen Code names a skill by its frontmatter
@@ -420,6 +425,8 @@ def discover(
             except TierwiseError as exc:
                 problems.append(_problem(skill_file, exc))
                 continue
+            if entry.get("fork_copy_of"):
+                continue
             skills.setdefault(entry["name"], entry)
             found.append(entry)
     # a frontmatter `name:` that differs from the folder also finds the skill
@@ -461,7 +468,8 @@ def find_skill(
                 if exc.errno == errno.ELOOP:
                     raise _os_error(exc, skill_file) from None
             continue
-        return load_entry(skill_file, dict(root, claude_namespaced=namespaced), bare, config)
+        entry = load_entry(skill_file, dict(root, claude_namespaced=namespaced), bare, config)
+        return None if entry.get("fork_copy_of") else entry
     # not a folder name: maybe a frontmatter `name:` (bounded by the roots' listings)
     entry = discover(project_dir, platform, config)["skills"].get(name)
     return entry if isinstance(entry, dict) else None

@@ -28,7 +28,7 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
     where, params = ("WHERE d.session_id = ?", (session,)) if session else ("", ())
     rows = conn.execute(
         "SELECT d.run_id, d.session_id, d.skill, d.tool, d.platform, d.preferred, d.minimum, d.tier, d.model, "
-        "d.reason, d.zone, d.blocked, d.steps, d.route, d.timestamp, d.project, "
+        "d.reason, d.zone, d.blocked, d.steps, d.route, d.timestamp, d.project, d.enforcement, d.enforcement_note, "
         "(SELECT group_concat(DISTINCT u.model) FROM usage u WHERE u.run_id = d.run_id), "
         "(SELECT group_concat(DISTINCT coalesce(u.tier, '') || char(9) || u.model) FROM usage u "
         "WHERE u.run_id = d.run_id), "
@@ -42,7 +42,7 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
     ).fetchall()
     out = []
     for (run_id, sid, skill, tool, platform, preferred, minimum, tier, model, reason, zone, blocked, steps, route,
-         stamp, project, used, used_tier_list, i, o, cr, cw, n) in rows:
+         stamp, project, enforcement, enforcement_note, used, used_tier_list, i, o, cr, cw, n) in rows:
         # the tier each request was recorded at (the project's config maps a Qwen model id to
         # its tier), else the tier its Claude model id names; a model of no tier stands for itself
         used_tiers = set()
@@ -68,6 +68,8 @@ def decisions(conn: Any, session: str | None) -> list[dict[str, Any]]:
             "project": project,
             "steps": json.loads(steps) if steps else [],
             "route": route,
+            "enforcement": enforcement,
+            "enforcement_note": enforcement_note,
             "model_used": used or None,
             "mismatch": bool(used_tiers) and tier is not None and used_tiers != {tier},
             "tokens": None if not n else {

@@ -18,7 +18,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         description="Merge tierwise's hook entries into DIR/.claude/settings.json and/or "
         "DIR/.qwen/settings.json (other keys and hooks are kept; a backup is made before the "
         "first change; running it again changes nothing), then list skills the client would not load. "
-        "Without --platform it sets up the clients the project uses (see --platform).",
+        "Without --platform it sets up the clients the project uses (see --platform). "
+        "Skills that run inline with enforce: fork (enforcement.inline_skills) get what runs them on their tier: "
+        "Claude Code, a hidden forked copy per tier in DIR/.claude/skills; Qwen Code, a pinned model: line.",
     )
     add_platform_option(parser, PLATFORM_HELP, default=None, with_all=True)
     add_project_option(parser)
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             from tierwise.clients.codex import install as codex_install
 
             result["trust"] = codex_install.TRUST_STEPS
+        result["inline_skills"] = install.write_inline_enforcement(project, result["client"])
     if args.json:
         from tierwise.output import print_json
 
@@ -122,6 +125,19 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  kept your own definition {path} (its skill's handoffs keep your model)", file=sys.stderr)
             for item in defs["skipped"]:
                 print(f"  no agent definition for skill {item['skill']}: {item['why']}", file=sys.stderr)
+        inline = result.get("inline_skills") or {}
+        if result["client"] == "claude" and (inline.get("written") or inline.get("unchanged") or inline.get("removed")):
+            print(f"  forked skill copies (enforce: fork) in {inline['dir']}: {len(inline['written'])} written, "
+                  f"{len(inline['unchanged'])} unchanged, {len(inline['removed'])} removed; hidden from the "
+                  "model's skill list, used from the next session", file=sys.stderr)
+        if result["client"] == "qwen" and any(inline.get(k) for k in ("set", "removed", "unchanged")):
+            print(f"  pinned model: lines (enforce: fork): {len(inline['set'])} set, {len(inline['unchanged'])} "
+                  f"unchanged, {len(inline['removed'])} removed", file=sys.stderr)
+        for path in inline.get("kept") or []:
+            print(f"  kept your own skill folder {path} (that tier of its skill stays advisory)", file=sys.stderr)
+        for item in inline.get("skipped") or []:
+            if isinstance(item, dict):
+                print(f"  skill {item['skill']} stays advisory inline: {item['why']}", file=sys.stderr)
         for skill in result["unloadable_skills"]:
             print(
                 f"  {result['client']} would not load skill {skill['skill']} ({skill['path']}): "

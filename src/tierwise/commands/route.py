@@ -144,7 +144,24 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     decision["decision"] = "blocked" if decision["blocked"] else decision["tier"]
     decision["path"] = entry.get("path")
     decision["placement"] = entry.get("placement")
+    from tierwise.hot.routing.enforcement import inline_mode
+
+    mode, source = inline_mode(entry, config)
+    decision["inline"] = {"mode": mode, "set_by": source}
     return decision
+
+
+def inline_line(decision: dict[str, Any]) -> str | None:
+    """How the tier is applied when the skill is loaded inline (the Skill tool);
+    None when it is the project-wide advisory (the default: nothing to point out)."""
+    inline = decision.get("inline") or {}
+    if inline.get("mode") == "fork":
+        how = "its requests run on the tier's model (Claude Code: a forked copy per tier; Qwen Code: its pinned model:)"
+    elif str(inline.get("set_by") or "").startswith("enforcement.inline_skills"):
+        return None
+    else:
+        how = "the session's model runs it, the tier is advice"
+    return f"  → Loaded inline: {inline.get('mode')} — {how}; set by {inline.get('set_by')}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,4 +174,7 @@ def run(args: argparse.Namespace) -> int:
         print_json(decision)
     else:
         print(render_route(decision))
+        line = inline_line(decision)
+        if line:
+            print(line)
     return EXIT_BLOCKED if decision["blocked"] else EXIT_OK

@@ -12,8 +12,10 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "uninstall",
         help="remove tierwise's hooks from a project's client settings",
         description="Remove exactly tierwise's own hook entries (commands running `tierwise hook`) and its "
-        "status line from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, and the Qwen Code agent "
-        "definitions it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`); everything else stays. "
+        "status line from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, the Qwen Code agent "
+        "definitions it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`), the forked skill copies "
+        "it wrote (DIR/.claude/skills/*--on-*, marked `tierwise-fork-of`) and the model: lines it pinned in "
+        "DIR/.qwen/skills (marked `tierwise-pinned`); everything else stays. "
         "A settings file tierwise created is removed once nothing else is in it.",
     )
     add_platform_option(parser, "client(s) to clean up (default: all; a client without settings is left alone)",
@@ -34,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         if result["client"] == "qwen":
             result["agent_definitions_removed"] = install.remove_agent_definitions(project)
+        result["inline_skills_removed"] = install.remove_inline_enforcement(project, result["client"])
     if args.json:
         from tierwise.output import print_json
 
@@ -41,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for result in results:
         removed_defs = result.get("agent_definitions_removed") or []
-        if not result["existed"] and not removed_defs:
+        removed_inline = result.get("inline_skills_removed") or []
+        if not result["existed"] and not removed_defs and not removed_inline:
             continue  # that client was never set up here
         if result["changed"]:
             what = f"removed {result['removed']} tierwise hook(s)"
@@ -56,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{result['client']}: no tierwise entries in {result['settings']}", file=sys.stderr)
         for path in removed_defs:
             print(f"  removed tierwise's agent definition {path}", file=sys.stderr)
+        if removed_inline:
+            what = "forked skill copies" if result["client"] == "claude" else "pinned model: lines"
+            print(f"  removed tierwise's {what}: {len(removed_inline)}", file=sys.stderr)
     if not any(r["existed"] for r in results):
         print("nothing to remove: no client settings in " + project, file=sys.stderr)
     return 0

@@ -112,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
                       file=sys.stderr)
     tier_names = [t["name"] for t in resolved["tiers"]] if resolved else None
 
+    from tierwise.clients.claude import forks as claude_forks
+
     report: list[dict[str, Any]] = []
+    copies: list[str] = []
     exit_code = EXIT_OK
     if resolved is not None and (cfg._platform(platform) == "codex"):
         from tierwise.clients.codex.catalog import unknown_model_warnings
@@ -144,6 +147,9 @@ def run(args: argparse.Namespace) -> int:
             text = skills.read_skill_text(path, None if args.paths else file_roots[path])
         except TierwiseError as exc:
             exit_code = max(exit_code, _file_error(entry, exc, report, field="(file)"))
+            continue
+        if claude_forks.markers(text).get(claude_forks.MARKER):
+            copies.append(path)  # a forked copy tierwise wrote (enforce: fork): its skill is checked
             continue
         if args.fix:
             new_text, notes = fc.fix_text(text, args.platform, path, tier_names)
@@ -177,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
                 print(TierwiseError(w["message"], file=e["path"], key=key, fix=w.get("fix")).render() + "\n")
     with_findings = sum(1 for e in report if e["warnings"])
     print(
-        f"checked {sum(1 for f in files if not f.endswith(('.yaml', '.yml')))} SKILL.md file(s)"
+        f"checked {sum(1 for f in files if not f.endswith(('.yaml', '.yml'))) - len(copies)} SKILL.md file(s)"
+        + (f" (and skipped {len(copies)} forked cop{'y' if len(copies) == 1 else 'ies'} tierwise wrote)"
+           if copies else "")
         + (f", {len(problems)} unusable skill folder(s)" if problems else "")
         + (f" and {len(config_checked)} config layer(s)" if config_checked else "")
         + f": {total} warning(s) in {with_findings} file(s)",

@@ -55,6 +55,10 @@ from tierwise.install.hooks import (
     uninstall,
     uninstall_client,
 )
+from tierwise.install.inline import (
+    remove_inline_enforcement,
+    write_inline_enforcement,
+)
 from tierwise.install.plugin import (
     PLUGIN_COMMAND,
     manifests,
@@ -100,6 +104,7 @@ __all__ = [
     "plugin_hooks",
     "project_clients",
     "remove_agent_definitions",
+    "remove_inline_enforcement",
     "settings_dirs",
     "settings_path",
     "statusline_command",
@@ -109,5 +114,6 @@ __all__ = [
     "uninstall_client",
     "unloadable_skills",
     "write_agent_definitions",
+    "write_inline_enforcement",
     "write_manifests",
 ]

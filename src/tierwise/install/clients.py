@@ -7,7 +7,9 @@ Each client's module provides ``SETTINGS_DIR`` (the project folder holding
 the client), ``user_config_dir(home)``, ``COMMENTS_NOTE``, ``STATUSLINE_PARENT``
 (the settings key holding ``statusLine``, None for the top level),
 ``timeout(seconds)`` (the client's unit for a hook timeout),
-``plugin_hook(command, seconds)`` and ``manifests(version, description, author, hooks)``.
+``plugin_hook(command, seconds)``, ``manifests(version, description, author, hooks)`` and
+``write_inline_enforcement(project)`` / ``remove_inline_enforcement(project)`` (what
+runs the project's inline skills on their tier, ``install.inline``).
 
 Cold module (CLI only).
 """

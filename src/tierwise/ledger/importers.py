@@ -33,6 +33,10 @@ Skill attribution (our rule, documented in docs/ledger.md):
   prompt (not a tool result, not the injected skill body); the request that
   *made* the Skill call still belongs to what came before. ``run_id`` is
   ``<session>:<Skill tool_use id>``.
+- forked skills (``context: fork``, e.g. tierwise's copies): the requests of
+  the subagent file the ``Skill`` call's result names (``toolUseResult.agentId``,
+  ``status: forked``) belong to that skill, ``run_id`` ``<session>:<Skill
+  tool_use id>``; the conversation's requests after it stay the conversation's.
 - subagents: a subagent file's requests belong to the skill of the ``Agent``
   tool call that started it (linked by ``toolUseResult.agentId``): the routing
   decision recorded for that call (``decisions.run_id``), else a

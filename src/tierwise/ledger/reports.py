@@ -252,9 +252,14 @@ def report(
             keys = sorted(groups, key=lambda k: extra[k]["last"])
         else:
             keys = sorted(groups, key=lambda k: (-groups[k]["cost_usd"], -groups[k]["total"], str(k)))
+    # how each skill's tier was applied: the local ledger's decisions (a team server's rows carry none)
+    enforcement = _enforcement_by_skill(conn, cond, params) if group == "skill" and conn is not None \
+        and source is None else {}
     rows = []
     for key in keys:
         row = _finish(key, groups[key], label)
+        if group == "skill":
+            row["enforcement"] = enforcement.get(key)
         if group == "session":
             e = extra[key]
             row["project"] = e["project"]
@@ -386,6 +391,36 @@ def _provenance(conn: sqlite3.Connection, cond: str, params: list[Any], by_sessi
 def _query(conn: sqlite3.Connection | None, sql: str, params: list[Any]) -> sqlite3.Cursor:
     assert conn is not None, "a report needs the ledger or a row source"
     return conn.execute(sql, params)
+
+
+def _enforcement_by_skill(conn: sqlite3.Connection, cond: str, params: list[Any]) -> dict[str, dict[str, Any]]:
+    """Per skill, over the same window and project: how many routed runs had their
+    tier enforced and how many were advisory, with the latest advisory reason
+    (else the latest way it was enforced)."""
+    out: dict[str, dict[str, Any]] = {}
+    sql = (f"SELECT skill, enforcement, enforcement_note FROM decisions WHERE {cond} AND skill IS NOT NULL "
+           "AND blocked = 0 ORDER BY ts, rowid")
+    for skill, status, note in conn.execute(sql, params):
+        entry = out.setdefault(skill, {"enforced": 0, "advisory": 0, "unknown": 0, "note": None})
+        key = status if status in ("enforced", "advisory") else "unknown"
+        entry[key] += 1
+        if note and (key == "advisory" or not entry["advisory"]):
+            entry["note"] = note
+    return out
+
+
+def enforcement_label(value: dict[str, Any] | None) -> str:
+    """``enforced`` / ``advisory`` / ``2 of 3 enforced`` / ``-`` for a skill row."""
+    if not value:
+        return "-"
+    known = value["enforced"] + value["advisory"]
+    if not known:
+        return "-"
+    if value["enforced"] == known:
+        return "enforced"
+    if value["advisory"] == known:
+        return "advisory"
+    return f"{value['enforced']} of {known} enforced"
 
 
 def savings(acc: dict[str, Any], config: dict[str, Any] | None, platform: str) -> dict[str, Any]:

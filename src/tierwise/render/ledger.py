@@ -18,6 +18,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tierwise.ledger.reports import enforcement_label
+
 _TITLES = {
     "daily": "Daily usage", "weekly": "Weekly usage", "monthly": "Monthly usage",
     "session": "Usage by session", "skill": "Usage by skill", "model": "Usage by model",
@@ -125,11 +127,15 @@ def render_report(console: Console, data: dict[str, Any]) -> None:
     ge = _ge(console)
     totals = data["totals"]
     cov = data["coverage"]["share"]
+    enforcement = group == "skill" and any(row.get("enforcement") for row in data["rows"])  # decisions known
     if _plain(console):
         headers = [_KEY_HEADERS[group].replace(" ", "-")]
         right = [False]
         if group == "model":
             headers.append("Tier")
+            right.append(False)
+        if enforcement:
+            headers.append("Enforcement")
             right.append(False)
         headers += [h.replace(" ", "-") for _, h in _TOKEN_COLUMNS]
         right += [True] * len(_TOKEN_COLUMNS)
@@ -144,12 +150,14 @@ def render_report(console: Console, data: dict[str, Any]) -> None:
             cells = [str(row[label])]
             if group == "model":
                 cells.append(str(row.get("tier") or "-"))
+            if enforcement:
+                cells.append(enforcement_label(row.get("enforcement")).replace(" ", "-"))
             cells += [str(row[k]) for k, _ in _TOKEN_COLUMNS]
             if group != "model":
                 cells.append(",".join(row["models"]))
             cells.append(money(row["cost_usd"], row["coverage"], ge))
             rows.append(cells)
-        footer = ["Total"] + (["-"] if group == "model" else []) + [str(totals[k]) for k, _ in _TOKEN_COLUMNS]
+        footer = ["Total"] + (["-"] if group == "model" or enforcement else []) + [str(totals[k]) for k, _ in _TOKEN_COLUMNS]
         if group != "model":
             footer.append("-")
         footer.append(money(totals["cost_usd"], cov, ge))
@@ -163,7 +171,9 @@ def render_report(console: Console, data: dict[str, Any]) -> None:
         show_models = group not in ("model", "session") and console.width >= 110
         if group == "model":
             table.add_column("Tier", no_wrap=True)
-        elif show_models:
+        elif enforcement:
+            table.add_column("Enforcement", no_wrap=True)
+        if show_models:
             table.add_column("Models", overflow="fold")
         for key, header in _TOKEN_COLUMNS:
             table.add_column(header, justify="right", footer=num(totals[key]), no_wrap=True)
@@ -172,7 +182,9 @@ def render_report(console: Console, data: dict[str, Any]) -> None:
             cells = [str(row[label])]
             if group == "model":
                 cells.append(str(row.get("tier") or "-"))
-            elif show_models:
+            elif enforcement:
+                cells.append(enforcement_label(row.get("enforcement")))
+            if show_models:
                 cells.append(", ".join(row["models"]))
             cells += [num(row[k]) for k, _ in _TOKEN_COLUMNS]
             cells.append(money(row["cost_usd"], row["coverage"], ge))
@@ -180,6 +192,11 @@ def render_report(console: Console, data: dict[str, Any]) -> None:
         console.print(table)
     for note in _report_notes(data, ge):
         _line(console, note)
+    if group == "skill":
+        for row in data["rows"]:
+            enf = row.get("enforcement") or {}
+            if enf.get("advisory") and enf.get("note"):
+                _line(console, f"{row[label]}: advisory — {enf['note']}")
 
 
 def _fmt_used(b: dict[str, Any], state: dict[str, Any], ge: str, plain: bool) -> tuple[str, str]:

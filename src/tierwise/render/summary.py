@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tierwise.hot.hooks.summary import budget_lines, money as _money, note_lines, provisional_line, savings_lines
+from tierwise.hot.hooks.summary import (budget_lines, enforcement_lines, money as _money, note_lines,
+                                         provisional_line, savings_lines)
 
 def render_summary(console: Console, summary: dict[str, Any]) -> None:
     table = Table(
@@ -55,6 +56,11 @@ def render_summary(console: Console, summary: dict[str, Any]) -> None:
     console.print(Text("Routing savings:", style="bold"))
     for line in savings_lines(summary) or ["  unknown: a model in this session has no known price"]:
         console.print(line)
+    tiers = enforcement_lines(summary)
+    if tiers:
+        console.print(Text("Tiers:", style="bold"))
+        for line in tiers:
+            console.print(Text(line))
     console.print(Text("Budget status:", style="bold"))
     for line in budget_lines(summary):
         console.print(line)
@@ -79,5 +85,9 @@ def render_audit(console: Console, decisions: list[dict[str, Any]]) -> None:
             style = "yellow" if d.get("mismatch") else ""
             if d.get("mismatch"):
                 line += f" (differs from the decision {d.get('decision')})"
+                if d.get("enforcement") == "advisory" and "→ Enforcement:" in str(d.get("route") or ""):
+                    line = line[:-1] + ": its tier was advisory, see Enforcement above)"
+                elif d.get("enforcement") == "advisory" and d.get("enforcement_note"):
+                    line += f": advisory — {d['enforcement_note']}"
             console.print(Text(line, style=style))
         console.print()

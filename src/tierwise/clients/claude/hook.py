@@ -14,13 +14,16 @@ from __future__ import annotations
 from tierwise.hot import hotjson as json
 import os
 
+from tierwise.clients.claude.aliases import CLAUDE_ALIASES, alias_for
 from tierwise.hot.hooks.adapter import Adapter, _int, empty_usage
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-CLAUDE_ALIASES = ("haiku", "sonnet", "opus", "fable")
+    from tierwise.hot.hooks.runtime import Context
+
+__all__ = ["ADAPTER", "CLAUDE_ALIASES", "ClaudeAdapter", "alias_for"]
 
 
 class ClaudeAdapter(Adapter):
@@ -89,6 +92,60 @@ class ClaudeAdapter(Adapter):
             out["additionalContext"] = context
         return {"hookSpecificOutput": out}
 
+    label = "Claude Code"
+
+    def inline_enforcement(
+        self, project: str, session: dict[str, Any], entry: dict[str, Any], decision: dict[str, Any], mode: str,
+        source: str,
+    ) -> dict[str, Any]:
+        """A forked copy of the skill on the decided tier's model (``clients/claude/forks.py``),
+        when this session loaded one; else advisory, saying why."""
+        from tierwise.hot.routing.enforcement import ADVISORY, ENFORCED, advisory_by_choice, result
+
+        if mode != "fork":
+            return advisory_by_choice(source, self.label)
+        from tierwise.clients.claude.forks import copy_name
+
+        tier = str(decision.get("tier") or "")
+        name = copy_name(str(entry.get("name") or ""), tier)
+        if entry.get("scope") == "plugin" or name is None:
+            return result(ADVISORY, "enforce: fork, but tierwise copies only project and user skills "
+                          "(a plugin's skill runs on the session's model)")
+        forks = session.get("forks")
+        copies = forks.get("copies") if isinstance(forks, dict) else None
+        if not isinstance(copies, dict):
+            return result(ADVISORY, "enforce: fork, but no forked copies were noted when this session started "
+                          "(Claude Code reads skills only then): `tierwise install --platform claude` writes them; "
+                          "they are used from the next session")
+        if name not in copies:
+            why = "was refused by Claude Code in this session" if name in (forks or {}).get("refused", []) else \
+                "was missing or out of date when this session started (the skill changed since it was made); " \
+                "tierwise has rewritten it for the next session"
+            return result(ADVISORY, f"enforce: fork, but the forked copy {name} {why}")
+        model = decision.get("model") or tier
+        return result(ENFORCED, f"ran forked on {model} (its copy {name})", redirect=name)
+
+    def session_started(self, ctx: Context, compiled: dict[str, Any]) -> None:
+        from tierwise.clients.claude import forks
+
+        forks.session_started(ctx, compiled)
+
+    def skill_written(self, ctx: Context, path: str) -> None:
+        from tierwise.clients.claude import forks
+
+        forks.skill_written(ctx, path)
+
+    def redirect_skill(self, target: str, args: str | None, context: str) -> dict[str, Any] | None:
+        # validateInput ran on the skill the model named; the copy (hidden from the model
+        # by disable-model-invocation) is looked up again when the call runs (PLATFORMS.md)
+        updated: dict[str, Any] = {"skill": target}
+        if args:
+            updated["args"] = args
+        out: dict[str, Any] = {"hookEventName": "PreToolUse", "updatedInput": updated}
+        if context:
+            out["additionalContext"] = context
+        return {"hookSpecificOutput": out}
+
     def block(self, payload: dict[str, Any], reason: str) -> dict[str, Any]:
         # Interactive: ask, so the user picks an option. Headless (-p) nobody can
         # answer a prompt, so deny with the options in the reason the model sees.
@@ -100,18 +157,6 @@ class ClaudeAdapter(Adapter):
                 "permissionDecisionReason": reason,
             }
         }
-
-
-def alias_for(tier: str | None, model_id: str | None) -> str | None:
-    """The Claude Code ``model`` alias for a tier (tier name, else from its model id)."""
-    if tier in CLAUDE_ALIASES:
-        return tier
-    if isinstance(model_id, str):
-        low = model_id.lower()
-        for alias in CLAUDE_ALIASES:
-            if alias in low:
-                return alias
-    return None
 
 
 ADAPTER = ClaudeAdapter  # what tierwise.hot.hooks.adapter.get_adapter instantiates

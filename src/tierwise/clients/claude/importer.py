@@ -152,10 +152,15 @@ class ClaudeImporter(_Importer):
                 pend = ctx["pending"].pop(tid, None)
                 if pend is None:
                     continue
-                if pend["kind"] == "skill" and not block.get("is_error"):
+                result = obj.get("toolUseResult")
+                if pend["kind"] == "skill" and isinstance(result, dict) and result.get("status") == "forked":
+                    # the skill ran forked (context: fork): its requests are its subagent file's, and the
+                    # conversation's requests after it are not the skill's
+                    if isinstance(result.get("agentId"), str):
+                        self.links.append((result["agentId"], session, tid, None, pend["skill"], None))
+                elif pend["kind"] == "skill" and not block.get("is_error"):
                     ctx["skill"], ctx["run_id"] = pend["skill"], f"{session}:{tid}"
                 elif pend["kind"] == "agent":
-                    result = obj.get("toolUseResult")
                     agent_id = result.get("agentId") if isinstance(result, dict) else None
                     if not agent_id:
                         text = json.dumps(block.get("content"))

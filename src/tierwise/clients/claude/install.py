@@ -60,3 +60,19 @@ def manifests(version: str, description: str, author: dict[str, str], hooks: dic
         },
         "hooks/hooks.json": {"description": "tierwise routing hooks", "hooks": hooks},
     }
+
+
+def write_inline_enforcement(project: str) -> dict[str, Any]:
+    """Write (and prune) the hidden forked copies of the skills the project runs
+    inline with ``enforce: fork`` (``clients/claude/forks.py``); returns what was done."""
+    from tierwise.clients.claude import forks
+    from tierwise.hot import cache
+
+    return forks.sync(project, cache.load(project, PLATFORM))
+
+
+def remove_inline_enforcement(project: str) -> list[str]:
+    """Remove every forked copy tierwise wrote in the project."""
+    from tierwise.clients.claude import forks
+
+    return forks.remove_all(project)

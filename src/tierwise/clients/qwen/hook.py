@@ -18,6 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from tierwise.hot.hooks.runtime import Context
+
 _BASE_DIR = "Base directory for this skill: "
 
 
@@ -100,6 +102,44 @@ class QwenAdapter(Adapter):
             if path is not None and qwen_agents.read_generated(path) is not None:
                 out.append(name)
         return out
+
+    label = "Qwen Code"
+
+    def inline_enforcement(
+        self, project: str, session: dict[str, Any], entry: dict[str, Any], decision: dict[str, Any], mode: str,
+        source: str,
+    ) -> dict[str, Any]:
+        """The skill's pinned ``model:`` line (``clients/qwen/pins.py``): enforced when it
+        names the decided tier; Qwen Code cannot take a model per call."""
+        from tierwise.clients.qwen import pins
+        from tierwise.hot.routing.enforcement import ADVISORY, ENFORCED, advisory_by_choice, result
+
+        found = pins.read_file(str(entry.get("path") or "")) if entry.get("scope") == "project" else None
+        own = found.get("own_model") if found else None
+        if own:
+            return result(ADVISORY, f"its SKILL.md sets its own model: {own}, which Qwen Code uses for it "
+                          "(tierwise leaves your model: alone)")
+        if mode != "fork":
+            return advisory_by_choice(source, self.label)
+        if entry.get("scope") != "project":
+            return result(ADVISORY, "enforce: fork, but tierwise pins only the project's own skills "
+                          "(.qwen/skills; a user or extension skill is shared with other projects)")
+        tier = decision.get("tier")
+        if not found or not found.get("pinned"):
+            return result(ADVISORY, "enforce: fork, but its SKILL.md has no model: pinned yet "
+                          "(`tierwise install --platform qwen` pins it; so does the end of every turn)")
+        pinned, model = found["pinned"], found.get("model")
+        if pinned == tier:
+            return result(ENFORCED, f"runs on {model}: tierwise pinned model: {model} (tier {pinned}) in its "
+                          "SKILL.md; Qwen Code uses it until the next prompt or until a skill without model: loads")
+        return result(ADVISORY, f"Qwen Code loaded it pinned to {pinned} ({model}) for this turn and cannot take a "
+                      f"model per call, so tier {tier} is advice; the pin follows the budget and the config files "
+                      "between turns (an override in the prompt cannot reach an inline skill)")
+
+    def turn_ended(self, ctx: Context) -> None:
+        from tierwise.clients.qwen import pins
+
+        pins.turn_ended(ctx)
 
     def is_interactive(self, payload: dict[str, Any]) -> bool:
         return payload.get("permission_mode") not in ("yolo", None)

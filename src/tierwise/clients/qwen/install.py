@@ -133,3 +133,27 @@ def remove_agent_definitions(project: str, keep: set[str] | None = None) -> list
                              fix="check the permissions of .qwen/agents") from exc
         removed.append(path)
     return removed
+
+
+def write_inline_enforcement(project: str) -> dict[str, Any]:
+    """Pin the ``model:`` of the skills the project runs inline with ``enforce:
+    fork`` at the tier decided now (budget and config files), unpin the rest
+    (``clients/qwen/pins.py``); returns what was done."""
+    from tierwise.clients.qwen import pins
+    from tierwise.hot import cache
+    from tierwise.hot.ledger import budget, connection
+
+    compiled = cache.load(project, PLATFORM)
+    conn = connection.connect()
+    try:
+        state = budget.state(conn, compiled["config"], None, None, project)
+    finally:
+        conn.close()
+    return pins.sync(compiled, state)
+
+
+def remove_inline_enforcement(project: str) -> list[str]:
+    """Remove every pinned ``model:`` line tierwise wrote (each file as it was)."""
+    from tierwise.clients.qwen import pins
+
+    return pins.remove_all(project)

@@ -179,6 +179,34 @@ class Adapter:
         """Of ``names``, those whose handoffs :meth:`pin_by_definition` can pin."""
         return []
 
+    label = ""  # the client's name for people ("Claude Code")
+
+    def inline_enforcement(
+        self, project: str, session: dict[str, Any], entry: dict[str, Any], decision: dict[str, Any], mode: str,
+        source: str,
+    ) -> dict[str, Any]:
+        """How the decided tier of one inline skill call is applied
+        (``routing.enforcement.result``): enforced, or advisory and why. With
+        ``"redirect"``: the skill to load instead (:meth:`redirect_skill`)."""
+        from tierwise.hot.routing.enforcement import ADVISORY, advisory_by_choice, result
+
+        if mode != "fork":
+            return advisory_by_choice(source, self.label or "the client")
+        return result(ADVISORY, f"{self.label or 'this client'} cannot run an inline skill on another model")
+
+    def redirect_skill(self, target: str, args: str | None, context: str) -> dict[str, Any] | None:
+        """PreToolUse(skill) answer that loads ``target`` instead, or None."""
+        return None
+
+    def session_started(self, ctx: Context, compiled: dict[str, Any]) -> None:
+        """SessionStart, after the cache is compiled: what this client needs then."""
+
+    def turn_ended(self, ctx: Context) -> None:
+        """Stop / SessionEnd, before the summary: what this client needs between turns."""
+
+    def skill_written(self, ctx: Context, path: str) -> None:
+        """PostToolUse of a write to the project's SKILL.md ``path``."""
+
     def block(self, payload: dict[str, Any], reason: str) -> dict[str, Any]:
         """PreToolUse answer for a deliberate budget block."""
         return {

@@ -23,11 +23,13 @@ if TYPE_CHECKING:
 
 
 def session_start(ctx: Context) -> dict[str, Any] | None:
-    """Compile (or refresh) the cache and the price table now, off the tool-call path.
+    """Compile (or refresh) the cache and the price table now, off the tool-call path;
+    then what the client does at a session's start (Claude Code: note the forked
+    skill copies this session loaded, refresh them for the next one).
 
     SessionStart may import the cold modules (YAML for the cache, genai-prices for
     prices); it runs once per session, not per tool call."""
-    _ = ctx.cache
+    compiled = ctx.cache
     import os
 
     from tierwise.hot.ledger import pricing
@@ -36,6 +38,7 @@ def session_start(ctx: Context) -> dict[str, Any] | None:
         from tierwise.hot import cold
 
         cold.ensure_price_table()
+    ctx.adapter.session_started(ctx, compiled)
     return None
 
 
@@ -74,8 +77,6 @@ def subagent_stop(ctx: Context) -> dict[str, Any] | None:
 
 def _attribute_main(ctx: Context) -> None:
     """Record the main transcript's new usage lines, with their inline skill."""
-    if ctx.adapter.name != "claude":
-        return
     from tierwise.hot.hooks import transcript
 
     path = transcript.allowed(ctx.payload.get("transcript_path"))
@@ -83,13 +84,22 @@ def _attribute_main(ctx: Context) -> None:
         return
     from tierwise.hot.ledger import record
 
+    read = transcript.main_usage_rows if ctx.adapter.name == "claude" else transcript.qwen_main_rows
+
     def change(st: dict[str, Any]) -> list[dict[str, Any]]:
         cursor = st.get("transcript") if isinstance(st.get("transcript"), dict) else {}
         assert isinstance(cursor, dict)
         raw = cursor.get("offset")
         offset = raw if cursor.get("path") == path and isinstance(raw, int) else 0
         carried = cursor.get("active") if offset and isinstance(cursor.get("active"), dict) else None
-        rows, new_offset, active = transcript.main_usage_rows(path, offset, carried)
+        try:
+            rows, new_offset, active = read(path, offset, carried)
+        except OSError:
+            return []  # no transcript (yet): nothing to attribute, the summary still comes
+        runs = _pair_calls(st, active.pop("calls", None) if isinstance(active, dict) else None)
+        for row in rows:
+            if row.get("_tool_use_id") in runs:
+                row["_run_id"] = runs[row["_tool_use_id"]]
         st["transcript"] = {"path": path, "offset": new_offset, "active": active}
         return rows
 
@@ -110,7 +120,7 @@ def _attribute_main(ctx: Context) -> None:
                 "session_id": ctx.session_id,
                 "project": ctx.project,
                 "skill": skill,
-                "run_id": f"{ctx.session_id}:{tuid}" if tuid else None,
+                "run_id": r.get("_run_id") or (f"{ctx.session_id}:{tuid}" if tuid else None),
                 "timestamp": r.get("timestamp") or ctx.timestamp,
                 "source": "hook",
                 "message_id": r.get("message_id"),
@@ -122,13 +132,38 @@ def _attribute_main(ctx: Context) -> None:
     record.record_usage(out, ctx.config)
 
 
+MAX_CALL_RUNS = 500
+
+
+def _pair_calls(st: dict[str, Any], calls: Any) -> dict[str, str]:
+    """Qwen Code: the transcript's id of each skill call -> the run id its hooks
+    recorded the decision under (PreToolUse queued ``{"name", "run_id"}`` in
+    ``skill_calls``; a call is paired with the first queued one of its skill)."""
+    runs = st.get("call_runs")
+    if not isinstance(runs, dict):
+        runs = st["call_runs"] = {}
+    queue = st.get("skill_calls")
+    queue = queue if isinstance(queue, list) else []
+    for item in calls if isinstance(calls, list) else []:
+        if not (isinstance(item, list) and len(item) == 2) or item[0] in runs:
+            continue
+        at = next((i for i, q in enumerate(queue) if isinstance(q, dict) and q.get("name") == item[1]), None)
+        if at is not None:
+            runs[item[0]] = str(queue.pop(at).get("run_id"))
+    st["skill_calls"] = queue
+    while len(runs) > MAX_CALL_RUNS:
+        runs.pop(next(iter(runs)))
+    return {k: v for k, v in runs.items() if isinstance(v, str)}
+
+
 def _summary(ctx: Context) -> dict[str, Any] | None:
     records.flush_pending(ctx.session_id, remove=True)
     _attribute_main(ctx)
     ctx.adapter.record_stop(ctx)
     from tierwise.hot.ledger import settle
 
-    settle.settle_runs(ctx)
+    settle.settle_runs(ctx)  # also the forked skills' transcripts (tools.record_fork)
+    ctx.adapter.turn_ended(ctx)
     from tierwise.hot.hooks.summary import build, render_text
 
     try:

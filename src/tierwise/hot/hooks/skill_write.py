@@ -38,6 +38,7 @@ def check_written_skill(ctx: Context) -> dict[str, Any] | None:
             text = fh.read()
     except (OSError, UnicodeDecodeError):
         return None
+    ctx.adapter.skill_written(ctx, real)
     from tierwise.hot import cold
 
     warnings = cold.check_frontmatter(text, real, ctx.adapter.platform)

@@ -63,8 +63,10 @@ def build(
         return skills[name]
 
     runs: list[tuple[str, str | None, str, str | None, str | None]] = []  # (skill, run, asked, tool, platform)
-    for skill, tier, blocked, run_id, tool, decided_on in conn.execute(
-        "SELECT skill, tier, blocked, run_id, tool, platform FROM decisions WHERE session_id = ? ORDER BY ts, rowid",
+    enforcement_by_run: dict[str, tuple[str, str | None]] = {}
+    for skill, tier, blocked, run_id, tool, decided_on, enforcement, note in conn.execute(
+        "SELECT skill, tier, blocked, run_id, tool, platform, enforcement, enforcement_note FROM decisions "
+        "WHERE session_id = ? ORDER BY ts, rowid",
         (session_id,),
     ):
         entry = slot(skill or MAIN)
@@ -74,6 +76,10 @@ def build(
             if asked not in entry["_requested"]:
                 entry["_requested"].append(asked)
             runs.append((entry["skill"], run_id, asked, tool, decided_on))
+        if enforcement in ("enforced", "advisory"):
+            entry.setdefault("_enforcement", {})[enforcement] = note
+            if run_id:
+                enforcement_by_run[run_id] = (enforcement, note)
     names = [t.get("name") for t in (config or {}).get("tiers") or [] if isinstance(t, dict)]
     opus = "opus" if "opus" in names else (names[-1] if names else "opus")
     sonnet = "sonnet" if "sonnet" in names else None
@@ -139,6 +145,7 @@ def build(
         e["runs"] = len(runs_seen.get(name, ()))
         e["model_used"] = "+".join(e.pop("models_used")) or None
         e["model_requested"] = "+".join(e.pop("_requested", [])) or None
+        e["enforcement"], e["enforcement_note"] = enforcement_of(e.pop("_enforcement", None))
         if not e.pop("cost_known"):
             e["cost_usd"] = None
             cost_known = False
@@ -163,7 +170,7 @@ def build(
         "session_id": session_id,
         "platform": platform,
         "skills": out_skills,
-        "notes": difference_notes(runs, used_by_run, names, platform, unlinked),
+        "notes": difference_notes(runs, used_by_run, names, platform, unlinked, enforcement_by_run),
         "totals": {**totals, "cost_usd": round(total_cost, 6) if cost_known else None},
         "savings": savings,
         "budget": _budget_summary(budget),
@@ -190,12 +197,15 @@ def difference_notes(
     tier_names: list[Any],
     platform: str,
     unlinked: dict[str, list[tuple[str, str | None]]] | None = None,
+    enforcement: dict[str, tuple[str, str | None]] | None = None,
 ) -> list[dict[str, Any]]:
     """Why a skill ran on another tier than the one tierwise decided, in plain words:
     one note per skill and kind of difference (``{"skill", "requested", "used", "why"}``).
 
     ``runs``: (skill, run_id, decided tier or "blocked", tool, platform) per decision;
     ``used_by_run``: run_id -> (tier or model, model) of the requests recorded for it;
+    ``enforcement``: run_id -> (enforced | advisory, the note the hook recorded: how the
+    tier was applied, or why not), which says it best when it is there;
     ``unlinked``: skill -> the same for its requests tied to no decision (an import of
     a transcript that names the skill, not the call): a difference only when the
     decided tier is not among them."""
@@ -216,6 +226,11 @@ def difference_notes(
         if asked == "blocked":
             kind, why = "blocked", (f"the budget blocked it, yet {client} ran it on {shown} (the block was "
                                     "overridden or came too late; see `tierwise audit`)")
+        elif tool in _INLINE_TOOLS and (enforcement or {}).get(run_id or "", ("", None))[1]:
+            status, note = (enforcement or {})[run_id or ""]
+            kind = f"inline-{status}"
+            why = (f"{client} ran it on {shown}; its tier was advisory: {note}" if status == "advisory" else
+                   f"{client} ran it on {shown} although tierwise applied {asked} ({note})")
         elif tool in _INLINE_TOOLS:
             kind = "inline"
             why = (f"an inline skill runs in the main conversation on the session's model ({shown}), so "
@@ -244,6 +259,26 @@ def note_lines(summary: dict[str, Any]) -> list[str]:
     for note in summary.get("notes") or []:
         lines.append(f"  {note['skill']}: requested {note['requested']}, used {note['used']}: {note['why']}")
     return lines
+
+
+def enforcement_of(seen: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """``(enforced | advisory | mixed | None, the note)`` of a skill's decisions
+    (``{status: latest note}``); the note says why when any run was advisory."""
+    if not seen:
+        return None, None
+    if "advisory" in seen:
+        return ("mixed" if "enforced" in seen else "advisory"), seen["advisory"]
+    return "enforced", seen.get("enforced")
+
+
+def enforcement_lines(summary: dict[str, Any]) -> list[str]:
+    """Per skill: whether its tier was enforced, and how or why not."""
+    rows = [r for r in summary.get("skills") or [] if r.get("enforcement")]
+    if not rows:
+        return []
+    word = {"enforced": "enforced", "advisory": "advisory", "mixed": "partly advisory"}
+    return [f"  {r['skill']}: {word.get(str(r['enforcement']), r['enforcement'])}"
+            + (f" — {r['enforcement_note']}" if r.get("enforcement_note") else "") for r in rows]
 
 
 def _budget_summary(budget: dict[str, Any] | None) -> dict[str, Any]:
@@ -333,6 +368,9 @@ def render_text(summary: dict[str, Any]) -> str:
     elif totals.get("cost_usd") is None:
         lines.append("")
         lines.append("Routing savings: unknown (a model without a known price; see `tierwise report`)")
+    tiers = enforcement_lines(summary)
+    if tiers:
+        lines += ["", "Tiers:", *tiers]
     lines += ["", "Budget status:", *budget_lines(summary)]
     note = provisional_line(summary)
     if note:

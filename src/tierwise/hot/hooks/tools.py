@@ -52,24 +52,51 @@ def _blocked_reason(decision: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _decide_and_record(
-    ctx: Context, entry: dict[str, Any], tool: str, *, defer: bool = False
-) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """Decide, append the [ROUTE] lines to the audit log, and record the decision.
+def _decide(ctx: Context, entry: dict[str, Any], tool: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Decide and build the decision record; :func:`_record` appends the [ROUTE]
+    lines and writes it once its enforcement is known."""
+    decision = ctx.decide(entry)
+    route = ctx.render_route(decision)
+    run_id = ctx.run_id()
+    return decision, run_id, records.decision_record(ctx, decision, run_id, tool, route)
+
+
+def _record(ctx: Context, rec: dict[str, Any], enforcement: dict[str, Any] | None, *, defer: bool = False) -> None:
+    """Note how the tier is applied, append the [ROUTE] lines to the audit log,
+    and record the decision.
 
     ``defer``: the decision record rides in the session state with the pending
     run and reaches the ledger with the run's PostToolUse (or the next Stop,
     or ``tierwise audit``), keeping SQLite writes off PreToolUse. Decisions are
     upserted by run id, so recording one twice is harmless.
     """
-    decision = ctx.decide(entry)
-    route = ctx.render_route(decision)
-    run_id = ctx.run_id()
-    ctx.audit(route)
-    rec = records.decision_record(ctx, decision, run_id, tool, route)
+    if enforcement is not None:
+        rec["enforcement"] = enforcement.get("status")
+        rec["enforcement_note"] = enforcement.get("note")
+        rec["route"] = (rec.get("route") or "").rstrip("\n") + "\n" + enforcement_line(enforcement)
+    ctx.audit(rec.get("route") or "")
     if not defer or not ctx.tool_use_id:
         records.write_decision(rec)
+
+
+def enforcement_line(enforcement: dict[str, Any]) -> str:
+    """The [ROUTE] line that says how the tier is applied."""
+    return f"  → Enforcement: {enforcement.get('status')} — {enforcement.get('note')}"
+
+
+def _decide_and_record(
+    ctx: Context, entry: dict[str, Any], tool: str, *, defer: bool = False
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    decision, run_id, rec = _decide(ctx, entry, tool)
+    _record(ctx, rec, _inline_enforcement(ctx, entry, decision) if not decision.get("blocked") else None, defer=defer)
     return decision, run_id, rec
+
+
+def _inline_enforcement(ctx: Context, entry: dict[str, Any], decision: dict[str, Any]) -> dict[str, Any]:
+    from tierwise.hot.routing.enforcement import inline_mode
+
+    mode, source = inline_mode(entry, ctx.config)
+    return ctx.adapter.inline_enforcement(ctx.project, ctx.session, entry, decision, mode, source)
 
 
 def _pending(
@@ -107,10 +134,19 @@ def specialist_lines(ctx: Context, entry: dict[str, Any]) -> list[str]:
     return lines
 
 
-def skill_message(ctx: Context, entry: dict[str, Any], decision: dict[str, Any]) -> str:
+def skill_message(ctx: Context, entry: dict[str, Any], decision: dict[str, Any],
+                  enforcement: dict[str, Any] | None = None) -> str:
     tier, model = decision.get("tier"), decision.get("model")
     head = f"[tierwise] skill {entry['name']}: tier {tier}" + (f" ({model})" if model else "")
     out = [head + f" — {decision.get('reason')}"]
+    if enforcement and enforcement.get("redirect"):
+        out.append(f"Enforced: the skill runs as a forked subagent on {model or tier} ({enforcement['redirect']}); "
+                   "it sees its instructions, the user's request and this message, not the conversation, and its "
+                   "result comes back as the tool result.")
+    elif enforcement and enforcement.get("status") == "enforced":
+        out.append(f"Enforced: {enforcement.get('note')}.")
+    elif enforcement:
+        out.append(f"Advisory (you run it on the session's model): {enforcement.get('note')}.")
     for warning in decision.get("warnings") or []:
         out.append(f"warning: {warning}")
     if decision.get("options"):
@@ -213,23 +249,42 @@ def _refuse_other_model(ctx: Context, tool_input: dict[str, Any], entry: dict[st
     return ctx.adapter.refuse_agent(tool_input, model, _handoff(decision), why)
 
 
+MAX_FORK_ARGS = 8000
+
+
 def _pre_skill(ctx: Context, entry: dict[str, Any]) -> dict[str, Any] | None:
-    decision, run_id, rec = _decide_and_record(ctx, entry, ctx.tool_name or "skill", defer=True)
+    decision, run_id, rec = _decide(ctx, entry, ctx.tool_name or "skill")
     if decision.get("blocked"):
-        records.write_decision(rec)
+        _record(ctx, rec, None)
         return ctx.adapter.block(ctx.payload, _blocked_reason(decision))
-    message = skill_message(ctx, entry, decision)
-    pending = _pending(ctx, run_id, decision, "skill", rec)
+    enforcement = _inline_enforcement(ctx, entry, decision)
+    _record(ctx, rec, enforcement, defer=True)
+    message = skill_message(ctx, entry, decision, enforcement)
+    pending = _pending(ctx, run_id, decision, "skill", rec, enforcement=enforcement.get("status"))
+    target = enforcement.get("redirect")
+    if isinstance(target, str):
+        pending["fork_copy"] = target
     if not ctx.adapter.pre_tool_context_reaches_model:
         pending["message"] = message  # delivered by PostToolUse
     _remember(ctx, pending)
+    if isinstance(target, str):
+        tool_input = ctx.payload.get("tool_input")
+        args = tool_input.get("args") if isinstance(tool_input, dict) else None
+        if not isinstance(args, str) or not args.strip():
+            # a forked skill sees its instructions and its args, not the conversation: give it the request
+            args = ctx.request_text().strip()[:MAX_FORK_ARGS]
+        # ... and its tier (a specialist scales its procedure to it; a coordinator gets its specialists' lines)
+        args = f"{args}\n\n{message}" if args else message
+        answer = ctx.adapter.redirect_skill(target, args, message)
+        if answer is not None:
+            return answer
     return ctx.adapter.context("PreToolUse", message)
 
 
 def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], how: str) -> dict[str, Any] | None:
-    decision, run_id, rec = _decide_and_record(ctx, entry, ctx.tool_name or "agent", defer=True)
+    decision, run_id, rec = _decide(ctx, entry, ctx.tool_name or "agent")
     if decision.get("blocked"):
-        records.write_decision(rec)
+        _record(ctx, rec, None)
         return ctx.adapter.block(ctx.payload, _blocked_reason(decision))
     from tierwise.hot import tiers
     from tierwise.clients.claude.hook import alias_for
@@ -247,6 +302,7 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
         model = tiers.model_for(ctx.config, tier, ctx.adapter.platform)
         if ctx.adapter.pin_by_definition(ctx.project, entry["name"], model):
             pinned = model
+    _record(ctx, rec, _handoff_enforcement(ctx, tier, alias, pinned), defer=True)
     context = f"[tierwise] subagent for skill {entry['name']} (found by {how}): tier {tier}"
     context += f", model {alias}" if alias else ""
     if pinned and ctx.adapter.enforces_by_refusal:
@@ -264,16 +320,40 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
     return ctx.adapter.rewrite_agent(tool_input, alias, _handoff(decision), context)
 
 
+def _handoff_enforcement(ctx: Context, tier: Any, alias: str | None, pinned: str | None) -> dict[str, Any]:
+    from tierwise.hot.routing.enforcement import ADVISORY, ENFORCED, result
+
+    if alias:
+        return result(ENFORCED, f"subagent model set to {alias}")
+    if pinned and ctx.adapter.enforces_by_refusal:
+        return result(ENFORCED, f"the spawn call names {pinned} (refused until it does)")
+    if pinned:
+        return result(ENFORCED, f"its agent definition runs the subagent on {pinned}")
+    if ctx.adapter.enforces_subagent_model:
+        return result(ADVISORY, f"tier {tier} has no Claude Code model alias to set")
+    return result(ADVISORY, f"{ctx.adapter.label} cannot set this subagent's model (no agent definition of the "
+                  "skill's name, or subagent_type is not the skill's name): the tier in the handoff is advice")
+
+
+MAX_SKILL_CALLS = 200
+
+
 def _remember(ctx: Context, pending: dict[str, Any]) -> None:
     if not ctx.tool_use_id:
         return
     key = ctx.tool_use_id
+    called = ctx.adapter.skill_from_input(ctx.payload.get("tool_input")) if ctx.adapter.name == "qwen" else None
 
     def change(st: dict[str, Any]) -> None:
         table = st.setdefault("pending", {})
         table[key] = pending
         if pending["kind"] == "skill":
             st["active_skill"] = {"skill": pending["skill"], "run_id": pending["run_id"], "ts": pending["ts"]}
+        if called:
+            # Qwen Code's transcript names this call by another id: Stop pairs them in order
+            queue = st.get("skill_calls")
+            queue = queue if isinstance(queue, list) else []
+            st["skill_calls"] = [*queue, {"name": called, "run_id": pending["run_id"]}][-MAX_SKILL_CALLS:]
 
     state.update(ctx.session_id, change)
 
@@ -314,7 +394,14 @@ def post_tool(ctx: Context) -> dict[str, Any] | None:
 
 
 def _post_skill(ctx: Context) -> dict[str, Any] | None:
-    pending = _take(ctx)
+    response = ctx.payload.get("tool_response")
+    forked = isinstance(response, dict) and response.get("status") == "forked" and isinstance(
+        response.get("agentId"), str)
+    pending = _take(ctx, write=not forked)
+    if forked:
+        assert isinstance(response, dict)
+        record_fork(ctx, pending, str(response["agentId"]))
+        return None
     if ctx.adapter.pre_tool_context_reaches_model:
         return None  # already told at PreToolUse
     message = pending.get("message") if pending else None
@@ -326,12 +413,57 @@ def _post_skill(ctx: Context) -> dict[str, Any] | None:
         entry = ctx.skill(name)
         if entry is None:
             return None
-        decision, _, _ = _decide_and_record(ctx, entry, ctx.tool_name or "skill")
+        decision, _, rec = _decide_and_record(ctx, entry, ctx.tool_name or "skill")
         if decision.get("blocked"):
             message = _blocked_reason(decision)
         else:
-            message = skill_message(ctx, entry, decision)
+            enforcement = {"status": rec.get("enforcement"), "note": rec.get("enforcement_note")}
+            message = skill_message(ctx, entry, decision, enforcement if rec.get("enforcement") else None)
     return ctx.adapter.context("PostToolUse", str(message))
+
+
+def _fork_skill(ctx: Context, pending: dict[str, Any] | None) -> str | None:
+    """The skill a forked Skill call ran: from PreToolUse, else from the copy's marker."""
+    if pending and isinstance(pending.get("skill"), str):
+        return str(pending["skill"])
+    name = ctx.adapter.skill_from_input(ctx.payload.get("tool_input"))
+    if not name:
+        return None
+    from tierwise.clients.claude import forks
+
+    info = forks.read_copy(os.path.join(forks.skills_dir(ctx.project), name, "SKILL.md"))
+    return info["of"] if info else None
+
+
+def record_fork(ctx: Context, pending: dict[str, Any] | None, agent_id: str) -> None:
+    """A skill that ran forked (Claude Code ``context: fork``): its requests are a
+    subagent's, in ``<session>/subagents/agent-<id>.jsonl``; they are the skill's.
+    Lines not on disk yet at PostToolUse are read by the next Stop
+    (``hot.ledger.settle``)."""
+    from tierwise.hot.hooks import transcript
+    from tierwise.hot.hooks.adapter import empty_usage
+    from tierwise.hot.ledger import settle
+
+    skill = _fork_skill(ctx, pending)
+    run = dict(pending or {})
+    run_id = str(run.setdefault("run_id", ctx.run_id()))
+    path = transcript.agent_transcript_path(ctx.payload.get("transcript_path"), ctx.session_id, agent_id)
+    rows, size = transcript.read_agent_rows(path) if path else ([], 0)
+    usage = empty_usage()
+    usage["agent_id"] = agent_id
+    if rows:
+        rec = records.record_run_usage(ctx, run, usage, skill, rows=rows)
+        tokens = rec["tokens"]
+        model = rec["model_used"].get("id")
+        note = model_mismatch(ctx, pending, model)
+        ctx.audit(f"[USAGE] {skill or '(no skill)'} run {rec['run_id']} (forked): {tokens['total']} tokens "
+                  f"(input {tokens['input']}, output {tokens['output']}, cache read {tokens['cache_read']}, "
+                  f"cache write {tokens['cache_write']}) on {model or 'a model the transcript does not name'}"
+                  + ("\n" + note if note else ""))
+    elif isinstance(run.get("decision_record"), dict):
+        records.write_decision(run["decision_record"])
+    settle.remember(ctx, run_id, {"client": "claude", "run": settle.run_fields(run, run_id), "skill": skill,
+                                  "usage": usage, "provisional": None, "agent_id": agent_id, "size": size})
 
 
 def _post_agent(ctx: Context) -> dict[str, Any] | None:
@@ -435,4 +567,18 @@ def post_tool_failure(ctx: Context) -> dict[str, Any] | None:
         error = ctx.payload.get("error")
         detail = error[:300] if isinstance(error, str) else "the tool call failed"
         ctx.audit(f"[FAILED] {pending.get('skill')} run {pending.get('run_id')}: {detail}")
+        copy = pending.get("fork_copy")
+        if isinstance(copy, str) and copy in detail:
+            # Claude Code did not know the copy after all: the next calls run inline instead of failing again
+            def change(st: dict[str, Any]) -> None:
+                forks = st.get("forks")
+                if isinstance(forks, dict):
+                    copies = forks.get("copies")
+                    if isinstance(copies, dict):
+                        copies.pop(copy, None)
+                    refused = forks.setdefault("refused", [])
+                    if isinstance(refused, list) and copy not in refused:
+                        refused.append(copy)
+
+            state.update(ctx.session_id, change)
     return None

@@ -217,7 +217,9 @@ def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tu
                 if block.get("type") == "tool_result":
                     tid = block.get("tool_use_id")
                     skill = pending.pop(tid, None) if isinstance(tid, str) else None
-                    if skill and not block.get("is_error"):
+                    # a skill that ran forked spent its tokens in its own subagent transcript:
+                    # the requests after it are the conversation's, not the skill's
+                    if skill and not block.get("is_error") and not is_forked_result(entry):
                         state = {"skill": skill, "tool_use_id": tid}
                 elif block.get("type") == "text" and not entry.get("isMeta"):
                     state, pending = {}, {}
@@ -238,6 +240,100 @@ def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tu
                         pending[block["id"]] = name
     state["pending"] = pending
     return _dedup(rows), new_offset, state
+
+
+def is_forked_result(entry: dict[str, Any]) -> bool:
+    """A Skill tool result of a skill that ran forked (``context: fork``)."""
+    result = entry.get("toolUseResult")
+    return isinstance(result, dict) and result.get("status") == "forked"
+
+
+def qwen_main_rows(path: str, offset: int, active: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int, dict[str, Any]]:
+    """The main conversation's new requests in a Qwen Code session file since
+    ``offset`` (its ``qwen-code.api_response`` telemetry lines; a subagent's
+    are recorded with its ``agent`` call), each with ``_skill`` / ``_tool_use_id``:
+    after a ``skill`` call whose result is not an error, every request belongs
+    to that skill until the next user prompt or the next skill — exactly while
+    Qwen Code sends the requests to a skill's ``model:``. The rule and the row
+    keys are the ledger importer's, so ``tierwise import qwen`` adds none again.
+    Returns the rows, the new offset, the attribution state to carry (with
+    ``calls``: the skill calls read now, ``[call id, skill]`` in order; Qwen
+    Code's hooks get another id for the same call, so the caller pairs them
+    with the calls its PreToolUse saw, in order)."""
+    lines, new_offset, inode = _read(path, offset)
+    state: dict[str, Any] = dict(active or {})
+    pending: dict[str, str] = dict(state.get("pending") or {})
+    calls: list[list[str]] = []  # every skill call read now, in order: [call id, skill name]
+    rows = []
+    for line_offset, line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(entry, dict):
+            continue
+        kind = entry.get("type")
+        raw_message = entry.get("message")
+        message: dict[str, Any] = raw_message if isinstance(raw_message, dict) else {}
+        if kind == "user":
+            state, pending = {}, {}
+            continue
+        if kind == "assistant":
+            for part in message.get("parts") or []:
+                call = part.get("functionCall") if isinstance(part, dict) else None
+                if isinstance(call, dict) and call.get("name") == "skill":
+                    args = call.get("args")
+                    if isinstance(args, dict) and isinstance(args.get("skill"), str):
+                        pending[str(call.get("id"))] = args["skill"]
+                        calls.append([str(call.get("id")), args["skill"]])
+            continue
+        if kind == "tool_result":
+            for part in message.get("parts") or []:
+                response = part.get("functionResponse") if isinstance(part, dict) else None
+                if not isinstance(response, dict):
+                    continue
+                tid = str(response.get("id"))
+                skill = pending.pop(tid, None)
+                body = response.get("response")
+                if skill and not (isinstance(body, dict) and "error" in body):
+                    state = {"skill": skill, "tool_use_id": tid}
+            continue
+        if kind != "system" or b"qwen-code.api_response" not in line:
+            continue
+        payload = entry.get("systemPayload")
+        event = payload.get("uiEvent") if isinstance(payload, dict) else None
+        if not isinstance(event, dict) or event.get("event.name") != "qwen-code.api_response" or event.get(
+                "subagent_name"):
+            continue
+
+        def n(key: str) -> int:
+            v = event.get(key)
+            return int(v) if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else 0
+
+        prompt, cached = n("input_token_count"), n("cached_content_token_count")
+        if not isinstance(event.get("input_token_count"), int) or not isinstance(event.get("output_token_count"), int):
+            continue
+        response_id = event.get("response_id") if isinstance(event.get("response_id"), str) else None
+        session = entry.get("sessionId") if isinstance(entry.get("sessionId"), str) else \
+            os.path.basename(path)[:-len(".jsonl")]
+        stamp = event.get("event.timestamp") or entry.get("timestamp")
+        rows.append({
+            "model": event.get("model") if isinstance(event.get("model"), str) else None,
+            "input": max(0, prompt - cached),
+            "output": n("output_token_count") + n("thoughts_token_count"),
+            "cache_read": cached,
+            "cache_write_5m": 0,
+            "cache_write_1h": 0,
+            "message_id": response_id,
+            "request_id": session if response_id else None,
+            "source_key": f"{path}:{inode}:{line_offset}:{zlib.crc32(line.rstrip(_EOL)) & 0xFFFFFFFF:08x}",
+            "timestamp": stamp if isinstance(stamp, str) else None,
+            "_skill": state.get("skill"),
+            "_tool_use_id": state.get("tool_use_id"),
+        })
+    state["pending"] = pending
+    state["calls"] = calls
+    return rows, new_offset, state
 
 
 def qwen_subagent_groups(path: str, subagent_name: str | None = None) -> dict[str, dict[str, Any]]:

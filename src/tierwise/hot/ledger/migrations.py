@@ -173,4 +173,12 @@ CREATE TABLE usage_replaced (
 CREATE INDEX usage_replaced_session ON usage_replaced(session_id);
 """
 
-LEDGER_STEPS: list[str] = [_STEP_1, _STEP_2, _STEP_3]
+# Step 4 (issue 11, inline skills): how each decision's tier was applied.
+# ``enforcement``: enforced | advisory (NULL on decisions recorded before);
+# ``enforcement_note``: how (forked copy, subagent model, pinned model:) or why not.
+_STEP_4 = """
+ALTER TABLE decisions ADD COLUMN enforcement TEXT;
+ALTER TABLE decisions ADD COLUMN enforcement_note TEXT;
+"""
+
+LEDGER_STEPS: list[str] = [_STEP_1, _STEP_2, _STEP_3, _STEP_4]

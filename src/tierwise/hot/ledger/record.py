@@ -401,15 +401,15 @@ def _decision_params(dec: dict[str, Any]) -> tuple[Any, ...]:
         run_id, dec.get("session_id"), dec.get("skill"), dec.get("tool"), dec.get("platform"),
         dec.get("preferred"), dec.get("minimum"), dec.get("tier"), dec.get("model"), dec.get("reason"),
         dec.get("zone"), 1 if dec.get("blocked") else 0, json.dumps(dec.get("steps") or []),
-        dec.get("route"), ts, stamp, dec.get("project"),
+        dec.get("route"), ts, stamp, dec.get("project"), dec.get("enforcement"), dec.get("enforcement_note"),
     ))
 
 
 def _insert_decision(c: sqlite3.Connection, dec: dict[str, Any]) -> int:
     return c.execute(
         "INSERT OR REPLACE INTO decisions (run_id, session_id, skill, tool, platform, preferred, minimum, "
-        "tier, model, reason, zone, blocked, steps, route, ts, timestamp, project) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "tier, model, reason, zone, blocked, steps, route, ts, timestamp, project, enforcement, enforcement_note) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         _decision_params(dec),
     ).rowcount
 
