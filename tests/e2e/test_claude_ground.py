@@ -164,3 +164,70 @@ def test_claude_pretooluse_updated_input_sets_subagent_model(run_claude: Any, sa
     assert "AGENT-CONTEXT-FROM-PRETOOLUSE-31d7" in main[2].body_text
     assert "AGENT-CONTEXT-FROM-PRETOOLUSE-31d7" not in main[1].body_text
     assert "AGENT-CONTEXT-FROM-PRETOOLUSE-31d7" not in result.for_rule("sub-y")[0].body_text
+
+
+# What tierwise's inline enforcement on Claude Code stands on (claude_forks):
+# an inline skill's model: is ignored; a PreToolUse(Skill) updatedInput loads
+# another skill; a hidden copy (context: fork, model, disable-model-invocation)
+# runs forked on its model and stays out of the model's skill listing; a copy
+# written after the session started is unknown to it.
+_COPY = """---
+name: x--on-haiku
+description: The x step of the shop workflow.
+model: haiku
+context: fork
+disable-model-invocation: true
+user-invocable: false
+---
+FORKED-X-BODY-5c1e: step one.
+"""
+
+_REDIRECT = """
+import pathlib
+def respond(p):
+    event = p.get("hook_event_name")
+    if event == WRITE_COPY_AT:
+        d = pathlib.Path(p["cwd"]) / ".claude/skills/x--on-haiku"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "SKILL.md").write_text(COPY)
+    if event == "PreToolUse" and p.get("tool_name") == "Skill" and p["tool_input"].get("skill") == "x" \
+            and WRITE_COPY_AT != "never":
+        return {"hookSpecificOutput": {"hookEventName": "PreToolUse", "updatedInput": {"skill": "x--on-haiku"}}}
+"""
+
+
+@pytest.mark.parametrize("copy_at", ["never", "before", "SessionStart"])
+def test_claude_skill_redirect_to_a_hidden_forked_copy(run_claude: Any, tmp_path: Path, copy_at: str) -> None:
+    project = tmp_path / "shop"
+    skill = project / ".claude" / "skills" / "x" / "SKILL.md"
+    skill.parent.mkdir(parents=True)
+    skill.write_text(f"---\nname: x\ndescription: The x step of the shop workflow.\nmodel: haiku\n---\n\n{X_MARKER}\n")
+    if copy_at == "before":
+        (project / ".claude" / "skills" / "x--on-haiku").mkdir()
+        (project / ".claude" / "skills" / "x--on-haiku" / "SKILL.md").write_text(_COPY)
+    rec = HookRecorder(tmp_path / "hooks", "claude", matcher="^Skill$",
+                       respond=f"COPY = {_COPY!r}\nWRITE_COPY_AT = {copy_at!r}\n" + _REDIRECT)
+    rec.install(project)
+    rules = [Rule("fork", "FORKED-X-BODY-5c1e", [text("fork done", Usage(60, 6))]),
+             Rule("main", PROMPT, [tool("Skill", {"skill": "x"}, Usage(100, 5)), text("All done.", Usage(100, 5))])]
+    result = run_claude(project, PROMPT, rules)
+    assert result.exit_code == 0, result.describe()
+    main = result.for_rule("main")
+    listing = main[0].body_text
+    assert "- x: The x step" in listing and "x--on-haiku" not in listing  # hidden from the model
+    if copy_at == "never":
+        # x loaded inline: its model: haiku is ignored, the skill's work runs on the session's model
+        assert result.for_rule("fork") == [] and X_MARKER in main[1].body_text
+        assert main[1].model == main[0].model and "haiku" not in (main[1].model or ""), result.describe()
+    elif copy_at == "before":
+        # loaded instead of x, forked, on haiku; the main conversation stays on its model
+        assert len(result.for_rule("fork")) == 1 and "haiku" in (result.for_rule("fork")[0].model or "")
+        post = rec.payloads("PostToolUse", "Skill")
+        assert post[0]["tool_input"] == {"skill": "x--on-haiku"}
+        assert post[0]["tool_response"]["status"] == "forked" and post[0]["tool_response"]["agentId"]
+        assert "haiku" not in (main[0].model or "") and main[0].model == main[1].model
+    else:
+        # written once the session had started: Claude Code does not know it, the call fails
+        assert result.for_rule("fork") == []
+        failure = rec.payloads("PostToolUseFailure", "Skill")
+        assert failure and "Unknown command: x--on-haiku" in failure[0]["error"], rec.events_seen()

@@ -217,3 +217,33 @@ def test_clients_get_an_empty_stdin_and_no_editor(tmp_path: Path, client_spawner
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert out == "'' []\n"
+
+
+def _skill(project: Path, name: str, front: str, body: str) -> None:
+    folder = project / ".qwen" / "skills" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "SKILL.md").write_text(f"---\nname: {name}\ndescription: Skill {name}.\n{front}---\n{body}\n")
+
+
+def test_qwen_skill_model_holds_until_a_skill_without_one(run_qwen: Any, tmp_path: Path) -> None:
+    """A string ``model:`` on an inline skill moves the session's next requests to
+    that model id (the tool loop's ``modelOverride``), through other tool calls,
+    until a skill without ``model:`` loads (back to the session's model); a
+    subagent keeps the session's model. (From the code: the override is also
+    cleared by the next user prompt, and skills are read at start and again when
+    a skill file changes — 150 ms after the change — never per call; see
+    tierwise.qwen_pins.)"""
+    project = tmp_path / "shop"
+    _skill(project, "alpha", "model: model-one\n", "ALPHA BODY")
+    _skill(project, "beta", "", "BETA BODY")
+    turns = [tool("skill", {"skill": "alpha"}, Usage(100, 5)), tool("list_directory", {"path": "."}, Usage(100, 5)),
+             tool("agent", {"description": "d", "prompt": "SUBAGENT-Q do it", "subagent_type": "general-purpose"},
+                  Usage(100, 5)),
+             tool("skill", {"skill": "beta"}, Usage(100, 5)), tool("list_directory", {"path": "."}, Usage(100, 5)),
+             text("All done.", Usage(100, 5))]
+    result = run_qwen(project, PROMPT, [Rule("sub", "SUBAGENT-Q", [text("sub done", Usage(10, 5))]),
+                                        Rule("main", PROMPT, turns)])
+    assert result.exit_code == 0, result.describe()
+    assert [r.model for r in result.for_rule("main")] == [
+        "qwen-scripted", "model-one", "model-one", "model-one", "qwen-scripted", "qwen-scripted"], result.describe()
+    assert result.models("sub") == {"qwen-scripted"}

@@ -390,7 +390,8 @@ def test_qwen_late_telemetry_settled_by_stop(qwen: dict[str, Any]) -> None:
     assert totals() == q["sub_truth"]  # every round, from the execution summary
     _qwen_write(q, 2)
     hook("Stop", q["stop"], "qwen")
-    assert provisional() == [] and totals() == q["sub_truth"]
+    # Stop also records the main conversation's request from the session file (inline attribution)
+    assert provisional() == [] and totals() == q["truth"]
     _qwen_attributed(q)
     assert _qwen_import(q)["provisional_remaining"] == 0
     assert totals() == q["truth"] and provisional() == []
