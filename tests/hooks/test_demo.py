@@ -9,7 +9,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tierwise.commands import demo
+
+
+def _file_tokens(path: Path) -> int:
+    seen: set[tuple[Any, Any]] = set()
+    total = 0
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(raw)
+        if entry["type"] != "assistant" or (entry["message"]["id"], entry["requestId"]) in seen:
+            continue
+        seen.add((entry["message"]["id"], entry["requestId"]))
+        usage = entry["message"]["usage"]
+        total += sum(usage[k] for k in ("input_tokens", "output_tokens", "cache_read_input_tokens",
+                                        "cache_creation_input_tokens"))
+    return total
 
 
 def _inline_tokens(transcript: Path) -> dict[str | None, int]:
@@ -43,9 +59,10 @@ def _inline_tokens(transcript: Path) -> dict[str | None, int]:
     return totals
 
 
-def test_demo_json_matches_the_replayed_session(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "tierwise", "demo", "--json", "--keep", str(tmp_path / "demo")],
-                          capture_output=True, text=True, timeout=300)
+@pytest.mark.parametrize("inline", ["fork", "advisory"])
+def test_demo_json_matches_the_replayed_session(tmp_path: Path, inline: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "tierwise", "demo", "--json", "--inline", inline, "--keep",
+                           str(tmp_path / "demo")], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     skills = {s["skill"]: s for s in out["summary"]["skills"]}
@@ -59,15 +76,29 @@ def test_demo_json_matches_the_replayed_session(tmp_path: Path) -> None:
     assert skills["css-layout-debugger"]["model_requested"] == "haiku"  # "run everything on haiku"
     assert skills["ui-bug-investigator"]["model_requested"] == "opus+sonnet"  # minimum sonnet respected
     assert out["summary"]["totals"]["cost_usd"] > 0
-    # the coordinator runs inline: its own requests (after its Skill call's tool_result)
-    # are attributed to it from the transcript, as in a real Claude Code session
     sid = out["summary"]["session_id"]
     (transcript,) = (tmp_path / "demo" / "home" / ".claude" / "projects").glob(f"*/{sid}.jsonl")
-    inline = _inline_tokens(transcript)
-    coordinator = skills["frontend-qa-coordinator"]["tokens"]["total"]
-    assert coordinator > 0 and coordinator == inline["frontend-qa-coordinator"]
-    assert skills["(main conversation)"]["tokens"]["total"] == inline[None]
+    coordinator = skills["frontend-qa-coordinator"]
     audit = out["audit"]
+    calls = [a for a in audit if a["skill"] == "frontend-qa-coordinator"]
+    if inline == "fork":
+        # the coordinator ran forked on haiku, both times: its requests are its forks' transcripts', the
+        # main conversation keeps its own
+        forks = sorted(transcript.parent.glob(f"{sid}/subagents/agent-demofork*.jsonl"))
+        assert len(forks) == 2
+        assert coordinator["tokens"]["total"] == sum(_file_tokens(f) for f in forks) > 0
+        assert coordinator["model_used"] == "haiku" and coordinator["enforcement"] == "enforced"
+        assert skills["(main conversation)"]["tokens"]["total"] == _file_tokens(transcript)
+        assert [(a["decision"], a["enforcement"], a["mismatch"]) for a in calls] == [("haiku", "enforced", False)] * 2
+    else:
+        # inline: its own requests (after its Skill call's tool_result) are attributed to it from the
+        # transcript, as in a real Claude Code session; they ran on the session's model, and it says why
+        tokens = _inline_tokens(transcript)
+        assert coordinator["tokens"]["total"] == tokens["frontend-qa-coordinator"] > 0
+        assert skills["(main conversation)"]["tokens"]["total"] == tokens[None]
+        assert coordinator["enforcement"] == "advisory" and "inline skills are advisory here" in \
+            coordinator["enforcement_note"]
+        assert [(a["enforcement"], a["mismatch"]) for a in calls] == [("advisory", True)] * 2
     assert [a["skill"] for a in audit if a["tool"] == "Agent"] == [
         "page-component-mapper", "ui-bug-investigator", "component-fix-and-verify", "regression-test-generator",
         "css-layout-debugger", "ui-bug-investigator"]
@@ -88,3 +119,6 @@ def test_demo_tables_on_screen() -> None:
     assert "1 request," in proc.stdout and "1 requests" not in proc.stdout
     assert "opus+sonnet" in proc.stdout and "opus+son " not in proc.stdout
     assert "Weekly opus: 0%" not in proc.stdout
+    # the first decision (the coordinator on haiku) is followed, and the demo says how
+    assert "runs forked on haiku" in proc.stdout and "→ Enforcement: enforced" in proc.stdout
+    assert "differs from the decision" not in proc.stdout

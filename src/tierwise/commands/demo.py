@@ -27,6 +27,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     )
     parser.add_argument("--keep", metavar="DIR", default=None,
                         help="build the project and state dir under DIR and keep them (default: a temp dir, removed)")
+    parser.add_argument("--inline", choices=["fork", "advisory"], default="fork",
+                        help="how the project applies an inline skill's tier (enforcement.inline_skills): fork "
+                        "runs the coordinator forked on its tier (default); advisory shows what happens without")
     add_json_option(parser, "print {summary, audit} as JSON instead of tables")
     parser.set_defaults(func=run)
 
@@ -52,7 +55,7 @@ CONCRETE = {"haiku": "claude-haiku-4-5-20251001", "sonnet": "claude-sonnet-4-6",
 
 
 class _Session:
-    def __init__(self, root: Any, console: Any, quiet: bool) -> None:
+    def __init__(self, root: Any, console: Any, quiet: bool, inline: str = "fork") -> None:
         import os
         import sys
         import time
@@ -71,6 +74,8 @@ class _Session:
         self.env.update(HOME=str(self.home), TIERWISE_HOME=str(self.state), CLAUDE_PROJECT_DIR=str(self.project),
                         CLAUDE_CODE_ENTRYPOINT="sdk-cli", NO_COLOR=os.environ.get("NO_COLOR", ""))
         self.python = sys.executable
+        self.inline = inline
+        self.fork: dict[str, Any] | None = None  # the inline skill running forked right now
         self.n = 0
         self.msg = 0
         # the replayed requests are stamped from a few minutes ago on, like the decisions the
@@ -158,6 +163,9 @@ class _Session:
         skills = resources.files("tierwise") / "data" / "skills"
         with resources.as_file(skills) as src:
             shutil.copytree(src, self.project / ".claude" / "skills")
+        # the project asks for inline skills on their tier (or keeps them advisory): install acts on it
+        (self.project / ".claude" / "model-routing.yaml").write_text(
+            f"enforcement:\n  inline_skills: {self.inline}\n", encoding="utf-8")
         self.home.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run([self.python, "-m", "tierwise", "install", "--platform", "claude", "--project",
                                str(self.project)], capture_output=True, env=self.env, timeout=120)
@@ -166,6 +174,14 @@ class _Session:
 
             raise StateError(f"tierwise install failed: {proc.stderr.decode()[-500:]}")
         self.say(f"project: {self.project}  (example suite in .claude/skills, hooks installed)", "dim")
+        if self.inline == "fork":
+            copies = sorted(p.name for p in (self.project / ".claude" / "skills").iterdir() if "--on-" in p.name)
+            self.say(f"         enforcement: {{inline_skills: fork}} — install wrote {len(copies)} hidden forked "
+                     "copies (one per skill and tier), so an inline skill runs on the tier decided for each call",
+                     "dim")
+        else:
+            self.say("         enforcement: {inline_skills: advisory} — an inline skill runs on the session's model",
+                     "dim")
         self.say(f"state:   {self.state}", "dim")
 
     def prompt(self, text: str) -> None:
@@ -181,6 +197,21 @@ class _Session:
         self.assistant(self.main, MAIN_MODEL, (3100, 120, 0),
                        [{"type": "tool_use", "id": tid, "name": "Skill", "input": {"skill": name}}])
         out = self.hook("PreToolUse", {"tool_name": "Skill", "tool_input": {"skill": name}, "tool_use_id": tid})
+        spec = (out or {}).get("hookSpecificOutput") or {}
+        updated = spec.get("updatedInput")
+        if isinstance(updated, dict) and updated.get("skill"):
+            # Claude Code loads the copy instead: the skill runs as a forked subagent on the copy's model
+            copy = str(updated["skill"])
+            tier = copy.rsplit("--on-", 1)[-1]
+            self.say(f"  Skill({name}) → PreToolUse answers updatedInput.skill = {copy}: it runs forked on "
+                     f"{tier}, and tells the model:", "green")
+            for text_line in str(spec.get("additionalContext") or "").splitlines():
+                self.say("    " + text_line, "cyan")
+            agent_id = f"demofork{self.n:03d}"
+            self.fork = {"name": name, "copy": copy, "tid": tid, "agent": agent_id, "args": updated.get("args"),
+                         "model": CONCRETE.get(tier, MAIN_MODEL), "calls": [],
+                         "path": self.transcripts / self.session_id / "subagents" / f"agent-{agent_id}.jsonl"}
+            return
         self.say(f"  Skill({name}) → PreToolUse tells the model:", "")
         if out:
             for text_line in out["hookSpecificOutput"]["additionalContext"].splitlines():
@@ -199,9 +230,14 @@ class _Session:
         tid = f"toolu_demo{self.n:03d}"
         prompt = f"Load skills/{skill}/SKILL.md and execute it.\nRequest: {request}"
         tool_input = {"description": skill, "prompt": prompt, "subagent_type": "general-purpose"}
-        # the coordinator's own turn (inline, on the session's model) that dispatches the subagent
-        self.assistant(self.main, MAIN_MODEL, (4200, 380, 3100),
-                       [{"type": "tool_use", "id": tid, "name": "Agent", "input": tool_input}], skill=coordinator)
+        # the coordinator's own turn that dispatches the subagent: in its fork, on the fork's model, or
+        # inline on the session's model
+        turn = [{"type": "tool_use", "id": tid, "name": "Agent", "input": tool_input}]
+        if self.fork is not None:
+            self.fork["calls"].append((4200, 380, 3100))
+            self.assistant(self.fork["path"], self.fork["model"], (4200, 380, 3100), turn, agent=self.fork["agent"])
+        else:
+            self.assistant(self.main, MAIN_MODEL, (4200, 380, 3100), turn, skill=coordinator)
         out = self.hook("PreToolUse", {"tool_name": "Agent", "tool_input": tool_input, "tool_use_id": tid})
         model = tool_input.get("model")
         if out and "updatedInput" in out.get("hookSpecificOutput", {}):
@@ -233,6 +269,27 @@ class _Session:
         requests = f"{len(calls)} request" + ("" if len(calls) == 1 else "s")
         self.say(f"    subagent ran on {concrete}: {requests}, {total:,} tokens → recorded", "dim")
 
+    def finish_fork(self) -> None:
+        """The forked skill's last answer, then its result back in the main conversation."""
+        fork = self.fork
+        if fork is None:
+            return
+        self.fork = None
+        fork["calls"].append((2600, 240, 4200))
+        self.assistant(fork["path"], fork["model"], (2600, 240, 4200), [{"type": "text", "text": "Dispatched."}],
+                       agent=fork["agent"])
+        self.hook("SubagentStop", {"agent_id": fork["agent"], "agent_type": "general-purpose",
+                                   "agent_transcript_path": str(fork["path"]), "stop_hook_active": False})
+        response = {"success": True, "commandName": fork["copy"], "status": "forked", "agentId": fork["agent"],
+                    "result": "Dispatched."}
+        self.tool_result(fork["tid"], f'Skill "{fork["copy"]}" completed (forked execution).\n\nResult:\nDispatched.',
+                         response)
+        self.hook("PostToolUse", {"tool_name": "Skill", "tool_input": {"skill": fork["copy"], "args": fork["args"]},
+                                  "tool_use_id": fork["tid"], "tool_response": response})
+        total = sum(sum(c) for c in fork["calls"])
+        self.say(f"    {fork['name']} ran forked on {fork['model']}: {len(fork['calls'])} requests, {total:,} tokens "
+                 "→ recorded", "dim")
+
     def stop(self) -> None:
         self.assistant(self.main, MAIN_MODEL, (5200, 420, 4200), [{"type": "text", "text": "Done."}])
         out = self.hook("Stop", {"stop_hook_active": False, "last_assistant_message": "Done."})
@@ -249,6 +306,7 @@ class _Session:
         self.load_skill(coordinator)
         for skill, request, calls in FIRST_JOBS:
             self.dispatch(coordinator, skill, request, calls)
+        self.finish_fork()
         self.stop()
         self.prompt(SECOND_PROMPT)
         self.load_skill(coordinator)
@@ -256,6 +314,7 @@ class _Session:
             self.dispatch(coordinator, skill, request, calls)
         self.dispatch(coordinator, "ui-bug-investigator", "Confirm the overlap is not a state bug.",
                       [(9000, 1100, 2000)])
+        self.finish_fork()
         self.stop()
         self.hook("SessionEnd", {"reason": "other"})
 
@@ -278,7 +337,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{root} is not empty", fix="pass an empty or new directory to --keep")
     else:
         root = Path(tempfile.mkdtemp(prefix="tierwise-demo-"))
-    session = _Session(root, console, quiet=args.json)
+    session = _Session(root, console, quiet=args.json, inline=args.inline)
     saved = os.environ.get("TIERWISE_HOME")
     try:
         session.play()
