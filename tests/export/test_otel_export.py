@@ -78,7 +78,8 @@ def test_the_demo_session_arrives_as_one_trace_of_runs_and_requests(demo_ledger:
             assert a["tierwise.downgrade_reason"] == reason
         else:
             assert "tierwise.downgrade_reason" not in a
-        assert "tierwise.enforcement" not in a  # the ledger does not say: tierwise does not guess
+        # the ledger says how each tier was applied (the demo runs its coordinator forked, the rest as subagents)
+        assert a["tierwise.enforcement"] == "enforced" and a["tierwise.enforcement_note"]
     # "run everything on haiku": css-layout-debugger asked for haiku (preferred sonnet) and ran on haiku
     css = next(s["attributes"] for s in run_spans.values() if s["attributes"]["tierwise.skill"] == "css-layout-debugger")
     assert (css["tierwise.preferred"], css["tierwise.model_requested"], css["tierwise.model_used"]) == (
@@ -397,7 +398,8 @@ def test_an_open_run_waits_for_stop(tmp_path: Path, receiver: Receiver) -> None:
 
     from rich.console import Console
 
-    session = demo._Session(tmp_path / "d", Console(file=io.StringIO()), quiet=True)
+    # the coordinator inline (advisory): its run stays open until the next prompt
+    session = demo._Session(tmp_path / "d", Console(file=io.StringIO()), quiet=True, inline="advisory")
     session.env["TIERWISE_HOME"] = os.environ["TIERWISE_HOME"]
     session.setup()
     session.hook("SessionStart", {"source": "startup"})

@@ -68,6 +68,20 @@ class CodexAdapter(Adapter):
     max_refusals = MAX_REFUSALS
     pre_tool_context_reaches_model = False
     post_tool_context_reaches_model = False
+    label = "Codex CLI"
+
+    def inline_enforcement(
+        self, project: str, session: dict[str, Any], entry: dict[str, Any], decision: dict[str, Any], mode: str,
+        source: str,
+    ) -> dict[str, Any]:
+        """A ``$skill`` the prompt names runs in the main conversation on the session's
+        model: Codex CLI has no skill tool a hook could point elsewhere."""
+        from tierwise.hot.routing.enforcement import ADVISORY, advisory_by_choice, result
+
+        if mode != "fork":
+            return advisory_by_choice(source, self.label)
+        return result(ADVISORY, "enforce: fork, but Codex CLI has no skill tool (the model reads SKILL.md itself), "
+                      "so nothing can run a skill's work on another model than the session's")
 
     def handoff_input(self, tool_input: dict[str, Any]) -> dict[str, Any]:
         """The spawn_agent input in the shape the handoff finder reads: the

@@ -64,3 +64,13 @@ def plugin_hook(command: str, seconds: int) -> dict[str, Any]:
 def manifests(version: str, description: str, author: dict[str, str], hooks: dict[str, Any]) -> dict[str, Any]:
     """No plugin manifest: tierwise reaches Codex through ``tierwise install --platform codex``."""
     return {}
+
+
+def write_inline_enforcement(project: str) -> dict[str, Any]:
+    """Nothing to write: Codex CLI has no skill tool a hook could point at another
+    model (an inline skill's tier stays advisory; docs/hooks.md)."""
+    return {}
+
+
+def remove_inline_enforcement(project: str) -> list[str]:
+    return []

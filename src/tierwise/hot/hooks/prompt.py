@@ -41,12 +41,20 @@ def _inline_skill(ctx: Context, text: str) -> None:
         return
     from tierwise.hot.hooks import records
 
+    from tierwise.hot.routing.enforcement import inline_mode
+
     decision = ctx.decide(entry)
     route = ctx.render_route(decision)
+    # how the tier applies: the skill runs in the main conversation (recorded with the decision)
+    enforcement = ctx.adapter.inline_enforcement(ctx.project, ctx.session, entry, decision,
+                                                 *inline_mode(entry, ctx.config))
+    route = route.rstrip("\n") + f"\n  → Enforcement: {enforcement.get('status')} — {enforcement.get('note')}"
     turn = ctx.payload.get("turn_id")
     run_id = f"{ctx.session_id}:{turn}" if isinstance(turn, str) and turn else ctx.run_id()
     ctx.audit(route)
-    records.write_decision(records.decision_record(ctx, decision, run_id, "prompt", route))
+    rec = records.decision_record(ctx, decision, run_id, "prompt", route)
+    rec["enforcement"], rec["enforcement_note"] = enforcement.get("status"), enforcement.get("note")
+    records.write_decision(rec)
 
     def change(st: dict[str, Any]) -> None:
         st["active_skill"] = {"skill": entry["name"], "run_id": run_id, "ts": ctx.timestamp}
