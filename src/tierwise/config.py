@@ -81,8 +81,7 @@ class Layer:
         return True
 
 
-def load_layer(name: str, path: str, schema: str) -> Layer:
-    """Read, parse and schema-check one layer file (ConfigError on any problem)."""
+def _read_layer(path: str) -> tuple[dict[str, Any], Any]:
     text = read_text_file(path, ConfigError)
     data, node = parse_yaml(text, path, ConfigError)
     if data is None:
@@ -94,7 +93,52 @@ def load_layer(name: str, path: str, schema: str) -> Layer:
             key="(top level)",
             fix="see docs/config.md for the keys this file takes",
         )
+    return data, node
+
+
+def _check_values(data: dict[str, Any], schema: str, path: str, node: Any) -> None:
+    """The schema, and what a schema cannot say: every number is finite (YAML reads
+    `.nan` and `.inf`, and NaN passes every minimum and maximum)."""
+    bad = _non_finite(data, [])
+    if bad is not None:
+        line = node_line(node, bad)
+        error = ConfigError(
+            (f"line {line}: " if line is not None else "") + "expected a finite number, got "
+            + describe_value(_value_at(data, bad)),
+            file=path, key=format_key_path(bad), fix="write a number (see docs/config.md for the ranges)",
+        )
+        error.key_path = bad
+        raise error
     validate_against(data, schema, path, node)
+
+
+def _non_finite(value: Any, path: Path) -> Path | None:
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(value, dict):
+        items = [(k, v) for k, v in value.items() if isinstance(k, (str, int))]
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    for key, item in items:
+        found = _non_finite(item, [*path, key])
+        if found is not None:
+            return found
+    return None
+
+
+def _value_at(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def load_layer(name: str, path: str, schema: str) -> Layer:
+    """Read, parse and schema-check one layer file (ConfigError on any problem)."""
+    data, node = _read_layer(path)
+    _check_values(data, schema, path, node)
     return Layer(name, path, _normalize_layer(data), node)
 
 
@@ -150,7 +194,9 @@ def _err(layers: list[Layer], path: Path, message: str, fix: str) -> ConfigError
     line = node_line(layer.node, path)
     if line is not None and layer.has(path):
         message = f"line {line}: {message}"
-    return ConfigError(message, file=layer.path, key=format_key_path(path), fix=fix)
+    error = ConfigError(message, file=layer.path, key=format_key_path(path), fix=fix)
+    error.key_path = list(path) if layer.has(path) else None
+    return error
 
 
 def resolve(project_dir: str, platform: str) -> dict[str, Any]:
@@ -159,6 +205,118 @@ def resolve(project_dir: str, platform: str) -> dict[str, Any]:
     project_dir = os.path.abspath(project_dir)
     layers = load_layers(project_dir, plat)
     return resolve_layers(layers)
+
+
+MAX_ISOLATED = 50
+
+
+def resolve_isolated(project_dir: str, platform: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The resolved config with every broken value left out, and the problems.
+
+    What hooks use: one bad value must not switch routing off. A value the
+    schema or the resolution refuses is dropped from its layer (the layers
+    below it then decide, else the default), a file that cannot be read or
+    parsed is dropped whole; each is a problem ``{"path", "key", "message",
+    "fix", "exit_code", "scope": "config"}`` whose message says what was
+    ignored and what applies instead. The packaged default is never dropped:
+    when it is broken the installation is, and that raises.
+    """
+    plat = _platform(platform)
+    project_dir = os.path.abspath(project_dir)
+    if not os.path.isdir(project_dir):
+        raise ConfigError("project directory not found", file=project_dir,
+                          fix="run from the project, or pass --project DIR")
+    problems: list[tuple[ConfigError, str]] = []  # (error, layer name)
+    layers: list[Layer] = []
+    for name, path, schema in layer_paths(project_dir, plat):
+        if name == "package":
+            layers.append(load_layer(name, path, schema))
+        elif os.path.exists(path):
+            layer = _load_layer_isolated(name, path, schema, problems)
+            if layer is not None:
+                layers.append(layer)
+    for _ in range(MAX_ISOLATED):
+        try:
+            resolved = resolve_layers(layers)
+        except ConfigError as exc:
+            layer = next((la for la in layers if la.path == exc.file and la.name != "package"), None)
+            if layer is None:
+                raise
+            if exc.key_path and _drop(layer.data, exc.key_path):
+                problems.append((exc, layer.name))
+            else:
+                layers.remove(layer)
+                exc.key_path = None
+                problems.append((exc, layer.name))
+            continue
+        return resolved, [_problem_entry(exc, name, layers) for exc, name in problems]
+    raise ConfigError("too many problems in the routing config", file=project_dir,
+                      fix="run `tierwise validate` and fix the files it names")
+
+
+def _load_layer_isolated(name: str, path: str, schema: str, problems: list[tuple[ConfigError, str]]) -> Layer | None:
+    try:
+        data, node = _read_layer(path)
+    except ConfigError as exc:
+        exc.key_path = None
+        problems.append((exc, name))
+        return None
+    data = copy.deepcopy(data)
+    for _ in range(MAX_ISOLATED):
+        try:
+            _check_values(data, schema, path, node)
+        except ConfigError as exc:
+            if not exc.key_path or not _drop(data, exc.key_path):
+                exc.key_path = None
+                problems.append((exc, name))
+                return None
+            problems.append((exc, name))
+            continue
+        return Layer(name, path, _normalize_layer(data), node)
+    return None
+
+
+def _drop(data: Any, path: Path) -> bool:
+    """Remove the value at ``path`` from a layer's data; False when there is none."""
+    if not path:
+        return False
+    try:
+        holder = _value_at(data, path[:-1])
+    except (KeyError, IndexError, TypeError):
+        return False
+    last = path[-1]
+    if isinstance(holder, dict) and last in holder:
+        del holder[last]
+        return True
+    if isinstance(holder, list) and isinstance(last, int) and 0 <= last < len(holder):
+        del holder[last]
+        return True
+    return False
+
+
+def _problem_entry(exc: ConfigError, layer_name: str, layers: list[Layer]) -> dict[str, Any]:
+    if exc.key_path:
+        same_family = [la for la in layers if (la.name == "session") == (layer_name == "session")]
+        source = next((la for la in reversed(same_family) if la.has(exc.key_path)), None)
+        if source is not None and _value_at(source.data, exc.key_path) is not None:
+            shown = repr(_value_at(source.data, exc.key_path))
+            shown = shown if len(shown) <= 60 else shown[:57] + "..."
+            instead = f"{shown} from {source.path} applies instead"
+        else:
+            instead = "it is not set"
+            if str(exc.key_path[0]).endswith("_budget"):
+                instead += ": that budget is not enforced"
+        consequence = f"this value is ignored and {instead}"
+    else:
+        consequence = "the whole file is ignored: the other layers apply"
+    return {
+        "path": exc.file,
+        "key": exc.key,
+        "message": f"{exc.message} ({consequence})",
+        "fix": exc.fix,
+        "exit_code": exc.exit_code,
+        "scope": "config",
+    }
 
 
 def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
@@ -273,7 +431,10 @@ def resolve_layers(layers: list[Layer]) -> dict[str, Any]:
             zones["red"] = mr["red_zone_threshold"]
             zone_paths["red"] = ["model_routing", "red_zone_threshold"]
     if zones["yellow"] >= zones["red"]:
-        culprit = zone_paths["yellow"] if zone_paths["yellow"][0] == "model_routing" else zone_paths["red"]
+        def rank(path: Path) -> int:  # the most specific layer that sets it (the user's latest word)
+            return max((i for i, la in enumerate(layers) if la.has(path)), default=-1)
+
+        culprit = zone_paths["yellow"] if rank(zone_paths["yellow"]) > rank(zone_paths["red"]) else zone_paths["red"]
         raise _err(
             layers,
             culprit,

@@ -32,7 +32,8 @@ PIN_MARKER = "tierwise-pinned"  # clients/qwen/pins.MARKER: the `model:` line is
 
 # One path segment: letters/digits (any script), '_', '.', '-'; no separators, no NUL.
 
-_RANGE = re.compile(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?")
+_RANGE = re.compile(r"\s*(\d{1,12})\s*(?:-\s*(\d{1,12})\s*)?")
+MAX_ESTIMATE = 10**12 - 1  # token estimates are whole numbers below 10^12 (model-block schema)
 
 
 # --------------------------------------------------------------------------- blocks
@@ -59,7 +60,7 @@ def parse_range(value: Any) -> list[int] | None:
     """``N`` or ``"N-M"`` -> ``[lo, hi]``; None when malformed or lo > hi."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value <= MAX_ESTIMATE:
         return [value, value]
     if isinstance(value, str):
         m = _RANGE.fullmatch(value)
@@ -139,7 +140,9 @@ def normalize_block(
                 raise fail(["estimated_tokens", str(key)], f"unknown key {key!r}", f"known keys: {', '.join(ESTIMATE_KEYS)}")
             rng = parse_range(value)
             if rng is None:
-                raise fail(["estimated_tokens", key], f"expected N or N-M with N <= M, got {value!r}",
+                shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+                raise fail(["estimated_tokens", key],
+                           f"expected N or N-M with N <= M, whole numbers below 10^12, got {shown}",
                            "write e.g. `2000-5000` or `3`")
             estimated[key] = rng
     conditions = []

@@ -83,8 +83,9 @@ def read_skill_text(path: str, root: str | None = None) -> str:
 
 
 def _problem(path: str, err: TierwiseError) -> dict[str, Any]:
-    """A discovery problem: reported (validate, the cache), never raised."""
-    return {"path": path, "message": err.message, "fix": err.fix, "exit_code": err.exit_code}
+    """A discovery problem: reported (validate, the cache, hooks), never raised."""
+    return {"path": path, "key": err.key, "message": err.message, "fix": err.fix, "exit_code": err.exit_code,
+            "scope": "skill"}
 
 
 def _os_error(exc: OSError, path: str) -> TierwiseError:
@@ -424,6 +425,11 @@ def discover(
                 entry = load_entry(skill_file, root, entry_name, config)
             except TierwiseError as exc:
                 problems.append(_problem(skill_file, exc))
+                continue
+            except (ValueError, RecursionError, OverflowError, MemoryError) as exc:  # one skill never stops the rest
+                problems.append(_problem(skill_file, InputError(
+                    f"cannot be read ({type(exc).__name__}: {str(exc)[:200]})", file=skill_file,
+                    fix="fix the file; run `tierwise validate` for details")))
                 continue
             if entry.get("fork_copy_of"):
                 continue

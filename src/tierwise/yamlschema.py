@@ -1,6 +1,6 @@
 """YAML and JSON Schema with clear errors: the shipped schemas, UTF-8 text files
 read with a size limit, YAML parsed with line numbers (``yaml.safe_load``
-semantics), and schema errors turned into one :class:`TierwiseError` naming the
+semantics, made strict: :class:`StrictSafeLoader`), and schema errors turned into one :class:`TierwiseError` naming the
 file, the key path, what was expected and the fix. Used by ``config``,
 ``skills``, ``frontmatter_check`` and the keeper.
 
@@ -64,30 +64,141 @@ def read_text_file(path: str, error_cls: type[TierwiseError], limit: int = MAX_C
                             too_large_fix="this cannot be a routing file; check the path or shrink the file")
 
 
+MAX_YAML_DEPTH = 64
+MAX_NUMBER_CHARS = 100  # a number written with more characters is no value tierwise could take
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """Well-formed YAML that StrictSafeLoader refuses, with the fix to give."""
+
+    def __init__(self, problem: str, mark: Any, fix: str) -> None:
+        super().__init__(None, None, problem, mark)
+        self.fix = fix
+
+
+class LongNumber(str):
+    """A number written with more than MAX_NUMBER_CHARS characters, kept as its
+    text: converting it could fail (Python refuses ints over 4300 digits) or
+    overflow later, and no key takes such a value, so the schema (or the
+    routing block check) refuses it at its own key, leaving the rest of the
+    file in force."""
+
+
+class StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` (what ``yaml.safe_load`` uses) that refuses, as YAML
+    errors with a line and column, what it would otherwise let through
+    silently or crash on: a key given twice in one mapping (last-wins would
+    hide one) and nesting deeper than MAX_YAML_DEPTH (a RecursionError). A
+    number too long to be any value is kept as :class:`LongNumber` (text)."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _Refused(f"nesting deeper than {MAX_YAML_DEPTH} levels",
+                               self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                               "flatten the structure; no tierwise file nests this deep")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:
+                    continue  # unhashable: the constructor reports it
+                if first is not key_node:
+                    raise _Refused(
+                        f"duplicate key {key!r} (first given on line {first.start_mark.line + 1}); "
+                        "YAML would silently keep only the last one",
+                        key_node.start_mark,
+                        f"keep one {key!r} and delete the other",
+                    )
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        if len(str(node.value)) > MAX_NUMBER_CHARS:
+            return LongNumber(node.value)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node: Any) -> Any:
+        if len(str(node.value)) > MAX_NUMBER_CHARS:
+            return LongNumber(node.value)
+        return super().construct_yaml_float(node)
+
+
+StrictSafeLoader.add_constructor("tag:yaml.org,2002:int", StrictSafeLoader.construct_yaml_int)
+StrictSafeLoader.add_constructor("tag:yaml.org,2002:float", StrictSafeLoader.construct_yaml_float)
+
+
+class YAMLUnreadable(yaml.YAMLError):
+    """Input the YAML library itself fails on with a non-YAML error (recursion, overflow)."""
+
+
+def strict_safe_load(text: str) -> Any:
+    """``yaml.safe_load`` with StrictSafeLoader's refusals: every problem is a ``yaml.YAMLError``."""
+    loader = None
+    try:
+        loader = StrictSafeLoader(text)
+        return loader.get_single_data()
+    except (ValueError, RecursionError, OverflowError, MemoryError) as exc:
+        raise YAMLUnreadable(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
 def parse_yaml(
     text: str, file: str, error_cls: type[TierwiseError] = ConfigError, line_offset: int = 0
 ) -> tuple[Any, Any]:
     """``(data, node)``: the safe-loaded document and its node tree (for line numbers).
 
     ``line_offset`` is added to reported line numbers (frontmatter starts on line 2).
+    Every problem, whatever the input (NUL and other unprintable characters,
+    duplicate keys, deep nesting, endless numbers), is one ``error_cls``.
     """
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = StrictSafeLoader(text)  # checks the characters: a NUL byte fails here
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1 + line_offset}, column {mark.column + 1}" if mark else "unknown position"
         problem = exc.problem or exc.context or "invalid YAML"
+        if isinstance(exc, _Refused):
+            raise error_cls(f"{where}: {problem}", file=file, fix=exc.fix) from None
         raise error_cls(
             f"YAML syntax error at {where}: {problem}",
             file=file,
             fix="fix the YAML at that position (check indentation, colons and quotes)",
         ) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 + line_offset
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise error_cls(
+            f"character U+{char:04X} on line {line} is not allowed in YAML",
+            file=file,
+            fix="remove it (a NUL byte or another control character, often from a bad copy or a binary file)",
+        ) from None
     except yaml.YAMLError as exc:
         raise error_cls(f"YAML error: {exc}", file=file, fix="fix the YAML") from None
+    except (ValueError, RecursionError, OverflowError, MemoryError) as exc:
+        raise error_cls(f"YAML that cannot be read ({type(exc).__name__}: {str(exc)[:200]})", file=file,
+                        fix="fix the value; tierwise's files hold short values and little nesting") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 
@@ -127,6 +238,8 @@ _TYPE_WORDS = {
 
 
 def describe_value(value: Any) -> str:
+    if isinstance(value, LongNumber):
+        return f"a number written with {len(value)} characters"
     if value is None:
         return "null (empty)"
     if isinstance(value, bool):
@@ -236,7 +349,9 @@ def schema_error_to_tierwise(
     line = node_line(node, local_path, key=key_line, line_offset=line_offset)
     if line is not None:
         message = f"line {line}: {message}"
-    return error_cls(message, file=file, key=format_key_path(path) or "(top level)", fix=fix)
+    error = error_cls(message, file=file, key=format_key_path(path) or "(top level)", fix=fix)
+    error.key_path = local_path
+    return error
 
 
 def validate_against(

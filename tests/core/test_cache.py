@@ -107,11 +107,27 @@ def test_platforms_are_cached_separately(proj: Path) -> None:
     assert cache.cache_path(str(proj), "claude_code") != cache.cache_path(str(proj), "qwen_code")
 
 
-def test_config_error_during_rebuild_raises(proj: Path) -> None:
-    (proj / ".claude" / "model-routing.yaml").write_text("defaults:\n  specialist: gpt4\n", encoding="utf-8")
-    with pytest.raises(ConfigError) as exc:
+def test_config_error_during_rebuild_is_isolated(proj: Path) -> None:
+    """One broken value is left out and reported; the rest of the file and every skill still count."""
+    (proj / ".claude" / "model-routing.yaml").write_text(
+        "defaults:\n  specialist: gpt4\ndaily_budget:\n  tokens: 5000\n", encoding="utf-8")
+    data = cache.load(str(proj), "claude")
+    assert data["config"]["defaults"]["specialist"] == "sonnet"  # the packaged default applies instead
+    assert data["config"]["budgets"]["daily"]["tokens"] == 5000  # the file's other values still apply
+    assert "mapper" in data["skills"]
+    (problem,) = data["problems"]
+    assert problem["key"] == "defaults.specialist" and problem["scope"] == "config"
+    assert "gpt4" in problem["message"] and "'sonnet' from" in problem["message"] and problem["fix"]
+
+
+def test_broken_packaged_default_still_raises(proj: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tierwise import config as cfg
+
+    broken = tmp_path / "default.yaml"
+    broken.write_text("tiers: [not a mapping\n", encoding="utf-8")
+    monkeypatch.setattr(cfg, "PACKAGED_DEFAULT", str(broken))
+    with pytest.raises(ConfigError):
         cache.load(str(proj), "claude")
-    assert exc.value.key == "defaults.specialist"
 
 
 def test_corrupt_cache_file_is_rebuilt(proj: Path, counted: list[int]) -> None:

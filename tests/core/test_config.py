@@ -386,8 +386,10 @@ def test_config_error_through_the_cli_is_one_message_and_exit_3(tmp_path: Path) 
     )
     assert proc.returncode == EXIT_CONFIG
     assert "Traceback" not in proc.stderr
-    assert "==> At key: tiers.haiku.cost_ratio" in proc.stderr
-    assert "expected a number > 0, got the string 'five'" in proc.stderr
+    # a finding like any other (stdout), naming the key, with what the hooks do meanwhile
+    assert "==> At key: tiers.haiku.cost_ratio" in proc.stdout
+    assert "expected a number > 0 and <= 1000000, got the string 'five'" in proc.stdout
+    assert "this value is ignored" in proc.stdout
 
 
 def test_config_syntax_error_through_the_cli(tmp_path: Path) -> None:
@@ -400,7 +402,9 @@ def test_config_syntax_error_through_the_cli(tmp_path: Path) -> None:
     assert proc.returncode == EXIT_CONFIG
     assert "Traceback" not in proc.stderr
     data = json.loads(proc.stdout)
-    assert data["exit_code"] == EXIT_CONFIG and "YAML syntax error at line" in data["error"]
+    (entry,) = [f for f in data["files"] if f.get("error")]
+    assert entry["error"]["exit_code"] == EXIT_CONFIG and "YAML syntax error at line" in entry["error"]["message"]
+    assert entry["path"].endswith("session-config.yaml")
 
 
 def test_override_estimates_are_normalized_to_ranges(tmp_path: Path) -> None:

@@ -1,4 +1,8 @@
-"""16 subagents finishing at once lose no token record (real hook processes)."""
+"""16 subagents finishing at once lose no token record (real hook processes).
+
+On a loaded machine a hook may meet the ledger locked past its deadline
+(docs/hooks.md, "Bounded time"): it spools its records, and the next process
+that opens the ledger writes them, so the records are counted after that."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from typing import Any
 
 from tierwise.hot import paths
 from tierwise.hot.hooks import state
+from tierwise.hot.ledger import db
 
 Make = Callable[..., dict[str, Any]]
 N = 16
@@ -44,7 +49,10 @@ def test_sixteen_subagents_finish_at_once(make_payload: Make) -> None:
         procs = [start(event, d) for d in batch]  # all 16 at once
         for proc in procs:
             assert proc.wait(timeout=120) == 0
-            assert proc.stderr is not None and proc.stderr.read() == b""
+            err = proc.stderr.read().decode() if proc.stderr is not None else ""
+            # a hook that meets the ledger locked past its deadline spools its records and says so;
+            # nothing else may reach stderr
+            assert all("warning: the ledger is locked" in line for line in err.splitlines()), (phase, err)
             assert proc.stdout is not None
             out = proc.stdout.read()
             if phase == 0:  # every handoff was rewritten with its tier
@@ -53,6 +61,7 @@ def test_sixteen_subagents_finish_at_once(make_payload: Make) -> None:
             pend = state.read(pres[0]["session_id"]).get("pending") or {}
             assert len(pend) == N
             assert all(isinstance(p.get("decision_record"), dict) for p in pend.values()), list(pend.values())[0]
+    db.connect().close()  # replays whatever a hook had to spool
     conn = sqlite3.connect(paths.ledger_path())
     try:
         usage = conn.execute("SELECT run_id, input, output, cache_read FROM usage ORDER BY run_id").fetchall()

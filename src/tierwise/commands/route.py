@@ -107,6 +107,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     platform = {"qwen": "qwen_code", "codex": "codex"}.get(args.platform, "claude_code")
     skills.check_name(args.skill)
     data = cache.load(project, platform)
+    cache.raise_config_problem(data)  # a config the hooks partly ignore is an error here (exit 3)
     config: dict[str, Any] = data["config"]
     entry = cache.find_skill(data, args.skill)
     if entry is None:

@@ -1,5 +1,6 @@
 """``tierwise validate [PATH...]``: check_frontmatter (spec §7.2, Warn tier) over
-SKILL.md files, plus the project's routing config layers when no PATH is given.
+SKILL.md files, plus the project's routing config layers (every problem, as the
+hooks would leave it out) and the ledger (SQLite's quick_check) when no PATH is given.
 
 Findings are data: on stdout (breadcrumbs, or ``--json``). Notes go to stderr.
 Exit 0 with warnings unless ``--strict`` (then 1); an unusable input file or
@@ -27,7 +28,8 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
         "validate",
         help="check SKILL.md routing blocks (and the project's routing config)",
         description="Check SKILL.md routing blocks (spec §7.2, Warn tier). PATHs are SKILL.md files or "
-        "directories searched for SKILL.md; without PATH, the project's skill roots and routing config layers.",
+        "directories searched for SKILL.md; without PATH, the project's skill roots, its routing config layers "
+        "(every problem) and the ledger (a corrupt one is named, with the fix).",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="SKILL.md files or directories")
     add_json_option(parser, "print findings as JSON")
@@ -90,9 +92,12 @@ def run(args: argparse.Namespace) -> int:
     resolved = None
     config_checked: list[str] = []
     problems: list[dict[str, Any]] = []
+    config_problems: list[dict[str, Any]] = []
     if not args.paths:
-        resolved = cfg.resolve(project, platform)  # ConfigError -> exit 3 (cli)
+        # every broken value and file is reported (a broken packaged default: ConfigError -> exit 3)
+        resolved, config_problems = cfg.resolve_isolated(project, platform)
         config_checked = [s["path"] for s in resolved["sources"]]
+        config_checked += [p["path"] for p in config_problems if p["path"] not in config_checked]
         roots = [r["root"] for r in skills.skill_roots(project, platform) if r["scope"] in ("project", "user")]
         file_roots = collect_with_roots([r for r in roots if os.path.isdir(r)])
         files = list(file_roots)
@@ -117,6 +122,19 @@ def run(args: argparse.Namespace) -> int:
     report: list[dict[str, Any]] = []
     copies: list[str] = []
     exit_code = EXIT_OK
+    for problem in config_problems:
+        report.append({
+            "path": problem["path"],
+            "warnings": [{"field": problem.get("key") or "(file)", "message": problem["message"],
+                          "fix": problem.get("fix")}],
+            "error": problem,
+        })
+        exit_code = max(exit_code, int(problem.get("exit_code") or EXIT_OK))
+    if not args.paths:
+        ledger_problem = check_ledger()
+        if ledger_problem is not None:
+            report.append(ledger_problem)
+            exit_code = max(exit_code, int(ledger_problem["error"]["exit_code"]))
     if resolved is not None and (cfg._platform(platform) == "codex"):
         from tierwise.clients.codex.catalog import unknown_model_warnings
 
@@ -212,6 +230,43 @@ def _say_where_skills_go(project: str, platform: str) -> None:
           f"`tierwise new example --platform {platform}` copies the example suite there"
           + (f"; the project has skills for {other}: `tierwise validate --platform {other}`" if found else ""),
           file=sys.stderr)
+
+
+def check_ledger() -> dict[str, Any] | None:
+    """A report entry when the ledger exists and is corrupt (SQLite's quick_check);
+    None when it is fine or absent. Spooled records waiting for it are noted on stderr."""
+    import sqlite3
+
+    from tierwise.hot import paths as tpaths
+    from tierwise.hot.ledger import db, record
+    from tierwise.hot.ledger.trouble import ledger_error
+
+    waiting = len(record.spool_files())
+    if waiting:
+        print(f"note: {waiting} spool file(s) in {tpaths.spool_dir()} wait to be written to the ledger "
+              "(the next hook or command that opens it replays them)", file=sys.stderr)
+    path = tpaths.ledger_path()
+    if not os.path.exists(path):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+        trouble: BaseException | None = None
+        if rows != [("ok",)]:
+            trouble = sqlite3.DatabaseError("database disk image is malformed: " + "; ".join(str(r[0]) for r in rows[:3]))
+    except sqlite3.Error as exc:
+        trouble = exc
+    if trouble is None:
+        return None
+    if db.is_lock_error(trouble):
+        print(f"note: the ledger {path} is locked by another process; not checked", file=sys.stderr)
+        return None
+    err = ledger_error(trouble, path)
+    return {"path": path, "warnings": [{"field": "(ledger)", "message": err.message, "fix": err.fix}],
+            "error": err.as_dict()}
 
 
 def _write_same_bytes(path: str, text: str, root: str) -> None:

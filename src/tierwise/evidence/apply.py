@@ -37,7 +37,9 @@ def _split_frontmatter(text: str, file: str) -> tuple[int, int]:
 
 def _load(lines: list[str], file: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load("".join(lines)) or {}
+        from tierwise.yamlschema import strict_safe_load
+
+        data = strict_safe_load("".join(lines)) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"the frontmatter is not valid YAML ({exc})", file=file,
                          fix="fix the YAML, then run --apply again") from exc

@@ -4,15 +4,17 @@
 
     {"version": 2, "project_dir": str, "platform": "claude_code|qwen_code",
      "config": <resolved config>, "skills": {name: <index entry>},
-     "problems": [{"path", "message"}], "stamps": {path: [mtime_ns, size] | null}}
+     "problems": [{"path", "message", "fix", "key"?, "scope": "config|skill"}],
+     "stamps": {path: [mtime_ns, size] | null}}
 
 It is stored as JSON under ``paths.cache_dir()``, one file per (project,
 platform). Every config layer, skill root, skill dir and SKILL.md that went into
 it is stamped with (mtime_ns, size), or null when absent, *before* it was read;
 a cache whose stamps no longer match is rebuilt by importing the cold modules
 (``tierwise.config``, ``tierwise.skills``). Writes are atomic (tmp + replace), so
-concurrent hook processes never read a torn file. A config error during a
-rebuild raises the TierwiseError; the caller decides what to do with it.
+concurrent hook processes never read a torn file. A broken config value or
+file, or a broken skill, is left out of the cache and listed in ``problems``
+(every other skill keeps routing); only a broken packaged default raises.
 
 Hot module (imported by hooks): standard library only.
 """
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 CACHE_VERSION = 2  # 2: the resolved config has team_budgets
+MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 
 def stamp(path: str) -> list[int] | None:
@@ -80,10 +83,11 @@ def read(project_dir: str, platform: str) -> dict[str, Any] | None:
     """The stored cache if present, readable and fresh; else None."""
     plat = _canonical(platform)
     project_dir = os.path.abspath(project_dir)
+    from tierwise.hot.paths import read_regular
+
     try:
-        with open(cache_path(project_dir, plat), "rb") as fh:
-            data = json.loads(fh.read())
-    except (OSError, ValueError):
+        data = json.loads(read_regular(cache_path(project_dir, plat), MAX_CACHE_BYTES))  # never a FIFO
+    except (OSError, ValueError, RecursionError):
         return None
     if (
         not isinstance(data, dict)
@@ -121,7 +125,8 @@ def rebuild(project_dir: str, platform: str) -> dict[str, Any]:
         stamps[path] = stamp(path)
     for path in cold.config_layer_paths(project_dir, plat):
         stamps[path] = stamp(path)
-    resolved = cold.resolve_config(project_dir, plat)
+    # a broken value or file is left out (and reported), never the whole config
+    resolved, config_problems = cold.resolve_config_isolated(project_dir, plat)
     found = cold.discover_skills(project_dir, plat, resolved, stamp)
     stamps.update(found["stamps"])
     data = {
@@ -130,11 +135,25 @@ def rebuild(project_dir: str, platform: str) -> dict[str, Any]:
         "platform": plat,
         "config": resolved,
         "skills": found["skills"],
-        "problems": found["problems"],
+        "problems": config_problems + found["problems"],
         "stamps": stamps,
     }
     _write_atomic(cache_path(project_dir, plat), data)
     return data
+
+
+def config_problems(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The problems of the routing config layers (values or files left out)."""
+    return [p for p in data.get("problems") or [] if isinstance(p, dict) and p.get("scope") == "config"]
+
+
+def raise_config_problem(data: dict[str, Any]) -> None:
+    """For commands that must not run on a partly ignored config: the first problem as a ConfigError."""
+    for problem in config_problems(data):
+        from tierwise.hot.errors import ConfigError
+
+        raise ConfigError(str(problem.get("message")), file=problem.get("path"), key=problem.get("key"),
+                          fix=problem.get("fix"))
 
 
 def _write_atomic(path: str, data: dict[str, Any]) -> None:

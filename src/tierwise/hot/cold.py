@@ -30,6 +30,13 @@ def resolve_config(project_dir: str, platform: str) -> dict[str, Any]:
     return config.resolve(project_dir, platform)
 
 
+def resolve_config_isolated(project_dir: str, platform: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The resolved config with every broken value or file left out, and the problems."""
+    from tierwise import config
+
+    return config.resolve_isolated(project_dir, platform)
+
+
 def discover_skills(project_dir: str, platform: str, resolved: dict[str, Any],
                     stamp: Callable[[str], Any]) -> dict[str, Any]:
     from tierwise import skills

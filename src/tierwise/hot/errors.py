@@ -73,6 +73,8 @@ class TierwiseError(Exception):
     """
 
     exit_code = EXIT_INPUT
+    # the key as a list of parts (set by the config checks), for code that drops the bad value
+    key_path: list[str | int] | None = None
 
     def __init__(
         self,
@@ -129,6 +131,17 @@ class UnsafePathError(TierwiseError):
 
 class StateError(TierwiseError):
     exit_code = EXIT_STATE
+
+
+class SpoolError(StateError):
+    """Neither the ledger nor the spool took a record: ``lost`` records are gone."""
+
+    lost = 0
+    os_error: OSError | None = None
+
+
+class LedgerCorruptError(StateError):
+    """The ledger file is not a SQLite database, or its pages are damaged."""
 
 
 class UsageError(TierwiseError):

@@ -31,7 +31,10 @@ A FIFO, device, socket or directory is refused without opening it for a
 blocking read (stat first, then ``O_NONBLOCK`` and ``fstat`` on what was
 opened), so a FIFO where a config file should be never hangs a hook.
 :func:`read_text` adds UTF-8 decoding and turns every failure into one
-:class:`~tierwise.hot.errors.TierwiseError` naming the file.
+:class:`~tierwise.hot.errors.TierwiseError` naming the file. A descriptor on a
+regular file under the same rules (for the logs a hook appends to and the
+session state it rewrites in place) is :func:`tierwise.hot.paths.open_regular`,
+which every hook imports anyway: this module stays off the PreToolUse path.
 """
 
 from __future__ import annotations
@@ -168,15 +171,17 @@ def _sync_dir(folder: str) -> None:
         os.close(fd)
 
 
-def read_bytes(path: str, *, limit: int) -> bytes:
+def read_bytes(path: str, *, limit: int, follow_symlinks: bool = True) -> bytes:
     """At most ``limit`` bytes of the regular file ``path``.
 
     Raises FileNotFoundError, IsADirectoryError, :class:`NotRegularFileError`,
     :class:`FileTooLargeError`, or another OSError (a symlink loop has errno
-    ELOOP, no permission EACCES).
+    ELOOP, no permission EACCES; a symlink with ``follow_symlinks=False``
+    ELOOP too).
     """
-    _check_regular(os.stat(path).st_mode, path)
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    _check_regular((os.stat(path) if follow_symlinks else os.lstat(path)).st_mode, path)
+    nofollow = 0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | nofollow)
     try:
         info = os.fstat(fd)
         _check_regular(info.st_mode, path)  # swapped for a FIFO since the stat: O_NONBLOCK kept us from hanging

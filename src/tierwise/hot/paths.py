@@ -74,10 +74,71 @@ def log_error(line: str) -> None:
         import time
 
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        with open(error_log_path(), "a", encoding="utf-8") as fh:
-            fh.write(f"{stamp} {line.rstrip()}\n")
+        fd = open_regular(error_log_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # never a FIFO
+        try:
+            os.write(fd, f"{stamp} {line.rstrip()}\n".encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
     except OSError:
         pass
+
+
+def open_regular(path: str, flags: int = os.O_RDONLY, mode: int = 0o600, *, follow_symlinks: bool = True) -> int:
+    """A descriptor on ``path`` (opened with ``flags``, created with ``mode``) when
+    it is a regular file; OSError otherwise (ENODEV for a FIFO, device or
+    socket, EISDIR for a directory, ELOOP for a symlink with
+    ``follow_symlinks=False``).
+
+    The open never blocks (``O_NONBLOCK``: a FIFO would otherwise wait for a
+    writer, or for a reader when opened to append) and what was opened is
+    checked with ``fstat`` before a byte is read or written; the descriptor is
+    then made blocking again. For the logs a hook appends to, the session
+    state it rewrites in place and the transcripts it reads. (Whole-file reads
+    and writes: ``tierwise.hot.fileio``; this lives here because every hook
+    imports this module, and ``fileio`` would cost PreToolUse its import.)
+    """
+    import stat
+
+    extra = os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        extra |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags | extra, mode)
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            import errno
+
+            if stat.S_ISDIR(kind):
+                raise IsADirectoryError(errno.EISDIR, "Is a directory", path)
+            raise OSError(errno.ENODEV, "not a regular file (a FIFO, device or socket)", path)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: str, limit: int) -> bytes:
+    """The content of the regular file ``path`` (``open_regular``'s rules);
+    OSError (EFBIG) when it holds more than ``limit`` bytes. For the files every
+    hook reads (the compiled cache, the price table): ``fileio.read_bytes`` does
+    the same with richer errors, at the cost of importing it."""
+    fd = open_regular(path)
+    try:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                import errno
+
+                raise OSError(errno.EFBIG, f"larger than {limit} bytes", path)
+    finally:
+        os.close(fd)
 
 
 def short_digest(text: str) -> str:

@@ -37,7 +37,9 @@ def load_checks(text: str, path: str | None = None) -> list[dict[str, Any]]:
     blocks = [b for b in _FENCE.findall(text) if re.search(r"^checks\s*:", b, re.M)]
     source = blocks[0] if blocks else text
     try:
-        data = yaml.safe_load(source)
+        from tierwise.yamlschema import strict_safe_load
+
+        data = strict_safe_load(source)
     except yaml.YAMLError as exc:
         raise ChecksError(f"expected a YAML checks: block ({getattr(exc, 'problem', exc)})", file=path,
                           key="checks", fix=_FIX) from None

@@ -52,7 +52,9 @@ def load_spec(path: str) -> dict[str, Any]:
 
     text = read_text(path)
     try:
-        data = yaml.safe_load(text)
+        from tierwise.yamlschema import strict_safe_load
+
+        data = strict_safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""

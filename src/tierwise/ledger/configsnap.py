@@ -55,9 +55,10 @@ def snapshot_path(project_dir: str, platform: str) -> str:
 
 def load(project_dir: str, platform: str) -> dict[str, Any] | None:
     try:
-        with open(snapshot_path(project_dir, platform), encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        from tierwise.hot.fileio import read_bytes
+
+        data = json.loads(read_bytes(snapshot_path(project_dir, platform), limit=64 << 20))
+    except (OSError, ValueError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("stamps") != _stamps(layer_files(project_dir, platform)):
         return None

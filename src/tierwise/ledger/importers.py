@@ -201,6 +201,11 @@ class _Importer:
         except OSError as exc:
             summary.unreadable_files.append(f"{found}: {exc.strerror or exc}")
             return
+        import stat
+
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the import for ever, a device never end
+            summary.unreadable_files.append(f"{found}: not a regular file")
+            return
         row = self.conn.execute("SELECT inode, size, offset, context FROM import_state WHERE path = ?", (path,)).fetchone()
         legacy = False
         if row is None and path != found:

@@ -329,17 +329,13 @@ def session_started(ctx: Context, compiled: dict[str, Any]) -> None:
     redirected to in this session. Then the copies are brought up to date: a copy
     written now is used from the next session."""
     from tierwise.hot import paths
-    from tierwise.hot.hooks import state
 
     source = ctx.payload.get("source")
     copies = loaded(ctx.project, compiled.get("skills") or {})
-
-    def change(st: dict[str, Any]) -> None:
-        if source in ("clear", "compact"):
-            return  # the same process: what it read at its start still holds (or nothing was noted)
-        st["forks"] = {"copies": copies, "at": ctx.timestamp}
-
-    state.update(ctx.session_id, change)
+    if source not in ("clear", "compact"):  # else the same process: what it read at its start still holds
+        # journaled when the session's lock is busy (hot/hooks/state.py)
+        ctx.state_apply([{"set": [["forks"], {"copies": copies, "at": ctx.timestamp}]}],
+                        "the forked skill copies Claude Code loaded")
     try:
         sync(ctx.project, compiled)
     except OSError as exc:

@@ -337,7 +337,10 @@ def _read_new(ctx: Context, path: str) -> tuple[list[dict[str, Any]], dict[str, 
         cursors[path] = {**cursor, "offset": new_offset, "reader": reader}
         return rows, reader
 
-    result = state.update(ctx.session_id, change)
+    try:
+        result = state.update(ctx.session_id, change)
+    except state.Busy:
+        return [], new_rollout_state()  # the session lock is held too long: the next hook reads these lines
     if not isinstance(result, tuple):
         return [], new_rollout_state()
     rows, reader = result
@@ -350,13 +353,9 @@ def _agent_run(ctx: Context, agent_path: str | None) -> dict[str, Any] | None:
         return None
     from tierwise.hot.hooks import state
 
-    def change(st: dict[str, Any]) -> Any:
-        table = st.get("agents")
-        run = table.get(agent_path) if isinstance(table, dict) else None
-        return dict(run) if isinstance(run, dict) else None
-
-    value = state.update(ctx.session_id, change)
-    return value if isinstance(value, dict) else None
+    table = state.read(ctx.session_id).get("agents")
+    run = table.get(agent_path) if isinstance(table, dict) else None
+    return dict(run) if isinstance(run, dict) else None
 
 
 def remember_agent(ctx: Context, agent_path: str, pending: dict[str, Any]) -> None:
@@ -366,13 +365,8 @@ def remember_agent(ctx: Context, agent_path: str, pending: dict[str, Any]) -> No
 
     run = {k: pending.get(k) for k in ("run_id", "skill", "tier", "model", "preferred", "reason", "ts")}
 
-    def change(st: dict[str, Any]) -> None:
-        table = st.setdefault("agents", {})
-        if len(table) >= 200:
-            table.pop(next(iter(table)))
-        table[agent_path] = run
-
-    state.update(ctx.session_id, change)
+    # journaled when the session's lock is busy; state._prune keeps the newest 200
+    ctx.state_apply([{"set": [["agents", agent_path], run]}], f"the spawned agent {agent_path}")
     link_agent_rows(ctx, agent_path, run)
 
 
@@ -450,20 +444,13 @@ def record_main(ctx: Context) -> None:
             record.record_usage(_ledger_rows(ctx, rows, skill=active.get("skill"), run_id=active.get("run_id"),
                                              agent_id=None, origin="session_transcript"), ctx.config)
 
-    def known(st: dict[str, Any]) -> list[str]:
-        cursors = st.get("rollouts")
-        return [p for p in cursors if p != path] if isinstance(cursors, dict) else []
-
-    others = state.update(ctx.session_id, known)
+    cursors = state.read(ctx.session_id).get("rollouts")
+    others = [p for p in cursors if p != path] if isinstance(cursors, dict) else []
     for other in others if isinstance(others, list) else []:
         if transcript.allowed(other):
             record_subagent(ctx, other)
 
-    def agents(st: dict[str, Any]) -> dict[str, Any]:
-        table = st.get("agents")
-        return dict(table) if isinstance(table, dict) else {}
-
-    table = state.update(ctx.session_id, agents)
+    table = state.read(ctx.session_id).get("agents")
     for agent_path, run in (table.items() if isinstance(table, dict) else []):
         if isinstance(run, dict):
             link_agent_rows(ctx, agent_path, run)
@@ -472,12 +459,8 @@ def record_main(ctx: Context) -> None:
 def _active_skill(ctx: Context) -> dict[str, Any]:
     from tierwise.hot.hooks import state
 
-    def change(st: dict[str, Any]) -> Any:
-        active = st.get("active_skill")
-        return dict(active) if isinstance(active, dict) else {}
-
-    value = state.update(ctx.session_id, change)
-    return value if isinstance(value, dict) else {}
+    active = state.read(ctx.session_id).get("active_skill")
+    return dict(active) if isinstance(active, dict) else {}
 
 
 # -- hook trust: what `tierwise verify` reminds of ---------------------------------------------------------------

@@ -240,7 +240,9 @@ def parse_skill_content(content: str, level: str = "project") -> dict[str, Any]:
         import yaml
 
         try:
-            full = yaml.safe_load(frontmatter_yaml)
+            from tierwise.yamlschema import strict_safe_load
+
+            full = strict_safe_load(frontmatter_yaml)
         except yaml.YAMLError as exc:
             raise QwenRefusal(f"YAML parse error (frontmatter has `hooks:`): {exc}") from None
         if isinstance(full, dict) and "hooks" in full and full["hooks"] is None:

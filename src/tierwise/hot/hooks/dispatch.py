@@ -77,11 +77,22 @@ def handle(event: str, raw: bytes | str, client: str | None = None) -> str | Non
     adapter = get_adapter(client, payload)
     if event in ("PreToolUse", "PostToolUse", "PostToolUseFailure") and adapter.tool_kind(payload.get("tool_name")) is None:
         return None  # a tool tierwise does not route: no cache, no ledger
-    ctx = Context(event, payload, adapter)
-    # The ledger connection is not closed here: closing the last connection
-    # checkpoints the WAL (fsyncs, ~3 ms) and changes the ledger's stamp, which
-    # would void the budget state this process just cached. Every record is
-    # committed by now; a hook process ends with os._exit (entry.run), and an
-    # in-process caller's connection closes when the Context is collected.
-    answer = handler(ctx)
+    from tierwise.hot import deadline
+    from tierwise.hot.hooks import state
+    from tierwise.hot.hooks.runtime import take_warnings
+
+    take_warnings()  # this event's warnings only (an in-process caller may handle many)
+    state.new_event()
+    # every wait from here on (locks, the ledger, transcripts) ends within the event's bound
+    deadline.start(event)
+    try:
+        ctx = Context(event, payload, adapter)
+        # The ledger connection is not closed here: closing the last connection
+        # checkpoints the WAL (fsyncs, ~3 ms) and changes the ledger's stamp, which
+        # would void the budget state this process just cached. Every record is
+        # committed by now; a hook process ends with os._exit (entry.run), and an
+        # in-process caller's connection closes when the Context is collected.
+        answer = handler(ctx)
+    finally:
+        deadline.clear()
     return adapter.dumps(answer)

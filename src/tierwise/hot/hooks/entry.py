@@ -112,6 +112,10 @@ def main(argv: list[str]) -> int:
         return 0
     finally:
         sys.stdout = real_stdout
+        runtime = sys.modules.get("tierwise.hot.hooks.runtime")
+        if runtime is not None:
+            for warning in runtime.take_warnings():
+                _report(event, "warning: " + warning, None)
     if out:
         try:
             real_stdout.write(out if out.endswith("\n") else out + "\n")

@@ -56,10 +56,8 @@ def _inline_skill(ctx: Context, text: str) -> None:
     rec["enforcement"], rec["enforcement_note"] = enforcement.get("status"), enforcement.get("note")
     records.write_decision(rec)
 
-    def change(st: dict[str, Any]) -> None:
-        st["active_skill"] = {"skill": entry["name"], "run_id": run_id, "ts": ctx.timestamp}
-
-    state.update(ctx.session_id, change)
+    active = {"skill": entry["name"], "run_id": run_id, "ts": ctx.timestamp}
+    ctx.state_apply([{"set": [["active_skill"], active]}], f"the active skill {entry['name']}")
 
 
 def user_prompt(ctx: Context) -> dict[str, Any] | None:
@@ -71,18 +69,16 @@ def user_prompt(ctx: Context) -> dict[str, Any] | None:
 
     found = parse_prompt(text, ctx.skill_names(), tuple(ctx.tier_names()) or ("haiku", "sonnet", "opus"))
 
-    def change(st: dict[str, Any]) -> dict[str, Any]:
-        st["prompt"] = text
-        merged = merge(st.get("overrides"), found)
-        st["overrides"] = merged
-        return merged
-
-    merged = state.update(ctx.session_id, change)
+    after = ctx.state_apply([{"merge_overrides": {"prompt": text, "found": found}}], "the prompt's inline overrides")
     _inline_skill(ctx, text)
     said = _describe(found)
     if not said:
         return None
-    assert isinstance(merged, dict)
+    if after is None:  # journaled (or lost): what the session will hold once it is applied
+        after = state.read(ctx.session_id)
+    merged = after.get("overrides")
+    if not isinstance(merged, dict):
+        merged = merge(None, found)
     ctx.audit("[OVERRIDE] " + "; ".join(said) + f" (session now: {'; '.join(_describe(merged)) or 'none'})")
     return ctx.adapter.context(
         "UserPromptSubmit", "[tierwise] inline model override noted for this session: " + "; ".join(said) + "."

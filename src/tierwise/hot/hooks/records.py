@@ -36,17 +36,41 @@ def decision_record(ctx: Context, decision: dict[str, Any], run_id: str, tool: s
 
 
 def write_decision(rec: dict[str, Any]) -> None:
+    """Record a decision (spooled when the ledger cannot take it). When even the
+    spool cannot be written the hook says so and goes on: the answer to the
+    client (a budget block above all) matters more than the record."""
+    from tierwise.hot.errors import StateError
     from tierwise.hot.ledger import record
 
-    record.record_decision(rec)
+    try:
+        record.record_decision(rec)
+    except StateError as exc:
+        report_lost(exc)
+
+
+def report_lost(exc: BaseException) -> None:
+    """Say (one warning line) that records could not be written anywhere."""
+    from tierwise.hot.errors import SpoolError, TierwiseError
+    from tierwise.hot.hooks.runtime import state_dir_trouble, warn
+
+    if isinstance(exc, SpoolError) and exc.os_error is not None:
+        # the state dir is full or read-only: one line with everything else that was not written
+        state_dir_trouble(exc.os_error, f"ledger and spool: {exc.lost} record(s) lost")
+    elif isinstance(exc, TierwiseError):
+        warn(exc.message + (f"; fix: {exc.fix}" if exc.fix else ""))
+    else:
+        warn(str(exc))
 
 
 def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
     """Write a hook's records in one transaction over its ledger connection, then
     bring the cached budget state up to date with the usage rows it added.
 
-    Any failure falls back to the public ``record_*`` functions, which spool
-    what they cannot write (and the next hook measures the budget again).
+    When the write fails (the ledger locked past the hook's deadline, corrupt,
+    on a full or read-only disk) the records go to the spool together, at
+    once, and are replayed by a later process; the next hook measures the
+    budget again. Only when even the spool cannot be written does this raise
+    (StateError, naming what was lost and the fix).
     """
     from tierwise.hot.errors import StateError
     from tierwise.hot.hooks.runtime import ledger_stamp
@@ -61,17 +85,14 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
     try:
         conn = ctx.conn
         seen, rows = record.write_batch(conn, items, ctx.config, first=observe)
-    except (sqlite3.Error, StateError, OSError):
-        for kind, payload in items:
-            if kind == "usage":
-                record.record_usage(payload, ctx.config)
-            elif kind == "decision":
-                record.record_decision(payload)
-            elif kind == "skill_run":
-                record.record_skill_run(payload)
-            elif kind == "summary":
-                record.record_summary(payload)
+    except (sqlite3.Error, StateError, OSError) as exc:
         ctx.forget_budget()
+        try:
+            record.spool_batch(items, exc, ctx.config)
+        except StateError as lost:
+            report_lost(lost)
+            return
+        ctx.ledger_trouble(exc, "spooled: written to the ledger by a later hook once it can be")
         return
     try:
         assert seen is not None
@@ -87,7 +108,10 @@ def persist(ctx: Context, items: list[tuple[str, Any]]) -> None:
 
 
 def flush_pending(session_id: str, *, remove: bool) -> int:
-    """Record every decision still waiting in a session's state (Stop, `tierwise audit`)."""
+    """Record every decision still waiting in a session's state (Stop, `tierwise audit`).
+
+    Raises ``state.Busy`` when the session's lock stays taken past the hook's
+    deadline: the decisions wait for the next Stop (or `tierwise audit`)."""
     from tierwise.hot.hooks import state
 
     def change(st: dict[str, Any]) -> list[dict[str, Any]]:

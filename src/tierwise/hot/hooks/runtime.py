@@ -25,8 +25,70 @@ if TYPE_CHECKING:
 
 AUDIT_LOG = "audit.log"
 BUDGET_TTL_S = 60.0
+MAX_WARNINGS = 5
 # the resolved config keys ledger.budget reads
 BUDGET_CONFIG_KEYS = ("budgets", "team_budgets", "budget_windows", "priority_reserve", "zones", "session", "tiers")
+
+# Warnings of this process (a fault it worked around, a broken file it skipped):
+# `entry.main` writes each as one stderr line and to the error log.
+WARNINGS: list[str] = []
+# What could not be written to an unwritable state dir: said in one line.
+_STATE_DIR_LOSSES: list[str] = []
+_STATE_DIR_REASON: list[str] = []
+# The ledger's trouble (what is wrong, the fix) and what this process did instead: one line.
+_LEDGER_TROUBLE: list[str] = []
+_LEDGER_CONSEQUENCES: list[str] = []
+
+
+def warn(message: str) -> None:
+    line = " ".join(message.split())
+    if line not in WARNINGS and len(WARNINGS) < MAX_WARNINGS:
+        WARNINGS.append(line)
+
+
+def state_dir_trouble(exc: OSError, lost: str) -> None:
+    """Note that ``lost`` could not be written to the state dir (one warning
+    line per process, whatever was lost)."""
+    if not _STATE_DIR_REASON:
+        _STATE_DIR_REASON.append(exc.strerror or str(exc))
+    if lost not in _STATE_DIR_LOSSES:
+        _STATE_DIR_LOSSES.append(lost)
+
+
+def ledger_trouble(what: str, consequence: str) -> None:
+    """Note trouble with the ledger (``what``: the problem, its file and the fix)
+    and what this hook did about it; one warning line per process."""
+    if not _LEDGER_TROUBLE:
+        _LEDGER_TROUBLE.append(what)
+    if consequence not in _LEDGER_CONSEQUENCES:
+        _LEDGER_CONSEQUENCES.append(consequence)
+
+
+def take_warnings() -> list[str]:
+    out = list(WARNINGS)
+    if _LEDGER_TROUBLE:
+        problem, _, fix = _LEDGER_TROUBLE[0].partition("\0")
+        out.insert(0, problem + "; " + "; ".join(_LEDGER_CONSEQUENCES) + (f"; fix: {fix}" if fix else ""))
+        _LEDGER_TROUBLE.clear()
+        _LEDGER_CONSEQUENCES.clear()
+    if _STATE_DIR_LOSSES:
+        folder = paths.state_dir()
+        out.insert(0, f"cannot write to the state directory {folder} ({_STATE_DIR_REASON[0]}): "
+                      + "; ".join(_STATE_DIR_LOSSES)
+                      + f"; fix: free disk space and make {folder} writable, or set ${paths.ENV_HOME} to a "
+                      "writable directory")
+    WARNINGS.clear()
+    _STATE_DIR_LOSSES.clear()
+    _STATE_DIR_REASON.clear()
+    return out
+
+
+def problem_line(problem: dict[str, Any]) -> str:
+    """One config or skill problem from the cache: file, key, what, fix."""
+    key = problem.get("key")
+    fix = problem.get("fix")
+    return (f"{problem.get('path')}" + (f": {key}" if key else "") + f": {problem.get('message')}"
+            + (f"; fix: {fix}" if fix else ""))
 
 
 def ledger_stamp() -> list[int]:
@@ -89,7 +151,15 @@ class Context:
             from tierwise.hot import cache
 
             self._cache = cache.load(self.project, self.adapter.platform)
+            # a value left out of the config changes every decision: said by every hook;
+            # a broken skill is said when it is called (and at SessionStart and in the summary)
+            for problem in self.problems(skills=self.event == "SessionStart"):
+                warn(problem_line(problem))
         return self._cache
+
+    def problems(self, *, skills: bool = True) -> list[dict[str, Any]]:
+        found = self._cache.get("problems") if self._cache is not None else None
+        return [p for p in found or [] if isinstance(p, dict) and (skills or p.get("scope") == "config")]
 
     @property
     def config(self) -> dict[str, Any]:
@@ -107,7 +177,16 @@ class Context:
             entry = cache.find_skill(compiled, name)
         except TierwiseError:
             return None
-        return entry if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            bare = name.rsplit(":", 1)[-1]
+            for problem in self.problems():
+                where = str(problem.get("path") or "")
+                if problem.get("scope") == "skill" and os.path.basename(os.path.dirname(where)) == bare:
+                    warn(f"skill {name} is not routed: " + problem_line(problem))
+            return None
+        if entry.get("block_error"):
+            warn(f"skill {name}: its routing block is ignored (the defaults apply): {entry['block_error']}")
+        return entry
 
     def skill_names(self) -> list[str]:
         skills = self.cache.get("skills") or {}
@@ -152,11 +231,35 @@ class Context:
     # -- ledger ---------------------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
-        if self._conn is None:
-            from tierwise.hot.ledger import connection
+        from tierwise.hot.ledger import connection, db
 
+        if self._conn is None:
             self._conn = connection.connect()
+        else:
+            db.refresh_busy(self._conn)  # what is left of the hook's deadline, not what was left at connect
         return self._conn
+
+    def _reading_conn(self) -> sqlite3.Connection:
+        """The ledger for a read: in WAL mode a reader never waits, except on a
+        ledger held exclusively; that wait is kept short (db.READ_WAIT_S), so the
+        writes of this hook still have their time."""
+        from tierwise.hot.ledger import connection, db
+
+        wait_ms = int(db.busy_ms(db.READ_WAIT_S))
+        if self._conn is None:
+            self._conn = connection.connect(busy_timeout_ms=wait_ms)
+        elif db.deadline_active():
+            db.set_busy(self._conn, wait_ms)
+        return self._conn
+
+    def ledger_trouble(self, exc: BaseException, consequence: str) -> None:
+        """Say, in one warning line, what is wrong with the ledger, the fix, and
+        what this hook did instead."""
+        from tierwise.hot.ledger.trouble import ledger_error
+
+        err = ledger_error(exc)
+        where = f" ({err.file})" if err.file else ""
+        ledger_trouble(f"{err.message}{where}\0{err.fix or ''}", consequence)
 
     def budget(self) -> dict[str, Any]:
         """The budget state; reused from the session's cache while the ledger is unchanged.
@@ -176,7 +279,25 @@ class Context:
             else:
                 from tierwise.hot.ledger import budget
 
-                measured = budget.measure(self.conn, self.config, self.session_id, self.now, self.project)
+                if self._conn is None and not os.path.exists(paths.ledger_path()):
+                    # nothing recorded yet: every window is empty, and there is no reason to create the
+                    # ledger here (the stamp of no ledger is cached: the first write makes it stale)
+                    measured = budget.measure(None, self.config, self.session_id, self.now, self.project, empty=True)
+                    self._budget = budget.assemble(self.config, measured)
+                    self._store_budget(stamp, self.now, measured, self._budget)
+                    return self._budget
+                from tierwise.hot.errors import StateError
+                from tierwise.hot.ledger.db import sqlite3
+
+                try:
+                    # no budget defined: nothing to query, and no reason to open the ledger
+                    conn = self._reading_conn() if any(budget._defined(self.config).values()) else self._conn
+                    measured = budget.measure(conn, self.config, self.session_id, self.now, self.project)
+                except (sqlite3.Error, StateError, OSError) as exc:
+                    from tierwise.hot.hooks import fallback
+
+                    self._budget = fallback.budget_state(self, cached, exc)
+                    return self._budget
                 self._budget = budget.assemble(self.config, measured)
                 self._store_budget(stamp, self.now, measured, self._budget)
         return self._budget
@@ -206,7 +327,10 @@ class Context:
         def change(st: dict[str, Any]) -> None:
             st["budget_cache"] = entry
 
-        state.update(self.session_id, change)
+        try:
+            state.update(self.session_id, change)
+        except (state.Busy, OSError):
+            pass  # only a cache: the next hook measures again
         if self._session is not None:
             self._session["budget_cache"] = entry
 
@@ -236,6 +360,43 @@ class Context:
         self._budget = budget.assemble(self.config, measured)
         self._store_budget(after, at, measured, self._budget)
 
+    # -- session state, bounded by the deadline -----------------------------------
+    def state_apply(self, ops: list[dict[str, Any]], what: str) -> dict[str, Any] | None:
+        """Change the session state now (returns the state it made), or journal
+        the change when its lock is busy (the next hook applies it; None). Only
+        an unwritable state dir loses it: then a warning says ``what`` was lost."""
+        try:
+            return state.apply(self.session_id, ops)
+        except OSError as exc:
+            self.state_trouble(exc, f"{what} was not kept")
+            return None
+
+    def state_take(self, path: list[str], what: str) -> Any:
+        try:
+            return state.take(self.session_id, path)
+        except OSError as exc:  # read-only or full: read it anyway, it cannot be removed
+            self.state_trouble(exc, f"{what} was read but stays in it")
+            holder: Any = state.peek(self.session_id)
+            for part in path:
+                holder = holder.get(part) if isinstance(holder, dict) else None
+            return holder
+
+    def state_update(self, change: Any, what: str) -> tuple[bool, Any]:
+        """``(done, result)``: ``change`` under the session lock, or ``(False, None)``
+        when the lock stays busy past the deadline (``what`` waits for a later
+        hook) or the state cannot be written."""
+        try:
+            result = state.update(self.session_id, change)
+        except state.Busy:
+            return False, None
+        except OSError as exc:
+            self.state_trouble(exc, f"{what} was skipped")
+            return False, None
+        return True, result
+
+    def state_trouble(self, exc: OSError, consequence: str) -> None:
+        state_dir_trouble(exc, f"session state: {consequence}")
+
     def forget_budget(self) -> None:
         """After recording usage that could not update the cache: the next hook recomputes."""
         self._budget = None
@@ -252,12 +413,16 @@ class Context:
         if self.tool_name:
             header += f" tool={self.tool_name}"
         data = (header + "\n" + text.rstrip("\n") + "\n").encode("utf-8", "replace")
-        os.makedirs(paths.state_dir(), exist_ok=True)
-        fd = os.open(audit_log_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+            os.makedirs(paths.state_dir(), exist_ok=True)
+            fd = paths.open_regular(audit_log_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, data)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            # the decision itself still goes to the client and the ledger
+            state_dir_trouble(exc, "audit log: lines not appended")
 
 
 def dumps_line(obj: dict[str, Any]) -> str:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+MAX_SUMMARY_WARNINGS = 10
+
+
 def session_start(ctx: Context) -> dict[str, Any] | None:
     """Compile (or refresh) the cache and the price table now, off the tool-call path;
     then what the client does at a session's start (Claude Code: note the forked
@@ -49,11 +52,7 @@ def subagent_stop(ctx: Context) -> dict[str, Any] | None:
     if not isinstance(agent_id, str) or ctx.adapter.name != "claude":
         return None
 
-    def change(st: dict[str, Any]) -> Any:
-        table = st.get("background")
-        return table.pop(agent_id, None) if isinstance(table, dict) else None
-
-    run = state.update(ctx.session_id, change)
+    run = ctx.state_take(["background", agent_id], f"the background agent {agent_id}")
     if not isinstance(run, dict):
         return None  # a foreground agent: PostToolUse records it
     from tierwise.hot.ledger import settle
@@ -76,37 +75,54 @@ def subagent_stop(ctx: Context) -> dict[str, Any] | None:
 
 
 def _attribute_main(ctx: Context) -> None:
-    """Record the main transcript's new usage lines, with their inline skill."""
+    """Record the main transcript's new usage lines, with their inline skill.
+
+    The cursor (offset and attribution state) is read, the new lines are read
+    without holding the session lock (bounded: what does not fit in this
+    hook's slice is read by the next Stop); then, under the lock, Qwen Code's
+    skill calls are paired with the runs their hooks recorded and the cursor
+    moves, unless another Stop moved it meanwhile. When the lock stays busy
+    nothing is recorded and the cursor stays: the next Stop reads the same
+    lines. A line read twice is stored once: the rows carry the transcript's
+    own keys.
+    """
     from tierwise.hot.hooks import transcript
 
     path = transcript.allowed(ctx.payload.get("transcript_path"))
     if not path:
         return
+    from tierwise.hot.errors import StateError
     from tierwise.hot.ledger import record
 
     read = transcript.main_usage_rows if ctx.adapter.name == "claude" else transcript.qwen_main_rows
+    cursor = ctx.session.get("transcript")
+    cursor = cursor if isinstance(cursor, dict) else {}
+    raw = cursor.get("offset")
+    offset = raw if cursor.get("path") == path and isinstance(raw, int) and raw >= 0 else 0
+    carried = cursor.get("active") if offset and isinstance(cursor.get("active"), dict) else None
+    try:
+        rows, new_offset, active = read(path, offset, carried)
+    except OSError as exc:
+        from tierwise.hot.hooks.runtime import warn
 
-    def change(st: dict[str, Any]) -> list[dict[str, Any]]:
-        cursor = st.get("transcript") if isinstance(st.get("transcript"), dict) else {}
-        assert isinstance(cursor, dict)
-        raw = cursor.get("offset")
-        offset = raw if cursor.get("path") == path and isinstance(raw, int) else 0
-        carried = cursor.get("active") if offset and isinstance(cursor.get("active"), dict) else None
-        try:
-            rows, new_offset, active = read(path, offset, carried)
-        except OSError:
-            return []  # no transcript (yet): nothing to attribute, the summary still comes
-        runs = _pair_calls(st, active.pop("calls", None) if isinstance(active, dict) else None)
-        for row in rows:
-            if row.get("_tool_use_id") in runs:
-                row["_run_id"] = runs[row["_tool_use_id"]]
-        st["transcript"] = {"path": path, "offset": new_offset, "active": active}
-        return rows
-
-    # Under the session lock, so two Stop hooks never read the same bytes twice.
-    rows = state.update(ctx.session_id, change)
-    if not isinstance(rows, list) or not rows:
+        warn(f"cannot read the transcript {path} ({exc.strerror or exc}); its usage is left to `tierwise import`")
         return
+    calls = active.pop("calls", None) if isinstance(active, dict) else None
+    before = dict(cursor)
+
+    def change(st: dict[str, Any]) -> dict[str, str]:
+        runs = _pair_calls(st, calls)
+        now = st.get("transcript") if isinstance(st.get("transcript"), dict) else {}
+        if now == before or not now:
+            st["transcript"] = {"path": path, "offset": new_offset, "active": active}
+        return runs
+
+    if not rows and new_offset == offset and cursor.get("path") == path and not calls:
+        return
+    done, runs = ctx.state_update(change, "reading the transcript")
+    if not done or not rows:
+        return  # busy: the next Stop reads these lines again
+    runs = runs if isinstance(runs, dict) else {}
     out = []
     for r in rows:
         skill = r.get("_skill")
@@ -120,7 +136,7 @@ def _attribute_main(ctx: Context) -> None:
                 "session_id": ctx.session_id,
                 "project": ctx.project,
                 "skill": skill,
-                "run_id": r.get("_run_id") or (f"{ctx.session_id}:{tuid}" if tuid else None),
+                "run_id": runs.get(str(tuid)) if tuid in runs else (f"{ctx.session_id}:{tuid}" if tuid else None),
                 "timestamp": r.get("timestamp") or ctx.timestamp,
                 "source": "hook",
                 "message_id": r.get("message_id"),
@@ -129,7 +145,10 @@ def _attribute_main(ctx: Context) -> None:
                 "origin": "session_transcript",
             }
         )
-    record.record_usage(out, ctx.config)
+    try:
+        record.record_usage(out, ctx.config)  # spooled when the ledger cannot take it
+    except StateError as exc:  # not even the spool: said (one line, with the fix)
+        records.report_lost(exc)
 
 
 MAX_CALL_RUNS = 500
@@ -157,7 +176,12 @@ def _pair_calls(st: dict[str, Any], calls: Any) -> dict[str, str]:
 
 
 def _summary(ctx: Context) -> dict[str, Any] | None:
-    records.flush_pending(ctx.session_id, remove=True)
+    try:
+        records.flush_pending(ctx.session_id, remove=True)
+    except state.Busy:
+        pass  # the waiting decisions go with the next Stop (or `tierwise audit`)
+    except OSError as exc:
+        ctx.state_trouble(exc, "decisions waiting in it are recorded by a later Stop or `tierwise audit`")
     _attribute_main(ctx)
     ctx.adapter.record_stop(ctx)
     from tierwise.hot.ledger import settle
@@ -170,10 +194,21 @@ def _summary(ctx: Context) -> dict[str, Any] | None:
         budget = ctx.budget()
     except Exception:  # noqa: BLE001 - the summary is still worth showing
         budget = None
-    summary = build(ctx.conn, ctx.session_id, ctx.config, ctx.adapter.platform, budget)
+    from tierwise.hot.errors import StateError
+    from tierwise.hot.ledger.db import sqlite3
+
+    try:
+        summary = build(ctx.conn, ctx.session_id, ctx.config, ctx.adapter.platform, budget)
+    except (sqlite3.Error, StateError) as exc:
+        ctx.ledger_trouble(exc, "no session summary this time")
+        return None
     if not summary["skills"]:
         return None  # tierwise routed nothing in this session: say nothing
-    fingerprint = paths.short_digest(json.dumps([summary["skills"], summary["totals"]], sort_keys=True))
+    from tierwise.hot.hooks.runtime import problem_line
+
+    summary["warnings"] = [problem_line(p) for p in ctx.problems()][:MAX_SUMMARY_WARNINGS]
+    fingerprint = paths.short_digest(json.dumps([summary["skills"], summary["totals"], summary["warnings"]],
+                                                sort_keys=True))
 
     def change(st: dict[str, Any]) -> bool:
         if st.get("summary_fingerprint") == fingerprint:
@@ -181,8 +216,9 @@ def _summary(ctx: Context) -> dict[str, Any] | None:
         st["summary_fingerprint"] = fingerprint
         return True
 
-    if not state.update(ctx.session_id, change):
-        return None
+    done, changed = ctx.state_update(change, "the summary")
+    if not done or not changed:
+        return None  # shown already, or the session is busy: the next Stop shows it
     from tierwise.hot.ledger import record
 
     summary["project"] = ctx.project

@@ -31,11 +31,10 @@ def check_written_skill(ctx: Context) -> dict[str, Any] | None:
     real = os.path.realpath(path)
     if os.path.basename(real) != "SKILL.md" or not _inside(real, ctx.project):
         return None  # never read outside the project
+    from tierwise.hot.fileio import read_bytes
+
     try:
-        if os.path.getsize(real) > MAX_SKILL_BYTES:
-            return None
-        with open(real, encoding="utf-8") as fh:
-            text = fh.read()
+        text = read_bytes(real, limit=MAX_SKILL_BYTES).decode("utf-8")  # never a FIFO or a device
     except (OSError, UnicodeDecodeError):
         return None
     ctx.adapter.skill_written(ctx, real)

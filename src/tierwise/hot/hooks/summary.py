@@ -375,4 +375,8 @@ def render_text(summary: dict[str, Any]) -> str:
     note = provisional_line(summary)
     if note:
         lines += ["", note]
+    warnings = [w for w in summary.get("warnings") or [] if isinstance(w, str)]
+    if warnings:
+        lines += ["", "Warnings (left out of routing until fixed; `tierwise validate` lists them all):",
+                  *(f"- {w}" for w in warnings)]
     return "\n".join(lines)

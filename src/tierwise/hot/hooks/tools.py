@@ -22,7 +22,7 @@ from __future__ import annotations
 from tierwise.hot import hotjson as json
 import os
 
-from tierwise.hot.hooks import records, state
+from tierwise.hot.hooks import records
 from tierwise.hot.hooks.runtime import Context
 
 TYPE_CHECKING = False
@@ -225,7 +225,7 @@ def _refuse_other_model(ctx: Context, tool_input: dict[str, Any], entry: dict[st
             if isinstance(refusals, dict):
                 refusals.pop(key, None)
 
-        state.update(ctx.session_id, forget)
+        ctx.state_update(forget, "the refusal count")
         return None
     limit = ctx.adapter.max_refusals
 
@@ -236,7 +236,7 @@ def _refuse_other_model(ctx: Context, tool_input: dict[str, Any], entry: dict[st
             refusals[key] = seen + 1
         return seen
 
-    seen = state.update(ctx.session_id, count)
+    _, seen = ctx.state_update(count, "the refusal count")  # busy: counted as a first refusal
     seen = seen if isinstance(seen, int) else 0
     if seen >= limit:
         ctx.audit(f"[ROUTE-ADVISORY] {entry['name']}: decided {tier} ({model}) but the spawn call still names "
@@ -341,21 +341,15 @@ MAX_SKILL_CALLS = 200
 def _remember(ctx: Context, pending: dict[str, Any]) -> None:
     if not ctx.tool_use_id:
         return
-    key = ctx.tool_use_id
     called = ctx.adapter.skill_from_input(ctx.payload.get("tool_input")) if ctx.adapter.name == "qwen" else None
-
-    def change(st: dict[str, Any]) -> None:
-        table = st.setdefault("pending", {})
-        table[key] = pending
-        if pending["kind"] == "skill":
-            st["active_skill"] = {"skill": pending["skill"], "run_id": pending["run_id"], "ts": pending["ts"]}
-        if called:
-            # Qwen Code's transcript names this call by another id: Stop pairs them in order
-            queue = st.get("skill_calls")
-            queue = queue if isinstance(queue, list) else []
-            st["skill_calls"] = [*queue, {"name": called, "run_id": pending["run_id"]}][-MAX_SKILL_CALLS:]
-
-    state.update(ctx.session_id, change)
+    ops: list[dict[str, Any]] = [{"set": [["pending", ctx.tool_use_id], pending]}]
+    if pending["kind"] == "skill":
+        ops.append({"set": [["active_skill"], {"skill": pending["skill"], "run_id": pending["run_id"],
+                                               "ts": pending["ts"]}]})
+    if called:
+        # Qwen Code's transcript names this call by another id: Stop pairs them in order
+        ops.append({"append": [["skill_calls"], {"name": called, "run_id": pending["run_id"]}, MAX_SKILL_CALLS]})
+    ctx.state_apply(ops, f"the decision for {pending.get('skill')} (run {pending.get('run_id')})")
 
 
 def _take(ctx: Context, write: bool = True) -> dict[str, Any] | None:
@@ -363,13 +357,7 @@ def _take(ctx: Context, write: bool = True) -> dict[str, Any] | None:
     the caller records it together with the run (``write=False``)."""
     if not ctx.tool_use_id:
         return None
-    key = ctx.tool_use_id
-
-    def change(st: dict[str, Any]) -> Any:
-        table = st.get("pending")
-        return table.pop(key, None) if isinstance(table, dict) else None
-
-    value = state.update(ctx.session_id, change)
+    value = ctx.state_take(["pending", ctx.tool_use_id], "the decision waiting for this tool call")
     if not isinstance(value, dict):
         return None
     if write and isinstance(value.get("decision_record"), dict):
@@ -483,11 +471,8 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
         # launched in the background: its tokens arrive with SubagentStop
         if usage.get("agent_id") and pending:
             agent_id = usage["agent_id"]
-
-            def change(st: dict[str, Any]) -> None:
-                st.setdefault("background", {})[agent_id] = pending
-
-            state.update(ctx.session_id, change)
+            ctx.state_apply([{"set": [["background", agent_id], pending]}],
+                            f"the background agent {agent_id} (its tokens arrive with SubagentStop)")
         return answer
     skill = pending.get("skill") if pending else None
     rec = _record_agent_usage(ctx, pending, usage, skill)
@@ -580,5 +565,5 @@ def post_tool_failure(ctx: Context) -> dict[str, Any] | None:
                     if isinstance(refused, list) and copy not in refused:
                         refused.append(copy)
 
-            state.update(ctx.session_id, change)
+            ctx.state_update(change, "forgetting the forked copy")  # busy: the next failure says it again
     return None

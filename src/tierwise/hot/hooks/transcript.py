@@ -12,7 +12,17 @@
 
 One API response can be written as several lines: each (message.id,
 requestId) counts once. Only ``.jsonl`` files under the client's own config
-directories are read.
+directories are read, and only when they are regular files (a FIFO or a
+device named ``*.jsonl`` is never opened for reading; a missing file has no
+rows).
+
+Reads are bounded (:class:`Scan`): a file is read in 1 MiB blocks, a line
+longer than MAX_LINE is skipped without being held, only lines that can
+carry what the caller wants are parsed (a blank line or ``{}`` costs a
+``find``), and one call stops at MAX_SCAN bytes, MAX_ROWS rows or its time
+slice (within the hook's deadline), at a line boundary: Stop carries on from
+there next time; a subagent transcript cut short says so (``tierwise import``
+reads the rest).
 
 Hot module.
 """
@@ -21,13 +31,19 @@ from __future__ import annotations
 
 from tierwise.hot import hotjson as json
 import os
+import time
 import zlib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any
 
-MAX_READ = 64 * 1024 * 1024
+MAX_LINE = 8 * 1024 * 1024  # a line that carries usage is far smaller; longer lines are skipped
+MAX_SCAN = 256 * 1024 * 1024  # bytes looked at per call
+MAX_ROWS = 5_000  # usage rows per call: recording them is the larger part of a Stop
+BLOCK = 1024 * 1024
+SLICE_S = 1.0  # time one call may take, within the hook's deadline
 _EOL = b"\r\n"
 
 
@@ -98,23 +114,116 @@ def _usage_row(entry: dict[str, Any], path: str, inode: int, offset: int, line: 
     }
 
 
-def _read(path: str, offset: int) -> tuple[list[tuple[int, bytes]], int, int]:
-    """Complete lines from ``offset``: [(line offset, bytes)], the new offset, the inode."""
-    with open(path, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        if offset > st.st_size:
-            offset = 0  # truncated or replaced
-        fh.seek(offset)
-        data = fh.read(MAX_READ)
-    lines = []
-    pos = 0
-    while True:
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            break
-        lines.append((offset + pos, data[pos : nl + 1]))
-        pos = nl + 1
-    return lines, offset + pos, st.st_ino
+class Scan:
+    """The complete lines of a transcript from ``offset`` that contain
+    ``needle``, as ``(line offset, bytes)``, read in blocks.
+
+    After iterating: ``end`` is the offset after the last line handled (where
+    the next call starts), ``inode`` the file's, ``size`` its size when
+    opened, ``cut`` True when the call stopped early (time, bytes, rows), not
+    at the end of the file, and ``skipped`` the number of lines over MAX_LINE.
+    ``missing`` is True when there is no file; opening anything that is not a
+    regular file raises OSError (``paths.open_regular``).
+    """
+
+    def __init__(self, path: str, offset: int, needle: bytes, *, slice_s: float | None = None,
+                 max_bytes: int | None = None, max_line: int | None = None, max_rows: int | None = None) -> None:
+        from tierwise.hot import deadline
+        from tierwise.hot import paths
+
+        self.path = path
+        self.needle = needle
+        self.max_line = MAX_LINE if max_line is None else max_line
+        self.max_rows = MAX_ROWS if max_rows is None else max_rows
+        max_bytes = MAX_SCAN if max_bytes is None else max_bytes
+        self.rows = 0  # the caller counts what it kept
+        self.skipped = 0
+        self.cut = False
+        self.missing = False
+        self.inode = 0
+        self.size = 0
+        self.end = max(0, offset)
+        self._until = time.monotonic() + deadline.wait_for(SLICE_S if slice_s is None else slice_s)
+        self._fd = -1
+        try:
+            self._fd = paths.open_regular(path)
+        except FileNotFoundError:
+            self.missing = True
+            return
+        st = os.fstat(self._fd)
+        self.inode, self.size = st.st_ino, st.st_size
+        if self.end > self.size:
+            self.end = 0  # truncated or replaced
+        # at least one whole line past the offset, so every call gets somewhere
+        self._limit = min(self.size, self.end + max(max_bytes, self.max_line + 1))
+
+    def _late(self) -> bool:
+        return time.monotonic() >= self._until
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        if self._fd < 0:
+            return
+        try:
+            yield from self._lines()
+        finally:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        fd, needle, max_line = self._fd, self.needle, self.max_line
+        pos = self.end  # file offset of the next block
+        # an offset inside a line: a line too long to hold, whose rest is still to skip
+        skipping = pos > 0 and os.pread(fd, 1, pos - 1) != b"\n"
+        buf, buf_start = b"", pos
+        while pos < self._limit:
+            if self._late():
+                self.cut = True
+                return
+            chunk = os.pread(fd, min(BLOCK, self._limit - pos), pos)
+            if not chunk:
+                break
+            pos += len(chunk)
+            if skipping:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    self.end = pos  # consumed: the next call resumes inside the line and skips on
+                    continue
+                skipping = False
+                chunk = chunk[nl + 1:]
+                buf, buf_start = b"", pos - len(chunk)
+                self.end = buf_start
+            data = buf + chunk if buf else chunk
+            start = buf_start
+            done = data.rfind(b"\n") + 1  # the complete lines are data[:done]
+            i = 0
+            while done:
+                j = data.find(needle, i, done)
+                if j < 0:
+                    break
+                k = data.rfind(b"\n", i, j)
+                ls = k + 1 if k >= 0 else i
+                le = data.find(b"\n", j, done)
+                if le - ls + 1 > max_line:
+                    self.skipped += 1
+                else:
+                    if self._late() or self.rows >= self.max_rows:
+                        self.cut = True
+                        return
+                    yield start + ls, data[ls:le + 1]
+                i = le + 1
+                self.end = start + i
+            if done:
+                self.end = start + done
+            tail = data[done:]
+            if len(tail) > max_line:
+                self.skipped += 1
+                skipping = True
+                buf, buf_start = b"", pos
+                self.end = pos
+            else:
+                buf, buf_start = tail, start + done
+        if pos < self.size and pos >= self._limit:
+            self.cut = True  # the byte cap, not the end of the file
 
 
 def _dedup(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,22 +247,45 @@ def agent_transcript_path(transcript_path: object, session_id: str, agent_id: st
 
 
 def read_agent_rows(path: str) -> tuple[list[dict[str, Any]], int]:
-    """Every request in a subagent transcript, and the bytes read (whole lines)."""
+    """Every request in a subagent transcript, and the bytes read (whole lines).
+    Bounded like every read here; a transcript cut short is said (a warning)."""
+    rows, scan = agent_usage_scan(path)
+    note_cut_short(scan)
+    return rows, scan.end if scan is not None else 0
+
+
+def agent_usage_scan(path: str, *, slice_s: float | None = None) -> tuple[list[dict[str, Any]], Scan | None]:
+    """The subagent's usage rows and the scan that read them (None when the
+    file could not be opened: missing, or not a regular file)."""
     try:
-        lines, end, inode = _read(path, 0)
+        scan = Scan(path, 0, b'"usage"', slice_s=slice_s)
+        rows = []
+        for offset, line in scan:
+            try:
+                entry = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(entry, dict):
+                row = _usage_row(entry, path, scan.inode, offset, line)
+                if row:
+                    rows.append(row)
+                    scan.rows += 1
     except OSError:
-        return [], 0
-    rows = []
-    for offset, line in lines:
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            row = _usage_row(entry, path, inode, offset, line)
-            if row:
-                rows.append(row)
-    return _dedup(rows), end
+        return [], None
+    return _dedup(rows), scan
+
+
+def cut_short_note(scan: Scan | None) -> str | None:
+    """The warning for a transcript a hook did not read to its end, else None."""
+    if scan is None or not (scan.cut or scan.skipped):
+        return None
+    parts = []
+    if scan.cut:
+        parts.append(f"read {scan.end} of {scan.size} bytes within the hook's time and size bounds")
+    if scan.skipped:
+        parts.append(f"skipped {scan.skipped} line(s) longer than {MAX_LINE // (1024 * 1024)} MiB")
+    return (f"transcript {scan.path}: " + "; ".join(parts)
+            + "; fix: run `tierwise import claude` to record the rest")
 
 
 def agent_usage_rows(path: str) -> list[dict[str, Any]]:
@@ -177,6 +309,15 @@ def holds_request(rows: list[dict[str, Any]], usage: dict[str, Any]) -> bool:
                for r in rows)
 
 
+def note_cut_short(scan: Scan | None) -> None:
+    """Warn (hook stderr, error log) about a transcript not read to its end."""
+    note = cut_short_note(scan)
+    if note:
+        from tierwise.hot.hooks.runtime import warn
+
+        warn(note)
+
+
 def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tuple[list[dict[str, Any]], int, dict[str, Any] | None]:
     """New main-conversation usage rows since ``offset``, each with ``_skill`` and
     ``_tool_use_id`` (the Skill call it is attributed to); the new offset; the
@@ -189,14 +330,22 @@ def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tu
     what came before. ``attributionSkill`` stamps are not used (they
     over-attribute).
     """
-    lines, new_offset, inode = _read(path, offset)
+    try:
+        scan = Scan(path, offset, b'"message"')
+    except OSError:
+        return [], offset, active  # not a regular file: nothing read, nothing moved
+    if scan.missing:
+        return [], offset, active
+    inode = scan.inode
+    if scan.end != offset:
+        active = None  # truncated or replaced: read from the start, with no carried attribution
     state: dict[str, Any] = dict(active or {})
     pending: dict[str, str] = dict(state.get("pending") or {})
     rows = []
-    for line_offset, line in lines:
+    for line_offset, line in scan:
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if not isinstance(entry, dict) or entry.get("isSidechain"):
             continue
@@ -231,6 +380,7 @@ def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tu
             row["_skill"] = state.get("skill")
             row["_tool_use_id"] = state.get("tool_use_id")
             rows.append(row)
+            scan.rows += 1
         if isinstance(content, list):
             for block in content:
                 if isinstance(block, dict) and block.get("type") == "tool_use" and block.get("name") == "Skill":
@@ -239,7 +389,19 @@ def main_usage_rows(path: str, offset: int, active: dict[str, Any] | None) -> tu
                     if isinstance(name, str) and isinstance(block.get("id"), str):
                         pending[block["id"]] = name
     state["pending"] = pending
-    return _dedup(rows), new_offset, state
+    note = cut_short_note(scan)
+    if note and scan.skipped:
+        from tierwise.hot.hooks.runtime import warn
+
+        warn(note)
+    return _dedup(rows), scan.end, state
+
+
+def _qwen_lines(scan: Scan) -> Iterator[tuple[int, bytes]]:
+    for offset, line in scan:
+        if b"subagent_name" in line:
+            scan.rows += 1
+            yield offset, line
 
 
 def is_forked_result(entry: dict[str, Any]) -> bool:
@@ -259,16 +421,25 @@ def qwen_main_rows(path: str, offset: int, active: dict[str, Any] | None) -> tup
     Returns the rows, the new offset, the attribution state to carry (with
     ``calls``: the skill calls read now, ``[call id, skill]`` in order; Qwen
     Code's hooks get another id for the same call, so the caller pairs them
-    with the calls its PreToolUse saw, in order)."""
-    lines, new_offset, inode = _read(path, offset)
+    with the calls its PreToolUse saw, in order). Read like the Claude Code
+    transcript (:class:`Scan`): bounded, regular files only, a missing file has no rows."""
+    try:
+        scan = Scan(path, offset, b'"type"')
+    except OSError:
+        return [], offset, dict(active or {})  # not a regular file: nothing read, nothing moved
+    if scan.missing:
+        return [], offset, dict(active or {})
+    inode = scan.inode
+    if scan.end != offset:
+        active = None  # truncated or replaced: read from the start, with no carried attribution
     state: dict[str, Any] = dict(active or {})
     pending: dict[str, str] = dict(state.get("pending") or {})
     calls: list[list[str]] = []  # every skill call read now, in order: [call id, skill name]
     rows = []
-    for line_offset, line in lines:
+    for line_offset, line in scan:
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if not isinstance(entry, dict):
             continue
@@ -331,9 +502,12 @@ def qwen_main_rows(path: str, offset: int, active: dict[str, Any] | None) -> tup
             "_skill": state.get("skill"),
             "_tool_use_id": state.get("tool_use_id"),
         })
+        scan.rows += 1
     state["pending"] = pending
     state["calls"] = calls
-    return rows, new_offset, state
+    if scan.skipped:
+        note_cut_short(scan)
+    return rows, scan.end, state
 
 
 def qwen_subagent_groups(path: str, subagent_name: str | None = None) -> dict[str, dict[str, Any]]:
@@ -348,17 +522,18 @@ def qwen_subagent_groups(path: str, subagent_name: str | None = None) -> dict[st
     "output"}}`` (the subagent's name; prompt and output token sums, as
     ``executionSummary`` adds them up).
     """
+    groups: dict[str, dict[str, Any]] = {}
     try:
-        lines, _, inode = _read(path, 0)
+        scan = Scan(path, 0, b"qwen-code.api_response")
+        inode = scan.inode
+        lines = list(_qwen_lines(scan))
     except OSError:
         return {}
-    groups: dict[str, dict[str, Any]] = {}
+    note_cut_short(scan)
     for offset, line in lines:
-        if b"qwen-code.api_response" not in line or b"subagent_name" not in line:
-            continue
         try:
             entry = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         payload = entry.get("systemPayload") if isinstance(entry, dict) else None
         event = payload.get("uiEvent") if isinstance(payload, dict) else None

@@ -194,8 +194,11 @@ def zone_for(share: float, yellow: float, red: float) -> str:
 
 
 def _measure(
-    conn: sqlite3.Connection, where: str, params: list[Any], opus: str
+    conn: sqlite3.Connection | None, where: str, params: list[Any], opus: str
 ) -> dict[str, Any]:
+    if conn is None:  # no ledger yet: the window holds nothing
+        return {"tokens": 0, "opus_tokens": 0, "opus_messages": 0, "total_spend": 0.0, "oldest_ms": None,
+                "requests": 0, "unpriced": 0}
     row = conn.execute(
         f"SELECT COALESCE(SUM({TOTAL_SQL}), 0),"
         f" COALESCE(SUM(CASE WHEN tier = ? THEN {TOTAL_SQL} ELSE 0 END), 0),"
@@ -219,9 +222,8 @@ def _measure(
 def load_official() -> dict[str, Any] | None:
     """The last ``rate_limits`` snapshot, or None when absent or unreadable."""
     try:
-        with open(rate_limits_path(), encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        data = json.loads(paths.read_regular(rate_limits_path(), 1 << 20))  # never a FIFO or a device
+    except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("limits"), dict) else None
 
@@ -321,8 +323,13 @@ def measure(
     session_id: str | None,
     now_utc: datetime | float | None = None,
     project: str | None = None,
+    *,
+    empty: bool = False,
 ) -> dict[str, Any]:
     """What every defined window holds at ``now_utc``: one indexed query each.
+
+    ``empty``: there is no ledger yet, so every window holds nothing (no query,
+    and the ledger is not created).
 
     The result is JSON (it is cached between hook processes) and is turned
     into the budget state by :func:`assemble`; :func:`add_usage` adds rows
@@ -344,7 +351,7 @@ def measure(
     defined = _defined(config)
     own_conn = None
     team_defined = any(_defined(config, "team_budgets").values())
-    if (any(defined.values()) or team_defined) and conn is None:
+    if (any(defined.values()) or team_defined) and conn is None and not empty:
         from tierwise.hot.ledger import connection
 
         conn = own_conn = connection.connect()
@@ -357,7 +364,7 @@ def measure(
         for window in WINDOWS:
             if not defined[window]:
                 continue
-            assert conn is not None
+            assert conn is not None or empty
             clauses = ["ts <= ?"]
             params: list[Any] = [now_ms]
             start_ms = reset_ms = None

@@ -13,6 +13,13 @@ Hot module: imported by hook processes. Standard library only.
 - :func:`connect` only opens; ``connection.connect`` also replays the spool
   (records a failed write left behind, ``ledger/spool.py``), so this module
   imports nothing of the ledger's writer.
+- In a hook process every wait is bounded by the hook's deadline
+  (``tierwise.hot.deadline``): the busy timeout is what the deadline leaves, the
+  retries stop when it passes and the spool replay takes a slice of it. A
+  write that cannot finish in time raises and its record is spooled.
+- ``trouble.ledger_error`` names what a SQLite error means for the user: a
+  corrupt file (:class:`~tierwise.hot.errors.LedgerCorruptError`, with the fix), a
+  lock held past the wait, a full disk, a read-only file.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import os
 import sys
 import time
 
-from tierwise.hot import paths
+from tierwise.hot import deadline, paths
 from tierwise.hot.errors import StateError
 
 TYPE_CHECKING = False
@@ -82,11 +89,52 @@ if not TYPE_CHECKING:
 BUSY_TIMEOUT_MS = 5000
 WAL_TRIM_BYTES = 1 << 20
 WRITE_ATTEMPTS = 8
+# Under a hook's deadline the spool replay takes at most this much of it per process.
+REPLAY_SLICE_S = 0.1
+# Under a hook's deadline a read (the budget measurement) waits at most this long for a held ledger.
+READ_WAIT_S = 0.5
 _RETRYABLE = ("database is locked", "database is busy", "database table is locked")
 
 
 def is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.OperationalError) and any(s in str(exc).lower() for s in _RETRYABLE)
+
+
+def busy_ms(cap_s: float | None = None) -> int:
+    """The busy timeout now: BUSY_TIMEOUT_MS (or ``cap_s`` when smaller), less
+    when a hook's deadline is nearer."""
+    seconds = BUSY_TIMEOUT_MS / 1000.0 if cap_s is None else min(cap_s, BUSY_TIMEOUT_MS / 1000.0)
+    return int(deadline.wait_for(seconds) * 1000)
+
+
+def deadline_active() -> bool:
+    return deadline.active()
+
+
+# id(connection) -> when its busy timeout was last cut to the deadline (monotonic s)
+_BUSY_CUT: dict[int, float] = {}
+BUSY_CUT_EVERY_S = 0.05
+
+
+def refresh_busy(conn: sqlite3.Connection) -> None:
+    """Cut the connection's busy timeout to what the hook's deadline leaves
+    (a no-op outside hooks). At most every BUSY_CUT_EVERY_S: a PRAGMA costs a
+    statement prepare, and a wait may overshoot the deadline by that much only."""
+    if not deadline.active():
+        return
+    now = time.monotonic()
+    last = _BUSY_CUT.get(id(conn))
+    if last is not None and now - last < BUSY_CUT_EVERY_S:
+        return
+    conn.execute(f"PRAGMA busy_timeout = {busy_ms()}")
+    _BUSY_CUT[id(conn)] = now
+
+
+def set_busy(conn: sqlite3.Connection, ms: int) -> None:
+    """A busy timeout of ``ms`` for the next statements (a short wait for a
+    read); the next :func:`refresh_busy` restores the deadline's."""
+    conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    _BUSY_CUT.pop(id(conn), None)
 
 
 def connect(
@@ -101,8 +149,9 @@ def connect(
     cannot be created, read or written, naming the path and a fix.
     """
     db_path = path or paths.ledger_path()
+    cut = busy_timeout_ms is None  # the deadline's own: no refresh needed for a moment
     if busy_timeout_ms is None:
-        busy_timeout_ms = BUSY_TIMEOUT_MS
+        busy_timeout_ms = busy_ms()
     folder = os.path.dirname(db_path) or "."
     try:
         os.makedirs(folder, exist_ok=True)
@@ -121,18 +170,21 @@ def connect(
     try:
         conn = sqlite3.connect(db_path, timeout=busy_timeout_ms / 1000.0, isolation_level=None)
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if cut and deadline.active():
+            _BUSY_CUT[id(conn)] = time.monotonic()
+        # the busy timeout given stays (a reader's is short): no refresh between attempts
         mode = _retry(lambda: conn.execute("PRAGMA journal_mode = WAL").fetchone())
         if mode is None or str(mode[0]).lower() != "wal":
             # WAL may be refused (e.g. some network file systems); rollback journal still works.
             pass
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.DatabaseError as exc:
-        raise StateError(
-            f"cannot open the ledger ({exc})",
-            file=db_path,
-            fix="check the file's permissions and free disk space; a corrupt ledger can be moved aside "
-            "and rebuilt with `tierwise import`",
-        ) from exc
+        from tierwise.hot.ledger.trouble import ledger_error
+
+        err = ledger_error(exc, db_path)
+        if type(err) is StateError and not is_lock_error(exc):
+            err = StateError(f"cannot open the ledger ({exc})", file=db_path, fix=err.fix)
+        raise err from exc
     if migrate:
         from tierwise.hot.ledger.migrations import LEDGER_STEPS
 
@@ -140,24 +192,32 @@ def connect(
             apply_migrations(conn, "ledger", LEDGER_STEPS)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StateError(
-                f"cannot prepare the ledger tables ({exc})",
-                file=db_path,
-                fix="check the file's permissions and free disk space",
-            ) from exc
+            from tierwise.hot.ledger.trouble import ledger_error
+
+            err = ledger_error(exc, db_path)
+            if type(err) is StateError and not is_lock_error(exc):
+                err = StateError(f"cannot prepare the ledger tables ({exc})", file=db_path, fix=err.fix)
+            raise err from exc
     return conn
 
 
-def _retry(fn: Callable[[], T], attempts: int | None = None) -> T:
+def _retry(fn: Callable[[], T], attempts: int | None = None, conn: sqlite3.Connection | None = None) -> T:
+    """``fn()``, retried with back-off while the ledger is locked; under a hook's
+    deadline each attempt waits only what is left and no retry starts after it."""
     attempts = WRITE_ATTEMPTS if attempts is None else attempts
     delay = 0.01
     for attempt in range(attempts):
+        if conn is not None:
+            refresh_busy(conn)
         try:
             return fn()
         except sqlite3.OperationalError as exc:
             if not is_lock_error(exc) or attempt == attempts - 1:
                 raise
-            time.sleep(delay)
+            pause = deadline.wait_for(delay)
+            if pause < delay:  # the deadline is nearer than the next attempt
+                raise
+            time.sleep(pause)
             delay = min(delay * 2, 0.5)
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -184,7 +244,7 @@ def write(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T], attem
                     pass
             raise
 
-    return _retry(attempt, attempts)
+    return _retry(attempt, attempts, conn)
 
 
 def trim_wal(conn: sqlite3.Connection, path: str | None = None) -> bool:
@@ -205,13 +265,13 @@ def trim_wal(conn: sqlite3.Connection, path: str | None = None) -> bool:
         return False
     if size <= WAL_TRIM_BYTES:
         return False
-    conn.execute("PRAGMA busy_timeout = 100")
+    set_busy(conn, min(100, busy_ms()))
     try:
         row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     except sqlite3.OperationalError:
         return False
     finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        set_busy(conn, busy_ms())
     return bool(row) and row[0] == 0
 
 

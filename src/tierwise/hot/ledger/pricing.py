@@ -59,11 +59,10 @@ def load_table(refresh: bool = False) -> dict[str, Any]:
     if _table_cache is not None and not refresh and _table_cache_path == path:
         return _table_cache
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        data = json.loads(paths.read_regular(path, 256 << 20))  # never a FIFO or a device
         if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
             data = {"generated_by": None, "models": {}}
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         data = {"generated_by": None, "models": {}}
     _table_cache, _table_cache_path = data, path
     return data

@@ -446,9 +446,12 @@ def _insert_summary(c: sqlite3.Connection, summary: dict[str, Any]) -> int:
         summary.get("session_id") or "unknown", summary.get("platform"), summary.get("project"),
         ts, stamp, json.dumps(summary, sort_keys=True, default=str),
     ))
+    # the newest summary wins, whatever order a spool replay brings them in
     return c.execute(
-        "INSERT OR REPLACE INTO session_summaries (session_id, platform, project, ts, timestamp, summary) "
-        "VALUES (?,?,?,?,?,?)",
+        "INSERT INTO session_summaries (session_id, platform, project, ts, timestamp, summary) "
+        "VALUES (?,?,?,?,?,?) ON CONFLICT(session_id) DO UPDATE SET platform = excluded.platform, "
+        "project = excluded.project, ts = excluded.ts, timestamp = excluded.timestamp, summary = excluded.summary "
+        "WHERE excluded.ts >= session_summaries.ts",
         params,
     ).rowcount
 
@@ -529,11 +532,10 @@ def _apply(conn: sqlite3.Connection, kind: str, payload: Any, config: dict[str, 
     raise ValueError(f"unknown record kind {kind!r}")
 
 
-def record_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> int:
-    """Record per-request usage rows; returns how many were new (0 if spooled)."""
-    if not rows:
-        return 0
-    # Price now (cached table) so a spooled row carries the same cost it would have had.
+def prepare_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Rows as they are written or spooled: a timestamp, a unique key for rows
+    without client ids (so a spool replay is idempotent), and the price now
+    (cached table), so a spooled row carries the same cost it would have had."""
     prepared = []
     table = pricing.load_table()
     for row in rows:
@@ -541,13 +543,19 @@ def record_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = Non
         if not item.get("timestamp") and item.get("ts") is None:
             item["timestamp"] = now_iso()
         if item.get("source_key") is None and not (item.get("message_id") and item.get("request_id")):
-            # A unique key makes a spool replay idempotent for rows without client ids.
             item["source_key"] = "hook:" + _new_id()
         if item.get("cost_usd") is None and item.get("price_source") is None:
             tup = usage_tuple(item, config=config, table=table)
             item["tier"], item["cost_usd"], item["price_source"] = tup[2], tup[19], tup[20]
         prepared.append(item)
-    return _persist("usage", prepared, config)
+    return prepared
+
+
+def record_usage(rows: list[dict[str, Any]], config: dict[str, Any] | None = None) -> int:
+    """Record per-request usage rows; returns how many were new (0 if spooled)."""
+    if not rows:
+        return 0
+    return _persist("usage", prepare_usage(rows, config), config)
 
 
 def record_decision(dec: dict[str, Any]) -> int:
@@ -577,6 +585,22 @@ def record_summary(summary: dict[str, Any]) -> int:
 
 def _spool(kind: str, payload: Any, cause: BaseException) -> str:
     return spool.write(kind, payload, cause)
+
+
+def spool_batch(items: list[tuple[str, Any]], cause: BaseException, config: dict[str, Any] | None = None) -> str:
+    """Spool the records of one hook (a decision, usage rows, a skill run) that
+    could not be written together, as one file: one line per record, each
+    replayed in its own transaction (idempotently: usage rows carry unique
+    keys, the others are upserts by their id). Raises StateError when even the
+    spool cannot be written."""
+    lines = []
+    for kind, payload in items:
+        if kind == "usage":
+            payload = prepare_usage(payload, config)
+        elif kind in ("decision", "skill_run") and isinstance(payload, dict) and not payload.get("run_id"):
+            payload = {**payload, "run_id": _new_id()}
+        lines.append({"kind": kind, "payload": payload})
+    return spool.write_entries(lines, cause)
 
 
 def spool_files() -> list[str]:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 KEY = "unsettled"
-MAX_RUNS = 64
+MAX_RUNS = state.MAX_ENTRIES[KEY]  # the table is pruned to this many runs by state._prune
 
 
 def run_fields(run: dict[str, Any] | None, run_id: str) -> dict[str, Any]:
@@ -39,17 +39,8 @@ def remember(ctx: Context, run_id: str, entry: dict[str, Any]) -> None:
     """Keep a run for the next Stop: ``{"client", "run", "skill", "usage", "provisional",
     "agent_id" + "size" (Claude: the subagent transcript's bytes read) | "summary" (Qwen)}``."""
     entry = {**entry, "ts": ctx.timestamp}
-
-    def change(st: dict[str, Any]) -> None:
-        table = st.get(KEY)
-        if not isinstance(table, dict):
-            table = st[KEY] = {}
-        table[run_id] = entry
-        if len(table) > MAX_RUNS:
-            for stale in sorted(table, key=lambda k: str((table[k] or {}).get("ts", "")))[: len(table) - MAX_RUNS]:
-                del table[stale]
-
-    state.update(ctx.session_id, change)
+    # journaled when the session's lock is busy; state._prune keeps the table to MAX_RUNS
+    ctx.state_apply([{"set": [[KEY, run_id], entry]}], f"the run {run_id} waiting for its transcript")
 
 
 def settle_runs(ctx: Context) -> int:
@@ -115,7 +106,7 @@ def settle_runs(ctx: Context) -> int:
                 if isinstance(current.get(run_id), dict):
                     current[run_id]["size"] = size
 
-        state.update(ctx.session_id, change)
+        ctx.state_update(change, "settled runs")  # busy: the next Stop settles them again (idempotent)
     return len(done)
 
 

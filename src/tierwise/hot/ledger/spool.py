@@ -1,7 +1,8 @@
 """The write spool: records the ledger refused, kept as files until a later open applies them.
 
-A record that cannot be written (locked past the retries, disk full, read-only
-file) becomes one JSON line in its own file under ``$TIERWISE_HOME/spool/``;
+A record that cannot be written (locked past the retries or a hook's deadline,
+disk full, read-only or corrupt ledger) becomes one JSON line in a file of its
+own under ``$TIERWISE_HOME/spool/`` (a hook's records share one file, a line each);
 :func:`replay` applies them with the function the caller passes (the ledger
 writer's, ``record._apply``) and deletes each file after its commit. This
 module knows files, not tables, so ``db`` and ``record`` both sit above it.
@@ -16,7 +17,7 @@ import os
 import time
 
 from tierwise.hot import paths
-from tierwise.hot.errors import StateError
+from tierwise.hot.errors import SpoolError, StateError
 from tierwise.hot.ledger.db import sqlite3
 
 TYPE_CHECKING = False
@@ -25,29 +26,43 @@ if TYPE_CHECKING:
     from typing import Any
 
 _CLAIM_STALE_S = 60.0
+MAX_SPOOL_FILE_BYTES = 256 * 1024 * 1024
 
 
 def write(kind: str, payload: Any, cause: BaseException) -> str:
     """Keep a record the ledger refused as one spool file; returns its path."""
+    return write_entries([{"kind": kind, "payload": payload}], cause)
+
+
+def write_entries(entries: list[dict[str, Any]], cause: BaseException) -> str:
+    """Keep records the ledger refused (``{"kind", "payload"}`` each) as one spool
+    file, one line per record; returns its path. Raises :class:`SpoolError`
+    (how many records were lost, the OS error, the fix) when even that fails."""
     from tierwise.hot.fileio import atomic_write
 
     folder = paths.spool_dir()
-    line = json.dumps({"kind": kind, "payload": payload, "error": str(cause)}, sort_keys=True, default=str) + "\n"
+    reason = cause.message if isinstance(cause, StateError) else str(cause)
+    text = "".join(
+        json.dumps({**entry, "error": str(cause)}, sort_keys=True, default=str) + "\n" for entry in entries
+    )
     name = f"{os.getpid()}-{time.time_ns()}.jsonl"
     final = os.path.join(folder, name)
     try:
-        # a replayer sees the whole line or no file; a record's name is never reused; fsync of
+        # a replayer sees the whole file or no file; a record's name is never reused; fsync of
         # the data and of the directory: after a crash the record is still there
-        atomic_write(final, line, exclusive=True, fsync_dir=True)
+        atomic_write(final, text, exclusive=True, fsync_dir=True)
     except OSError as exc:
-        paths.log_error(f"ledger write failed ({cause}) and the spool is unwritable ({exc}): {line[:500]}")
-        raise StateError(
-            f"cannot record to the ledger ({cause}) nor to the spool ({exc.strerror or exc})",
+        paths.log_error(f"ledger write failed ({reason}) and the spool is unwritable ({exc}): {text[:500]}")
+        error = SpoolError(
+            f"cannot record to the ledger ({reason}) nor to the spool ({exc.strerror or exc}): "
+            f"{len(entries)} record(s) lost",
             file=final,
             fix="free disk space and make the state directory writable "
             f"(or set ${paths.ENV_HOME} to a writable directory)",
-        ) from exc
-    paths.log_error(f"ledger write failed ({cause}); spooled to {final}")
+        )
+        error.lost, error.os_error = len(entries), exc
+        raise error from exc
+    paths.log_error(f"ledger write failed ({reason}); spooled to {final}")
     return final
 
 
@@ -65,9 +80,21 @@ def replay(conn: sqlite3.Connection, apply: Callable[[sqlite3.Connection, str, A
 
     A file is claimed by renaming it first, so two processes never replay the
     same file; a claim left by a crashed process is retaken after a minute.
+    Under a hook's deadline the replay takes at most ``REPLAY_SLICE_S`` of it
+    (``db.REPLAY_SLICE_S``); the next process goes on with the rest.
     """
+    paths_ = files()
+    if not paths_:
+        return 0  # the usual case: nothing to import, nothing to do
+    from tierwise.hot import deadline
+    from tierwise.hot.fileio import read_bytes
+    from tierwise.hot.ledger.db import REPLAY_SLICE_S
+
     applied = 0
-    for path in files():
+    until = time.monotonic() + deadline.wait_for(REPLAY_SLICE_S) if deadline.active() else None
+    for path in paths_:
+        if until is not None and time.monotonic() >= until:
+            break  # a hook's slice is spent
         base = os.path.basename(path)
         if ".claimed-" in base:
             try:
@@ -82,8 +109,8 @@ def replay(conn: sqlite3.Connection, apply: Callable[[sqlite3.Connection, str, A
         except OSError:
             continue  # another process took it
         try:
-            with open(claimed, encoding="utf-8") as fh:
-                entries = [json.loads(line) for line in fh if line.strip()]
+            text = read_bytes(claimed, limit=MAX_SPOOL_FILE_BYTES).decode("utf-8")  # never a FIFO
+            entries = [json.loads(line) for line in text.splitlines() if line.strip()]
         except (OSError, ValueError) as exc:
             paths.log_error(f"unreadable spool file kept for inspection: {claimed} ({exc})")
             bad = claimed + ".bad"
