@@ -44,6 +44,7 @@ MAX_SCAN = 256 * 1024 * 1024  # bytes looked at per call
 MAX_ROWS = 5_000  # usage rows per call: recording them is the larger part of a Stop
 BLOCK = 1024 * 1024
 SLICE_S = 1.0  # time one call may take, within the hook's deadline
+GRACE_BYTES = 1024 * 1024  # read whatever the time: a small transcript is never cut
 _EOL = b"\r\n"
 
 
@@ -145,6 +146,7 @@ class Scan:
         self.end = max(0, offset)
         self._until = time.monotonic() + deadline.wait_for(SLICE_S if slice_s is None else slice_s)
         self._fd = -1
+        self._start = self.end
         try:
             self._fd = paths.open_regular(path)
         except FileNotFoundError:
@@ -154,11 +156,14 @@ class Scan:
         self.inode, self.size = st.st_ino, st.st_size
         if self.end > self.size:
             self.end = 0  # truncated or replaced
+        self._start = self.end
         # at least one whole line past the offset, so every call gets somewhere
         self._limit = min(self.size, self.end + max(max_bytes, self.max_line + 1))
 
     def _late(self) -> bool:
-        return time.monotonic() >= self._until
+        # the first GRACE_BYTES are always read: a small transcript is read whole whatever the
+        # machine's load (deterministic), a large one stops at its slice
+        return self.end - self._start >= GRACE_BYTES and time.monotonic() >= self._until
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         if self._fd < 0:

@@ -90,8 +90,8 @@ def settle_runs(ctx: Context) -> int:
                                            provisional=kind if late else None)
             if kind and not late:
                 _audit(ctx, entry, rec)
-        if late:
-            sizes[run_id] = read
+        if late or read < size:
+            sizes[run_id] = read  # not all of it yet (a line still being written, or a read cut short)
         else:
             done.append(run_id)
     if done or sizes:
