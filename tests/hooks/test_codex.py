@@ -79,7 +79,8 @@ def test_a_spawn_without_a_model_is_refused_too(codex_project: Path) -> None:
     assert out is not None and "names no model" in out["hookSpecificOutput"]["permissionDecisionReason"]
 
 
-def test_after_two_refusals_the_call_goes_through_as_advisory(codex_project: Path) -> None:
+def test_after_two_refusals_the_call_goes_through_as_advisory(codex_project: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     answers = [run_hook("PreToolUse", spawn(codex_project, MESSAGE, "gpt-6.2-sol", f"call_{i}"), "codex")
                for i in range(3)]
     assert [a is not None and a["hookSpecificOutput"]["permissionDecision"] == "deny" for a in answers] == \
@@ -88,6 +89,18 @@ def test_after_two_refusals_the_call_goes_through_as_advisory(codex_project: Pat
     text = log.read_text()
     assert text.count("[ROUTE-REFUSED] page-component-mapper") == 2
     assert "[ROUTE-ADVISORY] page-component-mapper" in text
+    # the decision of the call let through (recorded with its PostToolUse) says why its tier
+    # was advice, in Codex's terms
+    post = {**spawn(codex_project, MESSAGE, "gpt-6.2-sol", "call_2"), "hook_event_name": "PostToolUse",
+            "tool_response": recorded("PostToolUse-spawn_agent")["tool_response"]}
+    run_hook("PostToolUse", post, "codex")
+    from tierwise.cli import main
+
+    assert main(["audit", "--json"]) == 0
+    (let_through,) = json.loads(capsys.readouterr().out)
+    assert (let_through["enforcement"], let_through["enforcement_note"]) == (
+        "advisory", "the spawn call still named another model than tier haiku's after 2 refusals and was let "
+        "through, so the tier was advice"), let_through
     # a later correct spawn of the same handoff resets the count
     assert run_hook("PreToolUse", spawn(codex_project, MESSAGE, HAIKU_MODEL, "call_9"), "codex") is None
     again = run_hook("PreToolUse", spawn(codex_project, MESSAGE, "gpt-6.2-sol", "call_10"), "codex")

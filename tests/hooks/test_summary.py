@@ -150,3 +150,23 @@ def test_difference_notes_name_the_reason_per_client() -> None:
     assert [n["skill"] for n in notes] == ["coord", "spec"]  # one note per skill and reason; equal or no usage: none
     assert "inline skill runs in the main conversation on the session's model (opus)" in notes[0]["why"]
     assert "--agent-definitions" in notes[1]["why"] and "qwen-scripted is no tier's model" in notes[1]["why"]
+
+
+def test_codex_notes_say_why_in_codex_terms() -> None:
+    """Codex CLI: a $skill (decided under tool "prompt") is an inline skill, its tier advice;
+    a spawn let through after its refusals carries the note the hook recorded."""
+    from tierwise.hot.hooks.summary import difference_notes
+
+    tiers = ["haiku", "sonnet", "opus"]
+    runs = [("coord", "r1", "haiku", "prompt", "codex"), ("spec", "r2", "haiku", "collaborationspawn_agent", "codex"),
+            ("plain", "r3", "haiku", "prompt", "codex")]
+    used = {"r1": [("sonnet", "gpt-6.2-sol")], "r2": [("sonnet", "gpt-6.2-sol")], "r3": [("sonnet", "gpt-6.2-sol")]}
+    enforcement = {"r1": ("advisory", "Codex CLI runs a $skill in the main conversation"),
+                   "r2": ("advisory", "the spawn call still named another model than tier haiku's after 2 refusals")}
+    notes = {n["skill"]: n["why"] for n in difference_notes(runs, used, tiers, "codex", None, enforcement)}
+    assert notes["coord"] == "Codex CLI ran it on sonnet; its tier was advisory: Codex CLI runs a $skill in the " \
+                             "main conversation"
+    assert notes["spec"].startswith("Codex CLI ran the subagent on sonnet; its tier was advisory: the spawn call "
+                                    "still named another model")
+    # a $skill decision with no recorded note (an older ledger) is still an inline skill, not a subagent
+    assert notes["plain"].startswith("an inline skill runs in the main conversation on the session's model (sonnet)")

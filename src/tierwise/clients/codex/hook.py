@@ -75,13 +75,18 @@ class CodexAdapter(Adapter):
         source: str,
     ) -> dict[str, Any]:
         """A ``$skill`` the prompt names runs in the main conversation on the session's
-        model: Codex CLI has no skill tool a hook could point elsewhere."""
-        from tierwise.hot.routing.enforcement import ADVISORY, advisory_by_choice, result
+        model: Codex CLI has no skill tool a hook could point elsewhere. The note says
+        so without suggesting ``enforce: fork`` (which cannot apply here), and names
+        what is enforced instead: a handoff through ``spawn_agent``."""
+        from tierwise.hot.routing.enforcement import ADVISORY, result
 
         if mode != "fork":
-            return advisory_by_choice(source, self.label)
+            return result(ADVISORY, "Codex CLI runs a $skill in the main conversation on the session's model "
+                          "(it has no skill tool a hook could point at another model), so its tier is advice; "
+                          "a handoff through spawn_agent runs on its tier")
         return result(ADVISORY, "enforce: fork, but Codex CLI has no skill tool (the model reads SKILL.md itself), "
-                      "so nothing can run a skill's work on another model than the session's")
+                      "so nothing can run a skill's work on another model than the session's; a handoff through "
+                      "spawn_agent runs on its tier")
 
     def handoff_input(self, tool_input: dict[str, Any]) -> dict[str, Any]:
         """The spawn_agent input in the shape the handoff finder reads: the

@@ -187,8 +187,10 @@ def provisional_line(summary: dict[str, Any]) -> str | None:
             "transcript lines are written (the next Stop or `tierwise import` replaces them)")
 
 
-_INLINE_TOOLS = ("Skill", "skill")
-_CLIENT = {"claude_code": "Claude Code", "qwen_code": "Qwen Code"}
+# the tools a decision of an inline skill is recorded under: Claude Code's and Qwen
+# Code's skill tool, and "prompt" for a skill the prompt names (Codex CLI's $skill)
+_INLINE_TOOLS = ("Skill", "skill", "prompt")
+_CLIENT = {"claude_code": "Claude Code", "qwen_code": "Qwen Code", "codex": "Codex CLI"}
 
 
 def difference_notes(
@@ -212,6 +214,7 @@ def difference_notes(
     notes: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for skill, run_id, asked, tool, decided_on in runs:
+        status, note = (enforcement or {}).get(run_id or "", ("", None))
         used = used_by_run.get(run_id or "", [])
         labels = [label for label, _ in used]
         if not used:
@@ -226,8 +229,7 @@ def difference_notes(
         if asked == "blocked":
             kind, why = "blocked", (f"the budget blocked it, yet {client} ran it on {shown} (the block was "
                                     "overridden or came too late; see `tierwise audit`)")
-        elif tool in _INLINE_TOOLS and (enforcement or {}).get(run_id or "", ("", None))[1]:
-            status, note = (enforcement or {})[run_id or ""]
+        elif tool in _INLINE_TOOLS and note:
             kind = f"inline-{status}"
             why = (f"{client} ran it on {shown}; its tier was advisory: {note}" if status == "advisory" else
                    f"{client} ran it on {shown} although tierwise applied {asked} ({note})")
@@ -235,6 +237,9 @@ def difference_notes(
             kind = "inline"
             why = (f"an inline skill runs in the main conversation on the session's model ({shown}), so "
                    f"{client} took the tier {asked} as advice (docs/hooks.md, \"Enforced or advice\")")
+        elif (decided_on or platform) == "codex" and status == "advisory" and note:
+            kind = "subagent-advisory"  # a spawn let through after its refusals
+            why = f"{client} ran the subagent on {shown}; its tier was advisory: {note}"
         elif (decided_on or platform) == "qwen_code":
             kind = "qwen-subagent"
             why = (f"{client} ran the subagent on {shown}: a hook cannot set a Qwen subagent's model, so {asked} "

@@ -331,6 +331,9 @@ def _handoff_enforcement(ctx: Context, tier: Any, alias: str | None, pinned: str
         return result(ENFORCED, f"its agent definition runs the subagent on {pinned}")
     if ctx.adapter.enforces_subagent_model:
         return result(ADVISORY, f"tier {tier} has no Claude Code model alias to set")
+    if ctx.adapter.enforces_by_refusal:
+        return result(ADVISORY, f"the spawn call still named another model than tier {tier}'s after "
+                      f"{ctx.adapter.max_refusals} refusals and was let through, so the tier was advice")
     return result(ADVISORY, f"{ctx.adapter.label} cannot set this subagent's model (no agent definition of the "
                   "skill's name, or subagent_type is not the skill's name): the tier in the handoff is advice")
 
