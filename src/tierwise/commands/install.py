@@ -144,7 +144,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{skill['problem']}\n    fix: {skill['fix']}",
                 file=sys.stderr,
             )
-    if not args.statusline and not any(r.get("statusline") for r in results):
+    from tierwise.install.clients import client_parts
+
+    with_line = [c for c in clients if getattr(client_parts(c), "HAS_STATUSLINE", True)]
+    if with_line and not args.statusline and not any(r.get("statusline") for r in results):
         print("tip: `tierwise install --statusline` also shows the routing zone and session cost in the client's "
               "status line", file=sys.stderr)
     return 0

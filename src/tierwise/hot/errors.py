@@ -45,7 +45,7 @@ EXIT_CODES: dict[int, str] = {
 NOTHING_YET_EXIT = EXIT_OK
 NOTHING_YET_COMMANDS = ("summary", "audit", "report", "review", "eval recommend")
 NOTHING_YET_HINT = ("install the hooks (`tierwise install`) and run a session, import past sessions "
-                    "(`tierwise import claude` or `tierwise import qwen`), or try `tierwise demo`")
+                    "(`tierwise import claude`, `qwen` or `codex`), or try `tierwise demo`")
 
 
 def format_key_path(parts: list[str | int] | tuple[str | int, ...]) -> str:
