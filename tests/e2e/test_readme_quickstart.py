@@ -13,13 +13,16 @@ What the test substitutes, and nothing else:
 - ``pip install /path/to/tierwise-checkout``: not run; the checkout's own
   virtualenv (``tierwise`` on PATH) stands for it. The line must stay exactly
   that, so a change to the install step is noticed here.
-- ``claude`` / ``qwen``: small shims on PATH that start the pinned real clients
-  (.e2e-cache) with the scripted model API on loopback as their endpoint and
-  test credentials (Claude Code: ``ANTHROPIC_BASE_URL``/``ANTHROPIC_API_KEY``;
-  Qwen Code: ``--auth-type openai`` with ``OPENAI_BASE_URL``/``OPENAI_API_KEY``/
-  ``OPENAI_MODEL``), telemetry and update checks off. The arguments the README
-  gives are passed through unchanged. What the "model" does is the test's
-  script: load the coordinator skill, hand three specialists to subagents,
+- ``claude`` / ``qwen`` / ``codex``: small shims on PATH that start the pinned
+  real clients (.e2e-cache) with the scripted model API on loopback as their
+  endpoint and test credentials (Claude Code: ``ANTHROPIC_BASE_URL``/
+  ``ANTHROPIC_API_KEY``; Qwen Code: ``--auth-type openai`` with
+  ``OPENAI_BASE_URL``/``OPENAI_API_KEY``/``OPENAI_MODEL``; Codex CLI: the
+  scratch ``~/.codex/config.toml`` names the scripted API as its model provider,
+  the shim sets that provider's key, as tests/e2e/test_codex.py does), telemetry
+  and update checks off. The arguments the README gives are passed through
+  unchanged. What the "model" does is the test's script: load the coordinator
+  skill (Codex: the prompt's ``$skill``), hand three specialists to subagents,
   answer.
 """
 
@@ -51,6 +54,26 @@ SPECIALISTS = {
     "ui-bug-investigator": ("opus", [Usage(777, 88, cache_read=40)]),
 }
 QWEN_MODEL = "qwen-scripted"
+# the user's Codex config: the session runs on the sonnet tier's Codex model
+CODEX_CONFIG = """model = "{model}"
+model_provider = "scripted"
+check_for_update_on_startup = false
+
+[model_providers.scripted]
+name = "scripted"
+base_url = "{base_url}/v1"
+wire_api = "responses"
+env_key = "SCRIPTED_API_KEY"
+
+[analytics]
+enabled = false
+
+[features]
+apps = false
+plugins = false
+remote_plugin = false
+tool_suggest = false
+"""
 
 
 def quickstart(client: str, readme: Path = REPO / "README.md") -> list[str]:
@@ -78,7 +101,7 @@ def _shim(folder: Path, name: str, argv: list[str], env: dict[str, str]) -> None
     path.chmod(0o755)
 
 
-def _environment(root: Path, api: ScriptedAPI, clients: Any) -> tuple[dict[str, str], Path]:
+def _environment(root: Path, api: ScriptedAPI, clients: Any, codex: Path | None) -> tuple[dict[str, str], Path]:
     home = root / "home"
     (home / ".claude").mkdir(parents=True)
     (home / ".qwen").mkdir()
@@ -100,6 +123,13 @@ def _environment(root: Path, api: ScriptedAPI, clients: Any) -> tuple[dict[str, 
         "QWEN_CODE_SYSTEM_SETTINGS_PATH": str(root / "no-system-settings.json"),
         "QWEN_CODE_SYSTEM_DEFAULTS_PATH": str(root / "no-system-defaults.json"),
         "QWEN_CODE_DISABLE_PRECONNECT": "1", "QWEN_DISABLE_AUTO_TITLE": "1", "QWEN_CODE_NO_RELAUNCH": "1", **proxy})
+    if codex is not None:
+        # the user's own Codex config (~/.codex/config.toml): the scripted API as the model
+        # provider (their account), no update check, analytics or apps/plugins catalogs
+        (home / ".codex").mkdir()
+        (home / ".codex" / "config.toml").write_text(
+            CODEX_CONFIG.format(model=codex_models(root / "your-project")["sonnet"], base_url=api.base_url))
+        _shim(shims, "codex", [str(codex)], {"SCRIPTED_API_KEY": "sk-scripted-e2e", **proxy})
     keep = {k: os.environ[k] for k in ("LANG", "LC_ALL", "TZ", "TMPDIR") if k in os.environ}
     env = {
         **keep,
@@ -113,10 +143,11 @@ def _environment(root: Path, api: ScriptedAPI, clients: Any) -> tuple[dict[str, 
     return env, home
 
 
-def run_quickstart(client: str, root: Path, api: ScriptedAPI, clients: Any) -> tuple[list[Step], dict[str, str]]:
-    env, _home = _environment(root, api, clients)
+def run_quickstart(client: str, root: Path, api: ScriptedAPI, clients: Any,
+                   codex: Path | None = None) -> tuple[list[Step], dict[str, str]]:
+    (root / "your-project").mkdir(exist_ok=True)  # the user's (empty) project
+    env, _home = _environment(root, api, clients, codex)
     cwd = root
-    (root / "your-project").mkdir()
     steps: list[Step] = []
     for line in quickstart(client):
         argv = shlex.split(line, comments=True)
@@ -181,6 +212,10 @@ def api_total(api: ScriptedAPI, rule: str) -> int:
 
 def check_outcome(steps: list[Step], api: ScriptedAPI, env: dict[str, str], project: Path) -> None:
     by_command = {" ".join(s.argv[:2]): s for s in steps}
+    # the README's comment on validate: every skill of the example suite checked, nothing to fix
+    validate = by_command["tierwise validate"]
+    assert "checked 6 SKILL.md file(s)" in validate.stdout + validate.stderr, validate
+    assert ": 0 warning(s)" in validate.stdout + validate.stderr, validate
     # 1. a routed decision: `tierwise route` explains it, the audit lists the session's decisions
     route = next(s for s in steps if s.argv[:2] == ["tierwise", "route"])
     assert "[ROUTE] ui-bug-investigator" in route.stdout and "→ Decision: opus" in route.stdout, route.stdout
@@ -263,3 +298,77 @@ def test_qwen_code_quick_start(e2e_clients: Any, scripted_api: ScriptedAPI, tmp_
     command = json.loads((project / ".qwen" / "settings.json").read_text())["ui"]["statusLine"]["command"]
     check_status_line(command, env, project, {"version": "0.15.10", "workspace": {"current_dir": str(project)}},
                       "qwen")
+
+
+def codex_models(project: Path) -> dict[str, str]:
+    """Each tier's Codex model id in the scratch project's routing config (the packaged one)."""
+    from tierwise import config
+    from tierwise.hot import tiers
+
+    resolved = config.resolve(str(project), "codex")
+    return {tier: str(tiers.model_for(resolved, tier, "codex")) for tier in ("haiku", "sonnet", "opus")}
+
+
+def codex_script(prompt: str, models: dict[str, str]) -> list[Rule]:
+    """The scripted Codex model: the coordinator ($skill, inline) spawns the three
+    specialists; its first spawn names no model and is refused with the call to make.
+    A specialist answers in one request (its last usage)."""
+    rules = []
+    for skill, (_, usages) in SPECIALISTS.items():
+        message = f"Run the skill at .agents/skills/{skill}/SKILL.md. Request: {prompt}"
+        rules.append(Rule(f"sub-{skill}", message, [text(f"{skill} finished.", usages[-1])]))
+
+    def spawn(skill: str, usage: Usage, model: bool = True) -> Any:
+        tier = SPECIALISTS[skill][0]
+        message = f"Run the skill at .agents/skills/{skill}/SKILL.md. Request: {prompt}"
+        call = {"task_name": skill.replace("-", "_"), "fork_turns": "none", "message": message}
+        if model:
+            call["model"] = models[tier]
+            call["message"] = json.dumps({"model_tier": tier, "reason": "coordinator's routing table"}) + "\n\n" + message
+        return tool("spawn_agent", call, usage)
+
+    mapper, css, bug = SPECIALISTS
+    main = [spawn(mapper, Usage(900, 15), model=False), spawn(mapper, Usage(1000, 20, cache_read=300)),
+            spawn(css, Usage(1010, 21)), spawn(bug, Usage(1020, 22))]
+    main += [tool("wait_agent", {"timeout_ms": 10000}, Usage(1030 + i, 23)) for i in range(3)]
+    main.append(text("All done.", Usage(1100, 25)))
+    rules.append(Rule("main", prompt, main))
+    return rules
+
+
+def test_codex_cli_quick_start(e2e_clients: Any, codex_binary: Path, scripted_api: ScriptedAPI,
+                               tmp_path: Path) -> None:
+    lines = quickstart("codex")
+    prompt_text = shlex.split(next(line for line in lines if line.startswith("codex ")), comments=True)[-1]
+    assert prompt_text.startswith(f"${COORDINATOR} "), prompt_text  # the $skill reached Codex unexpanded
+    project = tmp_path / "your-project"
+    project.mkdir()
+    models = codex_models(project)
+    assert len(set(models.values())) == 3, models  # three tiers, three models: each spawn's model says its tier
+    scripted_api.set_script(codex_script(prompt_text, models))
+    steps, env = run_quickstart("codex", tmp_path, scripted_api, e2e_clients, codex_binary)
+    assert (project / ".codex" / "hooks.json").is_file() and (project / ".agents" / "skills" / COORDINATOR).is_dir()
+    # every specialist's requests went out on its tier's Codex model: the first spawn named no
+    # model and was refused with the exact call to make; the corrected call ran on haiku's model
+    for skill, (tier, _) in SPECIALISTS.items():
+        assert scripted_api.models(f"sub-{skill}") == {models[tier]}, skill
+    main = scripted_api.for_rule("main")
+    refused = next(r for r in main if r.turn == 1).body_text
+    assert "Tool call blocked by PreToolUse hook" in refused and f'\\"model\\": \\"{models["haiku"]}\\"' in refused, \
+        refused[-3000:]
+    check_outcome(steps, scripted_api, env, project)
+    # the coordinator ($skill, inline): decided, run on the session's model, its tokens the main
+    # conversation's, and the summary says in Codex's terms why its tier was advice
+    audit = next(s for s in steps if s.argv[:2] == ["tierwise", "audit"]).stdout
+    block = next(b for b in audit.split("\n\n") if f"[ROUTE] {COORDINATOR}\n" in b)
+    assert "→ Decision: haiku" in block and "→ Enforcement: advisory" in block, block
+    assert f"Ran on: {models['sonnet']} · {api_total(scripted_api, 'main'):,} tokens" in block, block
+    data = tierwise_json(env, project, "summary")
+    (note,) = [n for n in data["notes"] if n["skill"] == COORDINATOR]
+    assert (note["requested"], note["used"]) == ("haiku", "sonnet"), note
+    assert note["why"].startswith("Codex CLI ran it on sonnet; its tier was advisory: Codex CLI runs a $skill in "
+                                  "the main conversation on the session's model"), note
+    assert "spawn_agent runs on its tier" in note["why"] and "fork" not in note["why"], note
+    assert [n["skill"] for n in data["notes"]] == [COORDINATOR], data["notes"]  # the handoffs ran on their tiers
+    install = next(s for s in steps if s.argv[:2] == ["tierwise", "install"])
+    assert "/hooks" in install.stderr and "status line" not in install.stderr, install.stderr  # Codex runs none
