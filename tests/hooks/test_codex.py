@@ -204,6 +204,25 @@ def test_install_user_writes_codex_home(tmp_path: Path, monkeypatch: pytest.Monk
     assert not (codex_home / "hooks.json").exists()
 
 
+def test_the_cli_undoes_install_user_with_uninstall_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from tierwise.cli import main
+
+    codex_home = tmp_path / "codex-home"
+    monkeypatch.setenv("CODEX_HOME", str(codex_home))
+    mine = {"hooks": {"Stop": [{"hooks": [{"type": "command", "command": "echo mine"}]}]}}
+    codex_home.mkdir()
+    (codex_home / "hooks.json").write_text(json.dumps(mine))
+    assert main(["install", "--platform", "codex", "--user"]) == 0
+    assert len(json.loads((codex_home / "hooks.json").read_text())["hooks"]["Stop"]) == 2
+    capsys.readouterr()
+    assert main(["uninstall", "--user"]) == 0
+    assert "codex: removed" in capsys.readouterr().err
+    assert json.loads((codex_home / "hooks.json").read_text()) == mine  # only ours went
+    assert main(["uninstall", "--user", "--platform", "claude"]) == 2  # --user is Codex's user config only
+    assert "--user" in capsys.readouterr().err
+
+
 def test_packaged_codex_models_are_in_the_catalog() -> None:
     from tierwise import config as cfg
     from tierwise.clients.codex.catalog import slugs, unknown_model_warnings

@@ -1,4 +1,4 @@
-"""``tierwise hook EVENT [--client claude|qwen]``: the entry the installed hooks call.
+"""``tierwise hook EVENT [--client claude|qwen|codex]``: the entry the installed hooks call.
 
 ``tierwise.cli.main`` sends ``hook`` to ``tierwise.hooks.entry`` before argparse
 is imported (a hook process stays on the hot path), so this parser only lists

@@ -18,7 +18,7 @@ from tierwise.output import add_json_option, add_project_option
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
         "import",
-        help="backfill the ledger from Claude Code or Qwen Code transcripts",
+        help="backfill the ledger from Claude Code, Qwen Code or Codex CLI transcripts",
         description="Read the clients' transcripts into the ledger (incremental: only new bytes are read). "
         "Requests are deduplicated by message id + request id, as ccusage does.",
     )

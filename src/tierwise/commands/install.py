@@ -1,4 +1,5 @@
-"""``tierwise install [--platform claude|qwen|all] [--project DIR] [--agent-definitions] [--statusline] [--json]``."""
+"""``tierwise install [--platform claude|qwen|codex|all] [--project DIR] [--user] [--agent-definitions]
+[--statusline] [--json]``."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ import argparse
 from tierwise.output import add_json_option, add_platform_option, add_project_option
 
 PLATFORM_HELP = ("client(s) to set up (default: the ones the project uses: .claude/ or CLAUDE.md, .qwen/ or "
-                 "QWEN.md; without those, the ones you have: claude / qwen on PATH, ~/.claude / ~/.qwen; "
-                 "else claude. It says which it chose and why)")
+                 "QWEN.md, .codex/; without those, the ones you have: claude / qwen / codex on PATH, ~/.claude / "
+                 "~/.qwen / ~/.codex; else claude. It says which it chose and why)")
 
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
         "install",
-        help="add tierwise's hooks to a project's Claude Code / Qwen Code settings",
-        description="Merge tierwise's hook entries into DIR/.claude/settings.json and/or "
-        "DIR/.qwen/settings.json (other keys and hooks are kept; a backup is made before the "
+        help="add tierwise's hooks to a project's Claude Code / Qwen Code / Codex CLI settings",
+        description="Merge tierwise's hook entries into DIR/.claude/settings.json, DIR/.qwen/settings.json "
+        "and/or DIR/.codex/hooks.json (other keys and hooks are kept; a backup is made before the "
         "first change; running it again changes nothing), then list skills the client would not load. "
         "Without --platform it sets up the clients the project uses (see --platform). "
         "Skills that run inline with enforce: fork (enforcement.inline_skills) get what runs them on their tier: "
@@ -33,8 +34,9 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
                         "is advice to the coordinator)")
     parser.add_argument("--statusline", action="store_true",
                         help="also show tierwise's status line in the client (zone, session cost, the budget that "
-                        "binds): statusLine in .claude/settings.json, ui.statusLine in .qwen/settings.json. A status "
-                        "line of your own is kept; `tierwise uninstall` removes tierwise's")
+                        "binds): statusLine in .claude/settings.json, ui.statusLine in .qwen/settings.json (Codex CLI "
+                        "runs no status line). A status line of your own is kept; `tierwise uninstall` removes "
+                        "tierwise's")
     add_json_option(parser, "print what was done as JSON")
     parser.set_defaults(func=run)
 

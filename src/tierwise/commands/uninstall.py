@@ -1,4 +1,4 @@
-"""``tierwise uninstall [--platform claude|qwen|all] [--project DIR] [--json]``."""
+"""``tierwise uninstall [--platform claude|qwen|codex|all] [--project DIR] [--user] [--json]``."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import argparse
 
 from tierwise.output import add_json_option, add_platform_option, add_project_option
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = sub.add_parser(
         "uninstall",
         help="remove tierwise's hooks from a project's client settings",
         description="Remove exactly tierwise's own hook entries (commands running `tierwise hook`) and its "
-        "status line from DIR/.claude/settings.json and/or DIR/.qwen/settings.json, the Qwen Code agent "
-        "definitions it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`), the forked skill copies "
+        "status line from DIR/.claude/settings.json, DIR/.qwen/settings.json and/or DIR/.codex/hooks.json "
+        "(with --user: $CODEX_HOME/hooks.json), the Qwen Code agent definitions it wrote (DIR/.qwen/agents/*.md marked `generatedBy: tierwise`), the forked skill copies "
         "it wrote (DIR/.claude/skills/*--on-*, marked `tierwise-fork-of`) and the model: lines it pinned in "
         "DIR/.qwen/skills (marked `tierwise-pinned`); everything else stays. "
         "A settings file tierwise created is removed once nothing else is in it.",
@@ -21,16 +25,32 @@ def register(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None
     add_platform_option(parser, "client(s) to clean up (default: all; a client without settings is left alone)",
                         default="all", with_all=True)
     add_project_option(parser)
+    parser.add_argument("--user", action="store_true",
+                        help="Codex CLI: remove tierwise's hooks from $CODEX_HOME/hooks.json (~/.codex/hooks.json), "
+                        "what `tierwise install --platform codex --user` wrote")
     add_json_option(parser, "print what was done as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import os
-    import sys
 
     from tierwise import install
 
+    if args.user:
+        if args.project or args.platform not in ("codex", "all"):
+            from tierwise.hot.errors import UsageError
+
+            raise UsageError("--user removes Codex CLI's user-level hooks ($CODEX_HOME/hooks.json) and takes no "
+                             "--project", fix="use `tierwise uninstall --user` (or `--platform codex --user`)")
+        results = install.uninstall(os.path.expanduser("~"), ["codex"], user=True)
+        if args.json:
+            from tierwise.output import print_json
+
+            print_json({"project": None, "uninstalled": results})
+            return 0
+        _report(results, "the Codex CLI user config")
+        return 0
     project = os.path.abspath(args.project or os.getcwd())
     results = install.uninstall(project, install.clients_for(args.platform))  # all checked before any is written
     for result in results:
@@ -42,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
 
         print_json({"project": project, "uninstalled": results})
         return 0
+    _report(results, project)
+    return 0
+
+
+def _report(results: list[dict[str, Any]], where: str) -> None:
+    import sys
+
     for result in results:
         removed_defs = result.get("agent_definitions_removed") or []
         removed_inline = result.get("inline_skills_removed") or []
@@ -64,5 +91,4 @@ def run(args: argparse.Namespace) -> int:
             what = "forked skill copies" if result["client"] == "claude" else "pinned model: lines"
             print(f"  removed tierwise's {what}: {len(removed_inline)}", file=sys.stderr)
     if not any(r["existed"] for r in results):
-        print("nothing to remove: no client settings in " + project, file=sys.stderr)
-    return 0
+        print("nothing to remove: no client settings in " + where, file=sys.stderr)

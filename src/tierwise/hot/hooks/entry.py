@@ -59,7 +59,7 @@ def _not_an_event(event: str) -> int:
     from tierwise.hot.hooks.events import EVENTS
 
     what = f"{event!r} is not a hook event tierwise handles" if event else "no hook event given"
-    error = UsageError(f"{what} (usage: tierwise hook EVENT [--client claude|qwen] < payload.json)",
+    error = UsageError(f"{what} (usage: tierwise hook EVENT [--client claude|qwen|codex] < payload.json)",
                        fix=f"use one of {', '.join(EVENTS)}; `tierwise install` sets the hooks up for you, "
                        "`tierwise hook --help` says more")
     try:
