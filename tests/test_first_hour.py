@@ -1,5 +1,5 @@
-"""A new user's first steps on either client (issue 19, item 1): skills land in the
-client's own folder, and a command pointed at the other client says which flag to use."""
+"""A new user's first steps on any client (issue 19, item 1): skills land in the
+client's own folder, and a command pointed at another client says which flag to use."""
 
 from __future__ import annotations
 
@@ -44,3 +44,25 @@ def test_new_follows_a_qwen_only_project(tmp_path: Path) -> None:
     (project / ".claude").mkdir()
     made = _tierwise(project, "new", "skill", "writer")
     assert made.stdout.strip() == str(project / ".claude" / "skills" / "writer" / "SKILL.md")
+
+
+def test_codex_skills_go_to_agents_skills_and_every_command_follows(tmp_path: Path) -> None:
+    """The Codex CLI side of the same: `new example --platform codex` writes .agents/skills; a
+    command without --platform names the flag; `new` and `install` follow a Codex-only project."""
+    project = tmp_path / "shop"
+    project.mkdir()
+    made = _tierwise(project, "new", "example", "--platform", "codex")
+    assert made.returncode == 0, made.stderr
+    assert all("/.agents/skills/" in line for line in made.stdout.splitlines()) and len(made.stdout.splitlines()) == 6
+    claude = _tierwise(project, "validate")
+    assert "the project has skills for codex: `tierwise validate --platform codex`" in claude.stderr
+    wrong = _tierwise(project, "route", "ui-bug-investigator")
+    assert wrong.returncode == 2 and "fix: it is a codex skill" in wrong.stderr
+    assert "`tierwise route ui-bug-investigator --platform codex`" in wrong.stderr
+    made = _tierwise(project, "new", "skill", "reader")  # the project shows only Codex: its folder
+    assert made.stdout.strip() == str(project / ".agents" / "skills" / "reader" / "SKILL.md"), made.stderr
+    installed = _tierwise(project, "install")
+    assert installed.returncode == 0, installed.stderr
+    assert installed.stderr.startswith("setting up Codex CLI: the project has .agents/skills"), installed.stderr
+    assert (project / ".codex" / "hooks.json").is_file() and not (project / ".claude").exists()
+    assert "statusline" not in installed.stderr  # Codex runs no status line: no tip for one

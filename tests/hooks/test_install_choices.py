@@ -35,14 +35,17 @@ def _fake_bin(folder: Path, *names: str) -> str:
     ([".qwen/"], ["qwen"]),
     (["QWEN.md"], ["qwen"]),
     ([".claude/", "QWEN.md"], ["claude", "qwen"]),
+    ([".codex/"], ["codex"]),
+    ([".agents/skills/"], ["codex"]),
+    (["CLAUDE.md", ".agents/skills/"], ["claude", "codex"]),
 ])
 def test_the_projects_own_markers_decide(tmp_path: Path, markers: list[str], expected: list[str]) -> None:
     project = tmp_path / "p"
     project.mkdir()
     for marker in markers:
-        (project / marker.rstrip("/")).mkdir() if marker.endswith("/") else (project / marker).write_text("x")
-    # a user who has both clients still gets only what the project uses
-    path = _fake_bin(tmp_path / "bin", "claude", "qwen")
+        (project / marker.rstrip("/")).mkdir(parents=True) if marker.endswith("/") else (project / marker).write_text("x")
+    # a user who has every client still gets only what the project uses
+    path = _fake_bin(tmp_path / "bin", "claude", "qwen", "codex")
     clients, why = install.detect_clients(str(project), home=str(tmp_path / "home"), path=path)
     assert clients == expected
     assert "the project has" in why and all(m.rstrip("/") in why for m in markers)
@@ -71,7 +74,7 @@ def test_install_without_platform_sets_up_only_the_projects_client(tmp_path: Pat
     (project / ".claude" / "skills").mkdir(parents=True)
     assert main(["install", "--project", str(project)]) == 0
     err = capsys.readouterr().err
-    assert err.startswith("setting up Claude Code: the project has .claude (--platform claude|qwen|all chooses)")
+    assert err.startswith("setting up Claude Code: the project has .claude (--platform claude|qwen|codex|all chooses)")
     assert install.is_tierwise_command(_settings(project, "claude")["hooks"]["Stop"][0]["hooks"][0]["command"])
     assert not (project / ".qwen").exists()
     assert main(["uninstall", "--project", str(project)]) == 0

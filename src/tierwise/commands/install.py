@@ -8,7 +8,7 @@ import argparse
 from tierwise.output import add_json_option, add_platform_option, add_project_option
 
 PLATFORM_HELP = ("client(s) to set up (default: the ones the project uses: .claude/ or CLAUDE.md, .qwen/ or "
-                 "QWEN.md, .codex/; without those, the ones you have: claude / qwen / codex on PATH, ~/.claude / "
+                 "QWEN.md, .codex/ or .agents/skills; without those, the ones you have: claude / qwen / codex on PATH, ~/.claude / "
                  "~/.qwen / ~/.codex; else claude. It says which it chose and why)")
 
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if chosen_because is not None:
         names = " and ".join(install.CLIENT_NAMES[c] for c in clients)
-        print(f"setting up {names}: {chosen_because} (--platform claude|qwen|all chooses)", file=sys.stderr)
+        print(f"setting up {names}: {chosen_because} (--platform claude|qwen|codex|all chooses)", file=sys.stderr)
     for result in results:
         state = "updated" if result["changed"] else "already up to date"
         where = f" (written through to {result['written_to']})" if result.get("written_to") else ""

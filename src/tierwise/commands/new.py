@@ -22,11 +22,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dir",
         metavar="DIR",
-        help="skill root to write into (default: PROJECT/.claude/skills, or PROJECT/.qwen/skills with --platform qwen)",
+        help="skill root to write into (default: PROJECT/.claude/skills; with --platform qwen PROJECT/.qwen/skills, "
+        "with --platform codex PROJECT/.agents/skills)",
     )
     add_project_option(parser)
-    add_platform_option(parser, "client whose skill folder and config layers to use (default: qwen in a project "
-                        "that has only .qwen/ or QWEN.md, else claude)", default=None)
+    add_platform_option(parser, "client whose skill folder and config layers to use (default: the one client the "
+                        "project shows it uses: .qwen/ or QWEN.md, .codex/ or .agents/skills, .claude/ or "
+                        "CLAUDE.md; else claude)", default=None)
     parser.add_argument("--force", action="store_true", help="overwrite existing SKILL.md files")
     add_json_option(parser, 'print {"created": [paths]} on stdout')
 
@@ -35,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("new", help="create a skill or a skill suite from the templates",
                             description="Create SKILL.md files with a portable routing: block (both clients load "
                             "them): one skill, a coordinator with its specialists, or the shipped example suite. "
-                            "--platform qwen writes into .qwen/skills.")
+                            "--platform qwen writes into .qwen/skills, --platform codex into .agents/skills.")
     new_sub = parser.add_subparsers(dest="new_command", metavar="KIND")
 
     skill = new_sub.add_parser("skill", help=HELP_SKILL, description=HELP_SKILL)
@@ -82,7 +84,8 @@ def _setup(args: argparse.Namespace) -> tuple[Path, Path, list[str], dict[str, A
     if args.platform is None:
         from tierwise.install import project_clients
 
-        args.platform = "qwen" if project_clients(str(project)) == ["qwen"] else "claude"
+        found = project_clients(str(project))
+        args.platform = found[0] if len(found) == 1 else "claude"
     resolved = config.resolve(str(project), args.platform)
     client_skills = {"qwen": Path(".qwen") / "skills", "codex": Path(".agents") / "skills"}
     root = Path(args.dir) if args.dir else project / client_skills.get(args.platform, Path(".claude") / "skills")

@@ -77,13 +77,16 @@ def one_line(rendered: str) -> str:
     return (f"{key}: " if key else "") + message + (f" (fix: {fix})" if fix else "")
 
 
+_PLATFORM = {"claude": "claude_code", "qwen": "qwen_code", "codex": "codex"}
+
+
 def _in_other_client(project: str, other: str, name: str) -> str | None:
-    """The SKILL.md path of ``name`` in the other client's skill roots, if it is there."""
+    """The SKILL.md path of ``name`` in another client's skill roots, if it is there."""
     from tierwise.hot import cache
     from tierwise.hot.errors import TierwiseError
 
     try:
-        entry = cache.find_skill(cache.load(project, "qwen_code" if other == "qwen" else "claude_code"), name)
+        entry = cache.find_skill(cache.load(project, _PLATFORM[other]), name)
     except (TierwiseError, OSError):
         return None
     return str(entry.get("path")) if entry else None
@@ -118,11 +121,13 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     if entry is None:
         known = sorted(data.get("skills") or {})
         shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "") if known else "none"
-        client, other = ("claude", "qwen") if platform == "claude_code" else ("qwen", "claude")
+        client = next(name for name, key in _PLATFORM.items() if key == platform)
         fix = f"use one of the skills found: {shown}"
-        elsewhere = _in_other_client(project, other, args.skill)
-        if elsewhere:
-            fix = f"it is a {other} skill ({elsewhere}): `tierwise route {args.skill} --platform {other}`"
+        for other in (name for name in _PLATFORM if name != client):
+            elsewhere = _in_other_client(project, other, args.skill)
+            if elsewhere:
+                fix = f"it is a {other} skill ({elsewhere}): `tierwise route {args.skill} --platform {other}`"
+                break
         raise UsageError(f"unknown skill {args.skill!r} in {project} ({client} skill roots)", key="SKILL", fix=fix)
     tier_names = [t["name"] for t in config["tiers"]]
     overrides = empty()

@@ -219,16 +219,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _say_where_skills_go(project: str, platform: str) -> None:
-    """No skill in the client's roots: say where they go, and whether the other client has some."""
+    """No skill in the client's roots: say where they go, and which other client has some."""
     from tierwise import skills
+    from tierwise.clients import CLIENTS
 
     roots = [r["root"] for r in skills.skill_roots(project, platform) if r["scope"] in ("project", "user")]
-    other = "qwen" if platform == "claude" else "claude"
-    theirs = [r["root"] for r in skills.skill_roots(project, other) if r["scope"] == "project"]
-    found = bool(collect([r for r in theirs if os.path.isdir(r)]))
+    found = None
+    for other in (c for c in CLIENTS if c != platform):
+        theirs = [r["root"] for r in skills.skill_roots(project, other) if r["scope"] == "project"]
+        if collect([r for r in theirs if os.path.isdir(r)]):
+            found = other
+            break
     print(f"note: no SKILL.md in {platform}'s skill roots ({', '.join(roots)}); "
           f"`tierwise new example --platform {platform}` copies the example suite there"
-          + (f"; the project has skills for {other}: `tierwise validate --platform {other}`" if found else ""),
+          + (f"; the project has skills for {found}: `tierwise validate --platform {found}`" if found else ""),
           file=sys.stderr)
 
 

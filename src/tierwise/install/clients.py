@@ -51,7 +51,8 @@ def _markers(client: str) -> tuple[str, ...]:
 
 
 def project_clients(project: str) -> list[str]:
-    """The clients a project shows it uses: ``.claude/`` or ``CLAUDE.md``, ``.qwen/`` or ``QWEN.md``."""
+    """The clients a project shows it uses: ``.claude/`` or ``CLAUDE.md``, ``.qwen/`` or ``QWEN.md``,
+    ``.codex/`` or ``.agents/skills``."""
     return [c for c in CLIENTS if any(os.path.exists(os.path.join(project, n)) for n in _markers(c))]
 
 
@@ -59,9 +60,10 @@ def detect_clients(project: str, home: str | None = None, path: str | None = Non
     """The clients ``install`` sets up when no ``--platform`` is given, and why.
 
     The project's own markers first (``.claude/`` or ``CLAUDE.md``, ``.qwen/`` or
-    ``QWEN.md``): a Claude-only project gets no Qwen settings. Without any, the
-    clients this user has (``claude`` / ``qwen`` on PATH, or ``~/.claude`` /
-    ``~/.qwen``). Without those either, Claude Code (the first registered client)."""
+    ``QWEN.md``, ``.codex/`` or ``.agents/skills``): a Claude-only project gets no
+    Qwen settings. Without any, the clients this user has (``claude`` / ``qwen`` /
+    ``codex`` on PATH, or ``~/.claude`` / ``~/.qwen`` / ``~/.codex``). Without those
+    either, Claude Code (the first registered client)."""
     import shutil
 
     found = project_clients(project)
