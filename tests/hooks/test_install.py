@@ -451,5 +451,7 @@ def test_docs_show_the_command_install_writes() -> None:
     assert len(shown) == 1, shown
     argv = shlex.split(shown[0])
     written = shlex.split(install.hook_command("EVENT", "claude", "/abs/path/python"))
-    assert argv[:-1] == written[:-1] and argv[-1] == "claude|qwen"
+    from tierwise.clients import CLIENTS
+
+    assert argv[:-1] == written[:-1] and argv[-1] == "|".join(CLIENTS)
     assert "-m tierwise hook EVENT --client" not in docs
