@@ -8,7 +8,7 @@ Prints figures; it is not a test. Targets (issues 3 and 13):
   importing a 1 GB transcript tree (--memory-gb 1)                    < 200 MB peak resident
 
     .venv/bin/python benchmarks/ledger_bench.py [--mb 50] [--corpus DIR] [--runs 3] [--repeat 5] [--ccusage PATH]
-    .venv/bin/python benchmarks/ledger_bench.py --memory-gb 1 [--memory-corpus DIR]
+    .venv/bin/python benchmarks/ledger_bench.py --memory-gb 1 [--memory-long-mb 256] [--memory-corpus DIR]
 
 The corpus (benchmarks/ledger_corpus.py) is written once to a temp dir (or DIR,
 reused when it exists). Every timing is a whole process (wall clock), as a user
@@ -132,6 +132,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="first import + report vs ccusage, each from an empty state dir")
     parser.add_argument("--memory-gb", type=float, help="only measure peak resident memory importing a tree this big")
     parser.add_argument("--memory-corpus", help="where the --memory-gb tree is (generated there if missing)")
+    parser.add_argument("--memory-long-mb", type=float, default=256.0,
+                        help="of the --memory-gb tree, one long session file this big (MiB)")
     parser.add_argument("--ccusage")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (generated corpus, state dirs)")
     args = parser.parse_args()
@@ -251,7 +253,10 @@ def _memory(args: argparse.Namespace, work: Path) -> int:
     corpus = Path(args.memory_corpus) if args.memory_corpus else work / "claude-big"
     if not (corpus / "projects").exists():
         t0 = time.perf_counter()
-        ledger_corpus.generate(str(corpus), mb=args.memory_gb * 1024, seed=args.seed)
+        # in a child: this process stays small, and the import's child does not inherit its pages
+        subprocess.run([sys.executable, str(HERE / "ledger_corpus.py"), str(corpus), "--mb", str(args.memory_gb * 1024),
+                        "--seed", str(args.seed), "--long-mb", str(args.memory_long_mb)], check=True,
+                       stdout=subprocess.DEVNULL)
         print(f"generated corpus in {time.perf_counter() - t0:.1f} s")
     files, subagents, size = corpus_size(corpus)
     biggest = max(f.stat().st_size for f in corpus.rglob("*.jsonl"))

@@ -14,7 +14,9 @@ price comes from genai-prices when it has one, else 2x input; 5m falls back to
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import sys
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -23,13 +25,20 @@ from tierwise.hot import paths
 from tierwise.hot.fileio import atomic_write
 from tierwise.hot.ledger import pricing
 
-# Claude ids priced up front so hooks find them in the cache on day one.
+# Claude ids priced up front so hooks find them in the cache on day one. ``<synthetic>`` is the
+# model Claude Code writes on messages it made itself (no request): looked up once, unknown.
 KNOWN_IDS = (
     "claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-3-5-haiku-20241022",
     "claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "claude-sonnet-4-6", "claude-sonnet-4-20250514",
     "claude-sonnet-5", "claude-opus-4-1", "claude-opus-4-1-20250805", "claude-opus-4-20250514",
     "claude-opus-4-5", "claude-opus-4-5-20251101", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
+    "<synthetic>",
 )
+
+# KNOWN_IDS as genai-prices prices them, shipped with tierwise (scripts/gen-price-seed): a new
+# state dir starts its price cache from it without importing genai-prices (~0.25 s), when the
+# installed genai-prices is the version that made it (else the ids are looked up as before).
+SEED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "prices-seed.json")
 
 _FIELD_MAP = {
     "input_mtok": "input",
@@ -41,12 +50,30 @@ _FIELD_MAP = {
 
 
 def source_label() -> str:
+    version = _dist_info_version("genai_prices")
+    if version is not None:
+        return f"genai-prices {version}"
     try:
-        from importlib.metadata import version
+        from importlib.metadata import version as metadata_version
 
-        return f"genai-prices {version('genai-prices')}"
+        return f"genai-prices {metadata_version('genai-prices')}"
     except Exception:  # pragma: no cover - metadata missing in odd installs
         return "genai-prices"
+
+
+def _dist_info_version(project: str) -> str | None:
+    """The version in the name of the first ``<project>-<version>.dist-info`` on sys.path,
+    as importlib.metadata finds it, without its import (~25 ms: email, zipfile, csv)."""
+    prefix = project + "-"
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.startswith(prefix) and name.endswith(".dist-info"):
+                return name[len(prefix):-len(".dist-info")]
+    return None
 
 
 def _num(value: Any) -> float | None:
@@ -114,16 +141,35 @@ def ensure_table(models: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     when the genai-prices version changed. Returns the table."""
     label = source_label()
     table = pricing.load_table(refresh=True)
+    changed = False
     if table.get("generated_by") != label:
-        table = {"generated_by": label, "models": {}}
+        table = {"generated_by": label, "models": dict(_seed(label))}
+        changed = True
     wanted = [m for m in (*KNOWN_IDS, *models) if m]
     missing = [m for m in dict.fromkeys(wanted) if m not in table["models"]]
-    if missing:
-        for model in missing:
-            table["models"][model] = lookup_model(model)
+    for model in missing:
+        table["models"][model] = lookup_model(model)
+    if missing or changed:
         table["updated_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         _write_table(table)
     return table
+
+
+def _seed(label: str) -> dict[str, Any]:
+    """The shipped entries when ``label`` (the installed genai-prices) made them, else none."""
+    try:
+        with open(SEED_PATH, encoding="utf-8") as fh:
+            seed = json.load(fh)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(seed, dict) or seed.get("generated_by") != label or not isinstance(seed.get("models"), dict):
+        return {}
+    return dict(seed["models"])
+
+
+def build_seed() -> dict[str, Any]:
+    """The seed file's content: KNOWN_IDS looked up in the installed genai-prices."""
+    return {"generated_by": source_label(), "models": {m: lookup_model(m) for m in KNOWN_IDS}}
 
 
 def _write_table(table: dict[str, Any]) -> None:

@@ -122,3 +122,41 @@ def test_savings_are_net_and_name_their_source(tmp_path: object) -> None:
                           "request_id": "1"}])
     sv = json.loads(tierwise("report", "daily", "--json").stdout)["savings"]
     assert sv["premium_vs_sonnet_usd"] < 0
+
+
+def test_source_label_names_the_installed_genai_prices() -> None:
+    from importlib.metadata import version
+
+    assert prices.source_label() == f"genai-prices {version('genai-prices')}"
+
+
+def test_the_shipped_seed_is_what_the_installed_genai_prices_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new state dir's price cache starts from data/prices-seed.json, without genai-prices,
+    only while the installed genai-prices made it; else every id is looked up."""
+    with open(prices.SEED_PATH, encoding="utf-8") as fh:
+        seed = json.load(fh)
+    assert set(seed["models"]) == set(prices.KNOWN_IDS)
+    looked_up: list[str] = []
+    real_lookup = prices.lookup_model
+
+    def lookup(model: str) -> dict[str, object] | None:
+        looked_up.append(model)
+        return real_lookup(model)
+
+    monkeypatch.setattr(prices, "lookup_model", lookup)
+    table = prices.ensure_table()
+    if seed["generated_by"] == prices.source_label():
+        # the seed is current: its entries are exactly what genai-prices says (scripts/gen-price-seed rewrites it)
+        assert looked_up == []
+        assert {m: real_lookup(m) for m in prices.KNOWN_IDS} == seed["models"]
+    else:
+        # another genai-prices: the seed is ignored, every id is looked up again
+        assert sorted(looked_up) == sorted(prices.KNOWN_IDS)
+    assert table["generated_by"] == prices.source_label()
+    with open(pricing.table_path(), encoding="utf-8") as fh:
+        assert json.load(fh)["models"] == table["models"]  # the cache the hooks read is written either way
+    # a stale seed (another version) is never used
+    monkeypatch.setattr(prices, "source_label", lambda: "genai-prices 0.0.0-other")
+    looked_up.clear()
+    prices.ensure_table()
+    assert sorted(looked_up) == sorted(prices.KNOWN_IDS)

@@ -62,6 +62,7 @@ import re
 import sqlite3
 import zlib
 from collections.abc import Callable
+from stat import S_ISREG
 from types import ModuleType
 from typing import Any
 
@@ -72,7 +73,9 @@ from tierwise.hot.ledger import connection, db, pricing
 from tierwise.hot.ledger.record import insert_usage, iso_to_ms_bulk as iso_to_ms, settle
 
 SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
-BATCH_FILES = 64
+BATCH_FILES = 256  # files per write transaction (fewer commits; a hook waits at most one batch)
+BATCH_ROWS = 20_000  # rows kept in memory before they are written, whatever the file count
+READ_BLOCK = 8 << 20  # a transcript is read this much at a time (memory stays bounded on a huge file)
 
 
 class ImportSummary:
@@ -125,19 +128,60 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _walk_jsonl(root: str, pattern: Callable[[str], bool]) -> list[str]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            full = os.path.join(dirpath, name)
-            if name.endswith(".jsonl") and pattern(full):
-                out.append(full)
+def _walk_jsonl(root: str, pattern: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """``(path as found, real path)`` of every ``*.jsonl`` under ``root``, in os.walk's
+    top-down order (each directory's files sorted, then its subdirectories sorted).
+
+    Symlinked directories are not entered (as os.walk), so a directory's real path
+    is the root's real path plus its relative part: only a symlinked file needs
+    ``realpath`` of its own (a thousand files cost one ``realpath``, not one each)."""
+    out: list[tuple[str, str]] = []
+    real_root = os.path.realpath(root)
+
+    def walk(folder: str, real_folder: str) -> None:
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        subdirs = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if not entry.is_symlink():
+                    subdirs.append(entry)
+                continue
+            name = entry.name
+            if name.endswith(".jsonl"):
+                full = os.path.join(folder, name)
+                if pattern(full):
+                    real = os.path.realpath(full) if entry.is_symlink() else os.path.join(real_folder, name)
+                    out.append((full, real))
+        for entry in subdirs:
+            walk(os.path.join(folder, entry.name), os.path.join(real_folder, entry.name))
+
+    walk(root, real_root)
     return out
+
+
+def _complete_json(tail: bytes) -> bool:
+    if not tail.strip():
+        return False
+    try:
+        json.loads(tail)
+    except ValueError:
+        return False
+    return True
 
 
 class _Importer:
     client = "claude_code"
+    # prepare() needs every new byte of a file at once (Qwen Code: does the file hold telemetry?);
+    # otherwise a file is read in blocks and prepare() sees the first one
+    whole_file = False
 
     def __init__(self, conn: sqlite3.Connection, config: dict[str, Any] | None, summary: ImportSummary) -> None:
         self.conn = conn
@@ -148,6 +192,10 @@ class _Importer:
         self._limits_memo: dict[str | None, tuple[int, ...]] = {}
         self._price_memo: dict[tuple[Any, ...], tuple[dict[str, Any] | None, float, str]] = {}
         self.rows: list[tuple[Any, ...]] = []
+        self._states: dict[str, tuple[Any, ...]] | None = None
+        # (message id, request id) of the rows of the current file: a streamed response's later
+        # lines are skipped here, not priced and sent to SQLite to be ignored there
+        self.seen_ids: set[tuple[str, str]] = set()
         self.links: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
         self.stale_states: list[tuple[str]] = []
@@ -201,18 +249,15 @@ class _Importer:
         except OSError as exc:
             summary.unreadable_files.append(f"{found}: {exc.strerror or exc}")
             return
-        import stat
-
-        if not stat.S_ISREG(st.st_mode):  # a FIFO would block the import for ever, a device never end
+        if not S_ISREG(st.st_mode):  # a FIFO would block the import for ever, a device never end
             summary.unreadable_files.append(f"{found}: not a regular file")
             return
-        row = self.conn.execute("SELECT inode, size, offset, context FROM import_state WHERE path = ?", (path,)).fetchone()
+        row = self.state_of(path)
         legacy = False
         if row is None and path != found:
             # state written before files were keyed by their real path: carry on from it
             # (the rows it imported keep their old keys; re-reading them would count them again)
-            row = self.conn.execute("SELECT inode, size, offset, context FROM import_state WHERE path = ?",
-                                    (found,)).fetchone()
+            row = self.state_of(found)
             if row is not None:
                 legacy = True
                 self.stale_states.append((found,))
@@ -241,39 +286,75 @@ class _Importer:
                         summary.restarted_files += 1
                         offset, ctx = 0, {}
                 fh.seek(offset)
-                data = fh.read()
+                consumed = self._read_lines(fh, found, path, st.st_ino, offset, ctx)
         except OSError as exc:
             summary.unreadable_files.append(f"{found}: {exc.strerror or exc}")
             return
-        if offset == 0:
-            ctx["head_len"] = min(len(data), 256)
-            ctx["head"] = zlib.crc32(data[: ctx["head_len"]])
+        self.seen_ids.clear()
+        self.states.append((path, self.client, st.st_ino, st.st_size, offset + consumed, st.st_mtime, json.dumps(ctx)))
+        if len(self.rows) >= BATCH_ROWS:
+            self.flush()
+
+    def _read_lines(self, fh: Any, found: str, path: str, inode: int, offset: int, ctx: dict[str, Any]) -> int:
+        """Hand every whole line from ``offset`` on to :meth:`handle_line`, reading
+        ``READ_BLOCK`` bytes at a time (``whole_file`` importers: everything at once).
+        Returns how many bytes were consumed: up to the last newline, or to the end
+        when the unterminated last line is complete JSON (else it waits for the next run)."""
+        summary = self.summary
         summary.files_read += 1
-        summary.bytes_read += len(data)
-        end = data.rfind(b"\n") + 1
-        tail = data[end:]
-        if tail.strip():
+        whole = self.whole_file
+        handle = self.handle_line
+        pending = b""  # the bytes after the last newline read so far
+        base = offset  # the file offset of pending[0]
+        if offset == 0:  # a CRC of the head tells a rotated file that reused the inode (import_file)
+            pending = fh.read(256)
+            summary.bytes_read += len(pending)
+            ctx["head_len"] = len(pending)
+            ctx["head"] = zlib.crc32(pending)
+        first = True
+        while True:
+            block = fh.read(-1 if whole else READ_BLOCK)
+            summary.bytes_read += len(block)
+            data = pending + block if pending else block
+            end = data.rfind(b"\n") + 1
+            if first:
+                first = False
+                if whole:
+                    self.prepare(found, ctx, data if _complete_json(data[end:]) else data[:end])
+                else:
+                    self.prepare(found, ctx, data)
+            if end:
+                pos = base
+                lines = data[:end].split(b"\n")
+                lines.pop()  # the empty piece after the last newline
+                for line in lines:
+                    if line and not line.isspace():
+                        summary.lines += 1
+                        handle(path, inode, pos, line, ctx)
+                    pos += len(line) + 1
+                base += end
+                pending = data[end:]
+            else:
+                pending = data
+            if whole or not block:
+                break
+        if pending.strip():
             # An unterminated last line: take it if it is complete JSON, else leave it for the next run.
-            try:
-                json.loads(tail)
-                end = len(data)
-            except ValueError:
+            if _complete_json(pending):
+                summary.lines += 1
+                handle(path, inode, base, pending, ctx)
+                base += len(pending)
+            else:
                 summary.partial_lines += 1
-        self.prepare(found, ctx, data[:end])
-        pos = 0
-        chunk = data[:end]
-        while pos < end:
-            nl = chunk.find(b"\n", pos)
-            if nl < 0:
-                nl = end
-            line = chunk[pos:nl]
-            line_offset = offset + pos
-            pos = nl + 1
-            if not line.strip():
-                continue
-            summary.lines += 1
-            self.handle_line(path, st.st_ino, line_offset, line, ctx)
-        self.states.append((path, self.client, st.st_ino, st.st_size, offset + end, st.st_mtime, json.dumps(ctx)))
+        return base - offset
+
+    def state_of(self, path: str) -> tuple[Any, ...] | None:
+        """This file's ``import_state`` row ``(inode, size, offset, context)``: all are read in one query."""
+        if self._states is None:
+            self._states = {
+                r[0]: r[1:] for r in self.conn.execute("SELECT path, inode, size, offset, context FROM import_state")
+            }
+        return self._states.get(path)
 
     def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
         pass
@@ -349,7 +430,8 @@ def importer_for(client: str) -> ModuleType:
     return importlib.import_module(f"tierwise.clients.{client}.importer")
 
 
-def list_files(client: str, root: str) -> list[str]:
+def list_files(client: str, root: str) -> list[tuple[str, str]]:
+    """``(path as found, real path)`` of the client's transcripts under ``root``."""
     parts = importer_for(client)
     folder = str(getattr(parts, "TRANSCRIPTS_DIR", "projects"))  # Codex CLI: sessions/
     projects = os.path.join(os.path.abspath(root), folder)
@@ -376,8 +458,7 @@ def run_import(
     files: list[tuple[str, str]] = []
     seen: set[str] = set()
     for item in roots:
-        for path in list_files(client, item):
-            real = os.path.realpath(path)
+        for path, real in list_files(client, item):
             if real not in seen:
                 seen.add(real)
                 files.append((path, real))

@@ -127,10 +127,19 @@ class ClaudeImporter(_Importer):
         stamped = obj.get("attributionSkill")
         if stamped is not None and stamped != ctx["skill"] and ctx.get("agent_id") is None:
             self.summary.stamp_disagreements += 1
+        message_id, request_id = msg.get("id"), obj.get("requestId")
+        if message_id and request_id:
+            # a streamed response's later lines repeat both ids: the ledger would ignore them (first one wins)
+            ids = (str(message_id), str(request_id))
+            if ids in self.seen_ids:
+                self.summary.records_seen += 1
+                self.summary.duplicates_skipped += 1
+                return
+            self.seen_ids.add(ids)
         self.add_row(
             model=msg.get("model"), tokens=tokens, session_id=session, project=obj.get("cwd"),
             skill=ctx["skill"], agent_id=obj.get("agentId") or ctx.get("agent_id"), run_id=ctx["run_id"],
-            stamp=stamp, message_id=msg.get("id"), request_id=obj.get("requestId"),
+            stamp=stamp, message_id=message_id, request_id=request_id,
             key=transcript_key(path, inode, offset, zlib.crc32(line.rstrip(b"\r"))), ts=ts,
         )
 

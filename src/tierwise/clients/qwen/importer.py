@@ -43,6 +43,8 @@ def after_import(conn: sqlite3.Connection) -> None:
 class QwenImporter(_Importer):
     client = "qwen_code"
 
+    whole_file = True  # prepare() looks for telemetry in all the new bytes before the first line
+
     def prepare(self, path: str, ctx: dict[str, Any], data: bytes) -> None:
         ctx.setdefault("session", os.path.basename(path)[:-6])
         ctx.setdefault("skill", None)
