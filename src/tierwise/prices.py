@@ -35,7 +35,7 @@ KNOWN_IDS = (
     "<synthetic>",
 )
 
-# KNOWN_IDS as genai-prices prices them, shipped with tierwise (scripts/gen-price-seed): a new
+# KNOWN_IDS as genai-prices prices them, shipped with tierwise (scripts/gen-seeds): a new
 # state dir starts its price cache from it without importing genai-prices (~0.25 s), when the
 # installed genai-prices is the version that made it (else the ids are looked up as before).
 SEED_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "prices-seed.json")

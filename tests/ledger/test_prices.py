@@ -146,7 +146,7 @@ def test_the_shipped_seed_is_what_the_installed_genai_prices_says(monkeypatch: p
     monkeypatch.setattr(prices, "lookup_model", lookup)
     table = prices.ensure_table()
     if seed["generated_by"] == prices.source_label():
-        # the seed is current: its entries are exactly what genai-prices says (scripts/gen-price-seed rewrites it)
+        # the seed is current: its entries are exactly what genai-prices says (scripts/gen-seeds rewrites it)
         assert looked_up == []
         assert {m: real_lookup(m) for m in prices.KNOWN_IDS} == seed["models"]
     else:

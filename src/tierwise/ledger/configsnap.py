@@ -68,12 +68,46 @@ def load(project_dir: str, platform: str) -> dict[str, Any] | None:
     return cfg if isinstance(cfg, dict) else None
 
 
+KEPT_KEYS = ("tiers", "zones", "budgets", "team_budgets", "budget_windows", "priority_reserve", "session",
+             "hard_caps", "defaults")
+
+# The packaged defaults resolved when tierwise was built (scripts/gen-seeds), per client: what a
+# project without config files resolves to, with the CRC of the YAML they came from. A new state
+# dir uses it instead of resolving (yaml + jsonschema, ~0.15 s) while that YAML is unchanged.
+PACKAGED_RESOLVED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data",
+                                 "model-routing.resolved.json")
+
+
+def kept(config: dict[str, Any]) -> dict[str, Any]:
+    return {k: config.get(k) for k in KEPT_KEYS}
+
+
+def packaged(project_dir: str, platform: str) -> dict[str, Any] | None:
+    """The build-time resolution of the packaged defaults, when the project has no layer of
+    its own and the packaged YAML is the one it was made from; else None."""
+    files = layer_files(project_dir, platform)
+    if not os.path.isdir(project_dir) or any(os.path.exists(f) for f in files[1:]):
+        return None
+    try:
+        from zlib import crc32
+
+        from tierwise.hot.fileio import read_bytes
+
+        data = json.loads(read_bytes(PACKAGED_RESOLVED, limit=16 << 20))
+        crc = crc32(read_bytes(files[0], limit=16 << 20))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT or data.get("crc") != crc:
+        return None
+    cfg = (data.get("platforms") or {}).get(platform)
+    return cfg if isinstance(cfg, dict) else None
+
+
 def save(project_dir: str, platform: str, config: dict[str, Any]) -> None:
     from tierwise.hot.fileio import atomic_write
 
     path = snapshot_path(project_dir, platform)
-    keep = {k: config.get(k) for k in ("tiers", "zones", "budgets", "team_budgets", "budget_windows",
-                                       "priority_reserve", "session", "hard_caps", "defaults")}
+    keep = kept(config)
     try:
         atomic_write(path, json.dumps({"format": SNAPSHOT_FORMAT, "stamps": _stamps(layer_files(project_dir, platform)),
                                        "config": keep}),
@@ -84,7 +118,7 @@ def save(project_dir: str, platform: str, config: dict[str, Any]) -> None:
 
 def resolve_cached(project_dir: str, platform: str = "claude_code") -> dict[str, Any]:
     """The resolved config, from the snapshot when the layers did not change."""
-    cfg = load(project_dir, platform)
+    cfg = load(project_dir, platform) or packaged(project_dir, platform)
     if cfg is not None:
         return cfg
     from tierwise.config import resolve  # cold: yaml + jsonschema
