@@ -67,3 +67,32 @@ def test_every_command_says_what_it_does_and_every_argument_has_help() -> None:
 
     walk(build_parser(), ["tierwise"])
     assert missing == []
+
+
+def test_a_command_run_builds_only_its_own_parser_with_the_same_options() -> None:
+    """`tierwise <command> ...` registers that command alone (a faster start): each
+    module of tierwise.commands registers exactly the command its name says, and the
+    command's parser is the same as in the whole CLI's."""
+    import argparse
+    import importlib
+
+    from tierwise.cli import build_parser, command_name
+    from tierwise.commands import command_modules
+
+    def subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
+
+    whole = subparsers(build_parser())
+    for module_name in command_modules():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module_name).register(sub)
+        assert list(sub.choices) == [command_name(module_name)]
+        alone = subparsers(build_parser(command_name(module_name)))
+        assert list(alone) == [command_name(module_name)]
+        assert alone[command_name(module_name)].format_help() == whole[command_name(module_name)].format_help()
+    assert set(subparsers(build_parser("no-such-command"))) == set(whole)  # the error lists them all
+    proc = subprocess.run([sys.executable, "-m", "tierwise", "no-such-command"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr and "import" in proc.stderr
