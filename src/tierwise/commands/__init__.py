@@ -9,16 +9,24 @@ these modules to build the parser.
 from __future__ import annotations
 
 import argparse
-import pkgutil
+import os
 
 
 def discover(package_path: list[str], prefix: str) -> list[str]:
-    """Module names of a command package, sorted, private modules excluded."""
-    return sorted(
-        prefix + info.name
-        for info in pkgutil.iter_modules(package_path)
-        if not info.name.startswith("_") and not info.ispkg
-    )
+    """Module names of a command package (its ``*.py`` files), sorted, private modules and
+    subpackages excluded. A directory listing, not pkgutil: pkgutil imports inspect
+    (~5 ms of every CLI start)."""
+    names: set[str] = set()
+    for folder in package_path:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for entry in entries:
+            name, dot, ext = entry.rpartition(".")
+            if dot and ext == "py" and name.isidentifier() and not name.startswith("_"):
+                names.add(name)
+    return sorted(prefix + name for name in names)
 
 
 def command_modules() -> list[str]:

@@ -76,6 +76,9 @@ SKILL_PATH = re.compile(r"skills/([A-Za-z0-9_.:-]+)/SKILL\.md")
 BATCH_FILES = 256  # files per write transaction (fewer commits; a hook waits at most one batch)
 BATCH_ROWS = 20_000  # rows kept in memory before they are written, whatever the file count
 READ_BLOCK = 8 << 20  # a transcript is read this much at a time (memory stays bounded on a huge file)
+# orjson costs ~25 ms to import (it loads dataclasses, uuid, ...) and saves ~6 ms per MB parsed:
+# an incremental import of a few lines stays on json, a big one switches after this many bytes
+FAST_JSON_AFTER = 4 << 20
 
 
 class ImportSummary:
@@ -167,6 +170,28 @@ def _walk_jsonl(root: str, pattern: Callable[[str], bool]) -> list[tuple[str, st
     return out
 
 
+def fast_loads() -> Callable[[bytes], Any]:
+    """``json.loads`` with the same results, faster: orjson (3x on transcript lines) when it
+    is installed, else the standard library. What orjson refuses and ``json`` accepts (NaN,
+    integers beyond 64 bits, lone surrogates, a BOM) goes to ``json``, so a line is read as
+    the standard library reads it, or is bad exactly when it says so."""
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+    strict = json.loads
+    orjson_loads = orjson.loads
+    refused = orjson.JSONDecodeError
+
+    def loads(data: bytes) -> Any:
+        try:
+            return orjson_loads(data)
+        except refused:
+            return strict(data)
+
+    return loads
+
+
 def _complete_json(tail: bytes) -> bool:
     if not tail.strip():
         return False
@@ -192,6 +217,8 @@ class _Importer:
         self._limits_memo: dict[str | None, tuple[int, ...]] = {}
         self._price_memo: dict[tuple[Any, ...], tuple[dict[str, Any] | None, float, str]] = {}
         self.rows: list[tuple[Any, ...]] = []
+        self.loads: Callable[[bytes], Any] = json.loads  # fast_loads() once an import turns out big
+        self.fast_json = False
         self._states: dict[str, tuple[Any, ...]] | None = None
         # (message id, request id) of the rows of the current file: a streamed response's later
         # lines are skipped here, not priced and sent to SQLite to be ignored there
@@ -315,6 +342,8 @@ class _Importer:
         while True:
             block = fh.read(-1 if whole else READ_BLOCK)
             summary.bytes_read += len(block)
+            if summary.bytes_read > FAST_JSON_AFTER and not self.fast_json:
+                self.loads, self.fast_json = fast_loads(), True
             data = pending + block if pending else block
             end = data.rfind(b"\n") + 1
             if first:
@@ -394,7 +423,7 @@ class _Importer:
     def _json_object(self, path: str, offset: int, line: bytes) -> dict[str, Any] | None:
         """The line's JSON object, or None after counting it as a bad line."""
         try:
-            obj = json.loads(line)
+            obj = self.loads(line)
         except ValueError as exc:
             self.summary.bad(path, offset, f"not JSON ({getattr(exc, 'msg', exc)})")
             return None

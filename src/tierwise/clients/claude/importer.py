@@ -18,7 +18,7 @@ from typing import Any
 from tierwise.hot.errors import InputError
 from tierwise.hot.ledger import db
 from tierwise.hot.ledger.record import iso_to_ms_bulk as iso_to_ms, transcript_key
-from tierwise.ledger.importers import SKILL_PATH, _Importer, as_dict, is_number
+from tierwise.ledger.importers import SKILL_PATH, _Importer, as_dict
 
 PLATFORM = "claude_code"
 HELP = "Claude Code transcripts (projects/**/*.jsonl, subagents included)"
@@ -27,6 +27,7 @@ DESCRIPTION = ("Import Claude Code transcripts (projects/**/*.jsonl, subagents "
 ROOT_FLAG = "--config-dir"
 ROOT_LABEL = "Claude Code config"
 _AGENT_FILE = re.compile(r"^agent-(.+)\.jsonl$")
+_NUMBER = (int, float)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,24 +107,14 @@ class ClaudeImporter(_Importer):
             return
         inp_t, out_t = usage.get("input_tokens"), usage.get("output_tokens")
         stamp = obj.get("timestamp")
-        if not (is_number(inp_t) and is_number(out_t)) or not isinstance(stamp, str):
+        # is_number() inlined (a JSON value is never a subclass of int or float but bool)
+        if type(inp_t) not in _NUMBER or type(out_t) not in _NUMBER or not isinstance(stamp, str):
             return
         try:
             ts = iso_to_ms(stamp)
         except ValueError:
             self.summary.bad(path, offset, f"unparsable timestamp {stamp!r}")
             return
-        cc_raw = usage.get("cache_creation_input_tokens")
-        cc = int(cc_raw or 0) if is_number(cc_raw) else 0
-        breakdown = usage.get("cache_creation")
-        w1h = 0
-        if isinstance(breakdown, dict) and is_number(breakdown.get("ephemeral_1h_input_tokens")):
-            w1h = min(int(breakdown["ephemeral_1h_input_tokens"]), cc)
-        cr = usage.get("cache_read_input_tokens")
-        tokens = {
-            "input": int(inp_t or 0), "output": int(out_t or 0), "cache_write_5m": cc - w1h, "cache_write_1h": w1h,
-            "cache_read": int(cr or 0) if is_number(cr) else 0,
-        }
         stamped = obj.get("attributionSkill")
         if stamped is not None and stamped != ctx["skill"] and ctx.get("agent_id") is None:
             self.summary.stamp_disagreements += 1
@@ -136,6 +127,17 @@ class ClaudeImporter(_Importer):
                 self.summary.duplicates_skipped += 1
                 return
             self.seen_ids.add(ids)
+        cc_raw = usage.get("cache_creation_input_tokens")
+        cc = int(cc_raw or 0) if type(cc_raw) in _NUMBER else 0
+        breakdown = usage.get("cache_creation")
+        w1h = 0
+        if isinstance(breakdown, dict) and type(breakdown.get("ephemeral_1h_input_tokens")) in _NUMBER:
+            w1h = min(int(breakdown["ephemeral_1h_input_tokens"]), cc)
+        cr = usage.get("cache_read_input_tokens")
+        tokens = {
+            "input": int(inp_t or 0), "output": int(out_t or 0), "cache_write_5m": cc - w1h, "cache_write_1h": w1h,
+            "cache_read": int(cr or 0) if type(cr) in _NUMBER else 0,
+        }
         self.add_row(
             model=msg.get("model"), tokens=tokens, session_id=session, project=obj.get("cwd"),
             skill=ctx["skill"], agent_id=obj.get("agentId") or ctx.get("agent_id"), run_id=ctx["run_id"],
