@@ -7,7 +7,7 @@ Prints figures; it is not a test. Targets (issues 3 and 13):
   repeat `tierwise report session --json`                             <= 0.2 s
   importing a 1 GB transcript tree (--memory-gb 1)                    < 200 MB peak resident
 
-    .venv/bin/python benchmarks/ledger_bench.py [--mb 50] [--corpus DIR] [--runs 3] [--repeat 5] [--ccusage PATH]
+    .venv/bin/python benchmarks/ledger_bench.py [--mb 50] [--corpus DIR] [--runs 3] [--repeat 5] [--orjson-ab] [--ccusage PATH]
     .venv/bin/python benchmarks/ledger_bench.py --memory-gb 1 [--memory-long-mb 256] [--memory-corpus DIR]
 
 The corpus (benchmarks/ledger_corpus.py) is written once to a temp dir (or DIR,
@@ -134,6 +134,8 @@ def main() -> int:
     parser.add_argument("--memory-corpus", help="where the --memory-gb tree is (generated there if missing)")
     parser.add_argument("--memory-long-mb", type=float, default=256.0,
                         help="of the --memory-gb tree, one long session file this big (MiB)")
+    parser.add_argument("--orjson-ab", action="store_true",
+                        help="also time the first import with orjson hidden (stdlib json only), interleaved")
     parser.add_argument("--ccusage")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (generated corpus, state dirs)")
     args = parser.parse_args()
@@ -229,6 +231,21 @@ def _bench(args: argparse.Namespace, ccusage: str | None, work: Path) -> int:
             theirs["totalTokens"])
         print(f"token totals equal to ccusage: {ok} (total {ours['total']:,} vs {theirs['totalTokens']:,}); "
               f"cost ${ours['cost_usd']:,.2f} (genai-prices) vs ${theirs['totalCost']:,.2f} (ccusage offline)")
+
+    if args.orjson_ab:
+        # the same first import with orjson hidden (a module that refuses to import): what the dependency pays
+        blocker = work / "no-orjson"
+        blocker.mkdir(exist_ok=True)
+        (blocker / "orjson.py").write_text("raise ImportError('hidden by ledger_bench --orjson-ab')\n")
+        plain_env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(blocker), env.get("PYTHONPATH")) if p)}
+        with_orjson, without = [], []
+        for n in range(args.runs):
+            for label, e, out in (("with", env, with_orjson), ("without", plain_env, without)):
+                e = {**e, "TIERWISE_HOME": str(work / f"ab-{label}-{n}")}
+                out.append(timed([*tw, "import", "claude", "--config-dir", str(corpus), "--json"], e)[0])
+        print(f"first import with orjson: {spread(with_orjson, digits=2)}; with the stdlib json only: "
+              f"{spread(without, digits=2)}; orjson saves {statistics.median(without) - statistics.median(with_orjson):.2f} s "
+              f"of the medians")
 
     # last: a live session appends a few lines; the next import reads only those (the corpus is restored after)
     rng = random.Random(args.seed)
