@@ -344,7 +344,9 @@ class _Importer:
             summary.bytes_read += len(block)
             if summary.bytes_read > FAST_JSON_AFTER and not self.fast_json:
                 self.loads, self.fast_json = fast_loads(), True
+            done = whole or not block
             data = pending + block if pending else block
+            del block
             end = data.rfind(b"\n") + 1
             if first:
                 first = False
@@ -354,18 +356,19 @@ class _Importer:
                     self.prepare(found, ctx, data)
             if end:
                 pos = base
-                lines = data[:end].split(b"\n")
-                lines.pop()  # the empty piece after the last newline
+                lines = data.split(b"\n")
+                pending = lines.pop()  # after the last newline (no copy of the block's whole lines)
+                del data
                 for line in lines:
                     if line and not line.isspace():
                         summary.lines += 1
                         handle(path, inode, pos, line, ctx)
                     pos += len(line) + 1
-                base += end
-                pending = data[end:]
+                base = pos
+                del lines
             else:
                 pending = data
-            if whole or not block:
+            if done:
                 break
         if pending.strip():
             # An unterminated last line: take it if it is complete JSON, else leave it for the next run.
