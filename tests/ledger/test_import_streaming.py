@@ -85,3 +85,33 @@ def test_repeated_ids_are_skipped_before_the_ledger_with_the_same_counts(
     db = sqlite3.connect(os.path.join(tmp_path / "home", "ledger.db"))
     assert db.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 2
     db.close()
+
+
+def test_the_walk_finds_what_os_walk_finds_with_each_files_real_path(tmp_path: Path) -> None:
+    """Same files, same order as os.walk (sorted, top-down, symlinked directories not
+    entered); real paths as os.path.realpath gives them, computed once per walk."""
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "deep").mkdir(parents=True)
+    (elsewhere / "deep" / "x.jsonl").write_text("{}\n")
+    (elsewhere / "linked.jsonl").write_text("{}\n")
+    real_root = tmp_path / "real-claude" / "projects"
+    for rel in ("-b/s2.jsonl", "-a/s1.jsonl", "-a/s1/subagents/agent-1.jsonl", "-a/notes.txt", "-c/z.jsonl"):
+        (real_root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (real_root / rel).write_text("{}\n")
+    (real_root / "-a" / "link.jsonl").symlink_to(elsewhere / "linked.jsonl")
+    (real_root / "-a" / "dirlink").symlink_to(elsewhere / "deep", target_is_directory=True)
+    (real_root / "-a" / "broken.jsonl").symlink_to(tmp_path / "missing.jsonl")
+    (tmp_path / "claude").symlink_to(tmp_path / "real-claude", target_is_directory=True)
+    root = str(tmp_path / "claude" / "projects")
+
+    expected = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            if name.endswith(".jsonl"):
+                full = os.path.join(dirpath, name)
+                expected.append((full, os.path.realpath(full)))
+    assert importers._walk_jsonl(root, lambda _p: True) == expected
+    assert [Path(found).name for found, _real in expected] == [
+        "broken.jsonl", "link.jsonl", "s1.jsonl", "agent-1.jsonl", "s2.jsonl", "z.jsonl"]
+    assert dict(expected)[os.path.join(root, "-a", "link.jsonl")] == str(elsewhere / "linked.jsonl")

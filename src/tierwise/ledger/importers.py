@@ -270,6 +270,7 @@ class _Importer:
         """Import one file; ``found`` is where the walk found it, keys use its real path."""
         summary = self.summary
         summary.files += 1
+        self.seen_ids.clear()
         path = real or os.path.realpath(found)
         try:
             st = os.stat(path)
@@ -317,7 +318,6 @@ class _Importer:
         except OSError as exc:
             summary.unreadable_files.append(f"{found}: {exc.strerror or exc}")
             return
-        self.seen_ids.clear()
         self.states.append((path, self.client, st.st_ino, st.st_size, offset + consumed, st.st_mtime, json.dumps(ctx)))
         if len(self.rows) >= BATCH_ROWS:
             self.flush()
