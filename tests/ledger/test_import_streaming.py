@@ -104,14 +104,19 @@ def test_the_walk_finds_what_os_walk_finds_with_each_files_real_path(tmp_path: P
     (tmp_path / "claude").symlink_to(tmp_path / "real-claude", target_is_directory=True)
     root = str(tmp_path / "claude" / "projects")
 
-    expected = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if name.endswith(".jsonl"):
-                full = os.path.join(dirpath, name)
-                expected.append((full, os.path.realpath(full)))
+    def os_walk(top: str) -> list[tuple[str, str]]:
+        found = []
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                if name.endswith(".jsonl"):
+                    full = os.path.join(dirpath, name)
+                    found.append((full, os.path.realpath(full)))
+        return found
+
+    expected = os_walk(root)
     assert importers._walk_jsonl(root, lambda _p: True) == expected
+    assert importers._walk_jsonl(root + "/", lambda _p: True) == os_walk(root + "/")
     assert [Path(found).name for found, _real in expected] == [
         "broken.jsonl", "link.jsonl", "s1.jsonl", "agent-1.jsonl", "s2.jsonl", "z.jsonl"]
     assert dict(expected)[os.path.join(root, "-a", "link.jsonl")] == str(elsewhere / "linked.jsonl")

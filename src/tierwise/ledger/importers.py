@@ -62,6 +62,7 @@ import re
 import sqlite3
 import zlib
 from collections.abc import Callable
+from operator import attrgetter
 from stat import S_ISREG
 from types import ModuleType
 from typing import Any
@@ -140,13 +141,16 @@ def _walk_jsonl(root: str, pattern: Callable[[str], bool]) -> list[tuple[str, st
     ``realpath`` of its own (a thousand files cost one ``realpath``, not one each)."""
     out: list[tuple[str, str]] = []
     real_root = os.path.realpath(root)
+    sep = os.sep
+    by_name = attrgetter("name")
 
-    def walk(folder: str, real_folder: str) -> None:
+    def walk(prefix: str, real_prefix: str) -> None:  # both end with the separator (os.path.join's rule)
         try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            with os.scandir(prefix) as it:
+                entries = list(it)
         except OSError:
             return
+        entries.sort(key=by_name)
         subdirs = []
         for entry in entries:
             try:
@@ -155,18 +159,17 @@ def _walk_jsonl(root: str, pattern: Callable[[str], bool]) -> list[tuple[str, st
                 is_dir = False
             if is_dir:
                 if not entry.is_symlink():
-                    subdirs.append(entry)
+                    subdirs.append(entry.name)
                 continue
             name = entry.name
             if name.endswith(".jsonl"):
-                full = os.path.join(folder, name)
+                full = prefix + name
                 if pattern(full):
-                    real = os.path.realpath(full) if entry.is_symlink() else os.path.join(real_folder, name)
-                    out.append((full, real))
-        for entry in subdirs:
-            walk(os.path.join(folder, entry.name), os.path.join(real_folder, entry.name))
+                    out.append((full, os.path.realpath(full) if entry.is_symlink() else real_prefix + name))
+        for name in subdirs:
+            walk(prefix + name + sep, real_prefix + name + sep)
 
-    walk(root, real_root)
+    walk(root if root.endswith(sep) else root + sep, real_root if real_root.endswith(sep) else real_root + sep)
     return out
 
 
@@ -290,20 +293,24 @@ class _Importer:
                 legacy = True
                 self.stale_states.append((found,))
         offset = 0
-        ctx: dict[str, Any] = {}
+        context: str | None = None
         if row is not None:
             inode, _size, prev_offset, context = row
             if inode == st.st_ino and st.st_size >= prev_offset:
                 offset = prev_offset
-                try:
-                    ctx = json.loads(context) if context else {}
-                except ValueError:
-                    ctx = {}
             else:
                 summary.restarted_files += 1
-        if st.st_size == offset:
-            if legacy:  # nothing new, but the state moves to the real path
-                self.states.append((path, self.client, st.st_ino, st.st_size, offset, st.st_mtime, json.dumps(ctx)))
+                context = None
+        if st.st_size == offset and not legacy:
+            return  # nothing new (the common case of a re-run: its context is not even parsed)
+        ctx: dict[str, Any] = {}
+        if context:
+            try:
+                ctx = json.loads(context)
+            except ValueError:
+                ctx = {}
+        if st.st_size == offset:  # legacy: nothing new, but the state moves to the real path
+            self.states.append((path, self.client, st.st_ino, st.st_size, offset, st.st_mtime, json.dumps(ctx)))
             return
         try:
             with open(path, "rb") as fh:
