@@ -66,6 +66,23 @@ def command_name(module_name: str) -> str:
     return short[: -len("_cmd")] if short.endswith("_cmd") else short
 
 
+def _settle_deferred() -> None:
+    """Records hooks left for after their answers (``hot.hooks.deferred``) are in
+    the ledger before a command reads it: jobs being done are waited for, jobs
+    nobody does are done here. Never in the way of the command itself."""
+    from tierwise.hot.hooks import deferred
+
+    if not deferred.waiting():
+        return
+    from tierwise.hot.hooks.jobs import drain
+    from tierwise.hot.paths import log_error
+
+    try:
+        drain()
+    except Exception as exc:  # noqa: BLE001 - each job is kept for the next try
+        log_error(f"deferred hook work not done before a command: {type(exc).__name__}: {exc}")
+
+
 def _run_command(args: list[str]) -> int:
     import os
 
@@ -79,6 +96,7 @@ def _run_command(args: list[str]) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        _settle_deferred()
         return int(func(ns))
     except TierwiseError as exc:
         return report_error(exc, as_json=getattr(ns, "json", False))

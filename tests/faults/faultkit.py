@@ -103,7 +103,27 @@ class Installed:
             os.close(read_end)
         done = json.loads(report)
         result = subprocess.CompletedProcess(proc.args, done["rc"], out, err)
+        # what the hook left for after its answer (hot/hooks/deferred.py) is done before the test looks:
+        # waited for here, untimed (the hook's own time is what `seconds` measured)
+        settle_deferred()
         return Result(result, done["seconds"], done["maxrss_kb"] / 1024)
+
+
+def settle_deferred() -> None:
+    from tierwise.hot.hooks.jobs import drain
+
+    assert drain(wait_s=120.0) == 0, "deferred hook work still running after 120 s"
+
+
+def after_answer_warnings() -> list[str]:
+    """Warnings of work a hook did after its answer: only the error log has them."""
+    from tierwise.hot import paths
+
+    try:
+        lines = Path(paths.error_log_path()).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    return [line for line in lines if "(after its answer): warning:" in line]
 
 
 LAUNCHER = r"""

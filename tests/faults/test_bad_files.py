@@ -15,7 +15,7 @@ import pytest
 
 from tierwise.hot import paths
 
-from faultkit import SESSION, Installed, agent_response, hang_bound
+from faultkit import SESSION, Installed, after_answer_warnings, agent_response, hang_bound
 
 BROKEN_SKILLS = {
     "nul-byte": "---\nname: zz-broken\ndescription: a\x00b\n---\nbody\n",
@@ -132,7 +132,11 @@ def test_a_corrupt_ledger_is_named_with_the_fix_and_nothing_arriving_is_lost(ins
     # what arrives meanwhile is spooled, and validate names the ledger (exit 6, the state exit code)
     post = installed.payload("PostToolUse-Agent", tool_use_id="toolu_c2", tool_response=agent_response("c2"))
     recorded = installed.run("PostToolUse", post)
-    assert recorded.returncode == 0 and "spooled" in recorded.stderr and "corrupt" in recorded.stderr, recorded
+    # the record is written after the answer (hot/hooks/deferred.py): the answer is not held up by the
+    # ledger, and what the work did instead goes to the error log
+    assert recorded.returncode == 0 and recorded.stderr == "", recorded
+    said = after_answer_warnings()
+    assert len(said) == 1 and "spooled" in said[0] and "corrupt" in said[0], said
     checked = _validate(installed)
     assert checked.returncode == 6, checked
     assert "the ledger is corrupt" in checked.stdout and "move it aside" in checked.stdout

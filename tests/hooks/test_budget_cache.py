@@ -21,6 +21,7 @@ from typing import Any
 
 from tierwise.hot import cache, paths
 from tierwise.hot.hooks import state
+from tierwise.hot.hooks.jobs import drain
 from tierwise.hot.hooks.runtime import ledger_stamp
 from tierwise.install import HOOK_ENTRY
 from tierwise.hot.ledger import budget
@@ -32,8 +33,10 @@ AGENT_INPUT = {"description": "d", "prompt": "Load skills/css-layout-debugger/SK
 def _installed_hook(event: str, data: dict[str, Any], extra: str = "") -> subprocess.CompletedProcess[bytes]:
     """The hook exactly as installed (ends in os._exit, the ledger left open)."""
     code = (extra + "; " if extra else "") + HOOK_ENTRY
-    return subprocess.run([sys.executable, "-P", "-c", code, event, "--client", "claude"],
+    proc = subprocess.run([sys.executable, "-P", "-c", code, event, "--client", "claude"],
                           input=json.dumps(data).encode(), capture_output=True, env=dict(os.environ), timeout=60)
+    assert drain() == 0  # what the hook left for after its answer is done (waited for, not timed)
+    return proc
 
 
 def _modules_after(event: str, data: dict[str, Any]) -> subprocess.CompletedProcess[bytes]:

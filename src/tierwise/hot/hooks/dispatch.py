@@ -50,6 +50,24 @@ def _handler(event: str) -> Callable[[Context], dict[str, Any] | None] | None:
     return None
 
 
+def _settle_deferred(event: str) -> None:
+    """Records an earlier hook left for after its answer (``hot.hooks.deferred``)
+    are in the ledger before this hook reads it: a job being done is waited for
+    (half the event's bound at most), a job nobody does is done here. A tool
+    call's PostToolUse does not wait: what it records is itself deferred."""
+    from tierwise.hot import deadline
+    from tierwise.hot.hooks import deferred
+
+    if deferred.ENABLED and event in ("PostToolUse", "PostToolUseFailure"):
+        wait = 0.0
+    else:
+        wait = deadline.BOUNDS.get(event, deadline.DEFAULT_BOUND) / 2
+    if deferred.waiting():
+        from tierwise.hot.hooks.jobs import drain
+
+        drain(wait)
+
+
 def parse(raw: bytes | str) -> dict[str, Any] | None:
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
@@ -86,6 +104,7 @@ def handle(event: str, raw: bytes | str, client: str | None = None) -> str | Non
     # every wait from here on (locks, the ledger, transcripts) ends within the event's bound
     deadline.start(event)
     try:
+        _settle_deferred(event)
         ctx = Context(event, payload, adapter)
         # The ledger connection is not closed here: closing the last connection
         # checkpoints the WAL (fsyncs, ~3 ms) and changes the ledger's stamp, which

@@ -153,10 +153,21 @@ def run() -> None:
     """
     import os
 
+    from tierwise.hot.hooks import deferred
+
+    # the ledger write of a tool call's record waits until the answer is out (TIERWISE_HOOK_DEFER=0: it does not)
+    deferred.ENABLED = os.environ.get(deferred.ENV_DEFER, "").strip() != "0"
     code = main(sys.argv[1:])
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
+    if deferred.pending():
+        try:
+            from tierwise.hot.hooks.jobs import after_answer
+
+            after_answer()  # the parent returns at once; its child does the jobs and ends here too
+        except BaseException as exc:  # noqa: BLE001 - the job stays on disk for the next drain
+            _report("deferred", f"internal error: {type(exc).__name__}: {exc}", exc)
     os._exit(code)

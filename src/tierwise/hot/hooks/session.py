@@ -246,9 +246,22 @@ def _export_after(ctx: Context) -> None:
     background.after_stop(config, ctx.project, ctx.adapter.platform)
 
 
+def _budget_for_next_turn(ctx: Context) -> None:
+    """Measure the budget after Stop's writes (main transcript rows, settled runs,
+    the summary) and cache it, so the next turn's first PreToolUse reads it
+    instead of opening the ledger while the agent waits."""
+    try:
+        ctx.forget_budget()
+        ctx.budget()
+    except Exception:  # noqa: BLE001 - only a cache: the next hook measures
+        pass
+
+
 def stop(ctx: Context) -> dict[str, Any] | None:
     try:
-        return _summary(ctx)
+        answer = _summary(ctx)
+        _budget_for_next_turn(ctx)
+        return answer
     finally:
         _team_sync(ctx, always=False)
         _export_after(ctx)

@@ -364,8 +364,17 @@ def _take(ctx: Context, write: bool = True) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         return None
     if write and isinstance(value.get("decision_record"), dict):
-        records.write_decision(value.pop("decision_record"))
+        _write_decision_later(ctx, value.pop("decision_record"))
     return value
+
+
+def _write_decision_later(ctx: Context, rec: dict[str, Any]) -> None:
+    """Record a decision after the answer (``hot.hooks.deferred``): the ledger write
+    is no part of what the client waits for."""
+    from tierwise.hot.hooks import deferred
+
+    if not deferred.defer(ctx, "decision", {"record": rec}):
+        records.write_decision(rec)
 
 
 # -- PostToolUse --------------------------------------------------------------
@@ -391,7 +400,12 @@ def _post_skill(ctx: Context) -> dict[str, Any] | None:
     pending = _take(ctx, write=not forked)
     if forked:
         assert isinstance(response, dict)
-        record_fork(ctx, pending, str(response["agentId"]))
+        from tierwise.hot.hooks import deferred
+
+        agent_id = str(response["agentId"])
+        # its transcript is read and recorded after the answer
+        if not deferred.defer(ctx, "fork", {"pending": pending, "agent_id": agent_id}):
+            record_fork(ctx, pending, agent_id)
         return None
     if ctx.adapter.pre_tool_context_reaches_model:
         return None  # already told at PreToolUse
@@ -465,7 +479,7 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
     answer = ctx.adapter.context("PostToolUse", message) if isinstance(message, str) and message else None
     has_tokens = usage is not None and (usage["total"] > 0 or usage.get("model_used"))
     if (usage is None or not has_tokens) and pending and isinstance(pending.get("decision_record"), dict):
-        records.write_decision(pending.pop("decision_record"))
+        _write_decision_later(ctx, pending.pop("decision_record"))
     if pending:
         ctx.adapter.agent_started(ctx, pending)  # Codex CLI: its usage arrives with SubagentStop
     if usage is None:
@@ -477,6 +491,17 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
             ctx.state_apply([{"set": [["background", agent_id], pending]}],
                             f"the background agent {agent_id} (its tokens arrive with SubagentStop)")
         return answer
+    from tierwise.hot.hooks import deferred
+
+    # the transcript read and the ledger write happen after the answer (hot.hooks.deferred)
+    if not deferred.defer(ctx, "agent", {"pending": pending}):
+        finish_agent(ctx, pending, usage)
+    return answer
+
+
+def finish_agent(ctx: Context, pending: dict[str, Any] | None, usage: dict[str, Any]) -> None:
+    """Record a finished subagent (its transcript's requests, else the client's
+    figure as a provisional row) and say it in the audit log."""
     skill = pending.get("skill") if pending else None
     rec = _record_agent_usage(ctx, pending, usage, skill)
     note = model_mismatch(ctx, pending, usage.get("model_used"))
@@ -490,7 +515,6 @@ def _post_agent(ctx: Context) -> dict[str, Any] | None:
         line += ("; provisional: the transcript does not hold the client's figure yet "
                  "(replaced when the next Stop or `tierwise import` reads it)")
     ctx.audit(line + ("\n" + note if note else ""))
-    return answer
 
 
 def _record_agent_usage(
