@@ -8,7 +8,8 @@ Claude Code, PostToolUse(Agent): waits until the subagent transcript holds the
 response ``tool_response.usage`` reports (the client finishing its write; a
 missed deadline is logged and fails the test, never passes it), cuts the file
 before that response (or before its first response: ``"hide": "all"``),
-runs the hook, logs what the ledger holds right after it, and puts the cut
+runs the hook (and waits for the work it does after its answer), logs what
+the ledger holds right after it, and puts the cut
 bytes back (``"restore": "after_hook"``) or leaves that to the test
 (``"after_session"``). The bytes put back are the client's own, at the same
 offsets, so the transcript ends exactly as the client wrote it.
@@ -59,7 +60,33 @@ def ledger_now(config: dict[str, Any]) -> dict[str, Any]:
 def run_hook(command: list[str], raw: bytes) -> bytes:
     proc = subprocess.run(command, input=raw, capture_output=True)
     sys.stderr.buffer.write(proc.stderr)
+    settle_deferred()
     return proc.stdout
+
+
+def settle_deferred() -> None:
+    """What the hook left for after its answer (tierwise's hot/hooks/deferred.py:
+    the transcript read and the ledger write of a PostToolUse) is done before the
+    ledger is looked at or the cut bytes are put back: the hook's child holds each
+    job's lock until the job is done, so taking the lock waits for it."""
+    import fcntl
+
+    folder = os.path.join(os.environ["TIERWISE_HOME"], "deferred")
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return
+    for name in names:
+        if not name.endswith(".job"):
+            continue
+        try:
+            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
+        except OSError:
+            continue  # done meanwhile
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        finally:
+            os.close(fd)
 
 
 def _usage_of(line: bytes) -> tuple[int, int, int] | None:
