@@ -1,4 +1,5 @@
-"""Cold work a hook wants done, started detached after Stop / SessionEnd.
+"""The one detached launcher: cold work a hook wants done after Stop / SessionEnd
+(the OpenTelemetry export here, the team sync in ``team_sync.py``).
 
 The hook never waits for it and never imports what it needs: it starts
 ``tierwise ARGS`` (this interpreter, ``-P``) in a new session (so the client's process group

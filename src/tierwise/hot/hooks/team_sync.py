@@ -1,17 +1,16 @@
 """Start ``tierwise team sync --background`` after Stop/SessionEnd, detached.
 
-Hot module: standard library only, and no ``subprocess`` (``os.posix_spawn``
-with a new session is all it takes). Nothing happens unless this machine has
-joined a team (``team/member.json``). The sync runs in its own session with
-stdio on /dev/null, bounded by its own deadline; the hook never waits for it.
-After Stop (every turn) a new sync starts at most once a minute; SessionEnd
-always starts one.
+Hot module: standard library only, and no ``subprocess``: the one detached
+launcher (``hot/hooks/background.start``) starts it. Nothing happens unless
+this machine has joined a team (``team/member.json``). The sync runs in its
+own session with stdio on /dev/null, bounded by its own deadline; the hook
+never waits for it. After Stop (every turn) a new sync starts at most once a
+minute; SessionEnd always starts one.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from tierwise.hot import paths
@@ -34,11 +33,11 @@ def maybe_start(project: str, platform: str, *, always: bool = False) -> bool:
     try:
         os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT, 0o600))
         os.utime(stamp, (now, now))
-        argv = [sys.executable, "-m", "tierwise", "team", "sync", "--background", "--project", project,
-                "--platform", {"qwen_code": "qwen", "codex": "codex"}.get(platform, "claude")]
-        actions = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_RDWR, 0) for fd in (0, 1, 2)]
-        os.posix_spawn(sys.executable, argv, dict(os.environ), file_actions=actions, setsid=True)
     except OSError as exc:
         paths.log_error(f"could not start the background team sync: {exc}")
         return False
-    return True
+    from tierwise.hot.hooks import background
+
+    client = {"qwen_code": "qwen", "codex": "codex"}.get(platform, "claude")
+    return background.start(["team", "sync", "--background", "--project", project, "--platform", client],
+                            cwd=project)
