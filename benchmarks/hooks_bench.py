@@ -26,6 +26,8 @@ benchmark waits for it to finish after each hook, untimed, so it never runs
 during another measurement. The row "PostToolUse(Agent), recorded before
 answering" is the same hook with ``TIERWISE_HOOK_DEFER=0`` (what every
 PostToolUse did before): the difference is what the agent no longer waits for.
+The row "earlier command" is PreToolUse(Skill) as installs before this one
+started it (``python -P -c ...``, with ``site``).
 Exit status 1 when a target ratio is over 1.5, so CI can run it as a check.
 """
 
@@ -162,9 +164,13 @@ def _bench(tmp: Path, runs: int) -> dict[str, object]:
     }
     py = sys.executable
     # exactly what `tierwise install` writes into settings.json
-    from tierwise.install import HOOK_ENTRY
+    from tierwise.install import HOOK_ENTRY, hook_argv
 
     def hook(event: str, client: str) -> list[str]:
+        return [*hook_argv(py), event, "--client", client]
+
+    def earlier_hook(event: str, client: str) -> list[str]:
+        """The command installs wrote before hooks skipped `site`."""
         return [py, "-P", "-c", HOOK_ENTRY, event, "--client", client]
 
     claude_sid = str(_recorded(CLAUDE, "PostToolUse-Agent.json")["session_id"])
@@ -258,6 +264,8 @@ def _bench(tmp: Path, runs: int) -> dict[str, object]:
          payload("claude", "PreToolUse-Skill.json", tool_input=skill_in), envs["claude"]),
         ("floor: hook, unrouted tool", hook("PreToolUse", "claude"),
          payload("claude", "PreToolUse-Skill.json", tool_name="Read"), envs["claude"]),
+        ("ref: PreToolUse(Skill), earlier command (-P -c, with site)", earlier_hook("PreToolUse", "claude"),
+         payload("claude", "PreToolUse-Skill.json", tool_input=skill_in), envs["claude"]),
     ]
     for warm in range(2):  # warm: cache compiled, ledger created, price table read
         for _, argv, stdin, env in round_steps(runs + warm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -77,6 +78,41 @@ def test_command_is_the_current_interpreter_quoted(tmp_path: Path) -> None:
     ]
     assert install.is_tierwise_command(cmd)
     assert install.is_tierwise_command("python3 -m tierwise hook Stop --client claude")  # earlier installs
+
+
+def test_command_for_this_interpreter_skips_site_and_names_the_package_folder(tmp_path: Path) -> None:
+    import sys
+
+    import tierwise
+
+    argv = shlex.split(install.hook_command("PreToolUse", "qwen"))
+    folder = os.path.dirname(os.path.dirname(os.path.abspath(tierwise.__file__)))
+    assert argv == [sys.executable, "-S", "-P", "-c", install.HOOK_LAUNCH, folder, "PreToolUse", "--client", "qwen"]
+    assert os.path.isfile(os.path.join(argv[5], "tierwise", "hooks", "entry.py"))
+    assert install.is_tierwise_command(install.hook_command("PreToolUse", "qwen"))
+    # another interpreter: where it finds tierwise is not known here, so `site` finds it
+    assert shlex.split(install.hook_command("Stop", "claude", "/opt/py/bin/python3"))[1:4] == ["-P", "-c",
+                                                                                                install.HOOK_ENTRY]
+
+
+def test_install_refreshes_the_earlier_command_form(tmp_path: Path) -> None:
+    """Settings written before hooks skipped `site` get the new command from `tierwise install`."""
+    import sys
+
+    old = f"{shlex.quote(sys.executable)} -P -c {shlex.quote(install.HOOK_ENTRY)} Stop --client claude"
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(json.dumps({"hooks": {"Stop": [{"hooks": [{"type": "command", "command": old}]}]}}))
+    assert install.is_tierwise_command(old)
+    install.install_client(str(tmp_path), "claude")
+    commands = [h["command"] for group in _settings(tmp_path, "claude")["hooks"]["Stop"] for h in group["hooks"]]
+    assert commands == [install.hook_command("Stop", "claude")]
+
+
+@pytest.mark.parametrize("extra", ["-S -P -c 'import os' /x Stop", "-S -P -c '{launch}' Stop"])
+def test_look_alikes_of_the_new_form_are_not_ours(extra: str) -> None:
+    command = "/usr/bin/python3 " + extra.format(launch=install.HOOK_LAUNCH)
+    assert not install.is_tierwise_command(command)
 
 
 def test_installed_command_runs_the_hook(tmp_path: Path) -> None:
@@ -450,7 +486,8 @@ def test_docs_show_the_command_install_writes() -> None:
     shown = [ln.strip() for ln in install_section.splitlines() if ln.startswith("    ") and "EVENT" in ln]
     assert len(shown) == 1, shown
     argv = shlex.split(shown[0])
-    written = shlex.split(install.hook_command("EVENT", "claude", "/abs/path/python"))
+    written = shlex.split(install.hook_command("EVENT", "claude", "/abs/path/python",
+                                              package_dir="/abs/path/site-packages"))
     from tierwise.clients import CLIENTS
 
     assert argv[:-1] == written[:-1] and argv[-1] == "|".join(CLIENTS)

@@ -11,6 +11,15 @@ tests/test_hot_imports.py lets only this module reach outside the hot set.
 
 from __future__ import annotations
 
+import sys
+
+# Installed hooks start without `site` (python -S, install/hooks.py): the cold modules' dependencies
+# (YAML, JSON Schema, genai-prices) live in site-packages, so coming through this door adds them.
+if sys.flags.no_site:
+    import site
+
+    site.main()
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -37,7 +37,10 @@ _scan_once = make_scanner(_Context())  # type: ignore[arg-type]  # duck-typed co
 
 def loads(text: str | bytes | bytearray) -> Any:
     if isinstance(text, (bytes, bytearray)):
-        text = bytes(text).decode("utf-8-sig")
+        # as "utf-8-sig" decodes, without importing that codec (a hook's payload arrives as bytes)
+        text = bytes(text).decode("utf-8")
+        if text.startswith("\ufeff"):
+            text = text[1:]
     elif text.startswith("\ufeff"):
         raise ValueError("Unexpected UTF-8 BOM (decode using utf-8-sig)")
     start = len(text) - len(text.lstrip(_WHITESPACE))

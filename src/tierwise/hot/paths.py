@@ -48,6 +48,11 @@ def spool_dir() -> str:
     return os.path.join(state_dir(), "spool")
 
 
+def deferred_dir() -> str:
+    """Work hooks left for after their answers (hot/hooks/deferred.py), one job file each."""
+    return os.path.join(state_dir(), "deferred")
+
+
 def sessions_dir() -> str:
     return os.path.join(state_dir(), "sessions")
 

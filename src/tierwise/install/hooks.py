@@ -53,6 +53,11 @@ EVENTS: dict[str, tuple[str | None, int]] = {
 # What installed hooks run. ``tierwise.hooks.entry`` is a stable name kept for them
 # (it forwards to ``tierwise.hot.hooks.entry``); settings written by any version name it.
 HOOK_ENTRY = "from tierwise.hooks.entry import run; run()"
+# The installed form: ``python -S -P -c HOOK_LAUNCH FOLDER EVENT --client C``. ``-S`` skips ``site``
+# at start-up (the .pth files, the site-packages scan: ~1 ms of every hook process); the command puts
+# FOLDER, the one holding the tierwise package, on sys.path itself, after the standard library. The
+# hot path needs nothing else (hot/cold.py runs ``site`` when a hook takes the door to cold code).
+HOOK_LAUNCH = "import sys; sys.path.append(sys.argv.pop(1)); " + HOOK_ENTRY
 PLUGIN_LAUNCHER = "${CLAUDE_PLUGIN_ROOT}/hooks/run.py"
 _EVENT_NAME = re.compile(r"[A-Za-z]+")
 
@@ -68,7 +73,9 @@ def _event_and_client(rest: list[str]) -> bool:
 def is_tierwise_command(command: object) -> bool:
     """True only for the command forms tierwise itself writes or wrote:
 
-    - ``"<python>" -P -c 'from tierwise.hooks.entry import run; run()' EVENT --client C`` (now);
+    - ``"<python>" -S -P -c '<HOOK_LAUNCH>' FOLDER EVENT --client C`` (now);
+    - ``"<python>" -P -c 'from tierwise.hooks.entry import run; run()' EVENT --client C`` (earlier
+      installs, and now for an interpreter other than the one running install);
     - ``"<python>" -m tierwise hook EVENT [--client C]`` and ``[path/]tierwise hook EVENT``
       (earlier installs);
     - ``<python> "${CLAUDE_PLUGIN_ROOT}/hooks/run.py" EVENT [--client C]`` (the plugin launcher).
@@ -83,6 +90,8 @@ def is_tierwise_command(command: object) -> bool:
         return False
     if len(argv) < 2:
         return False
+    if argv[1:5] == ["-S", "-P", "-c", HOOK_LAUNCH] and len(argv) > 5:
+        return _event_and_client(argv[6:])
     if argv[1:4] == ["-P", "-c", HOOK_ENTRY]:
         return _event_and_client(argv[4:])
     if argv[1:4] == ["-m", "tierwise", "hook"]:
@@ -94,14 +103,34 @@ def is_tierwise_command(command: object) -> bool:
     return False
 
 
-def hook_command(event: str, client: str, python: str | None = None) -> str:
-    """``"<python>" -P -c "<entry>" EVENT --client C``, quoted for the shell.
+def package_folder() -> str:
+    """The folder holding this tierwise package (site-packages, or ``src/`` of an
+    editable install): what an installed hook puts on ``sys.path``."""
+    import tierwise
 
-    The same as ``tierwise hook EVENT`` without runpy's start-up cost; ``-P``
-    keeps the project directory off ``sys.path`` so a file there cannot shadow
-    a module the hook imports."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(tierwise.__file__)))
+
+
+def hook_argv(python: str | None = None, package_dir: str | None = None) -> list[str]:
+    """The interpreter and options of an installed hook, before ``EVENT --client C``.
+
+    ``-S -P -c HOOK_LAUNCH FOLDER`` for the interpreter running tierwise (or when
+    ``package_dir`` names where ``python`` finds it): no ``site`` at start-up. For
+    another interpreter, whose tierwise may live anywhere, ``-P -c HOOK_ENTRY``
+    (``site`` finds it). ``-P`` keeps the project directory off ``sys.path``, so a
+    file there cannot shadow a module the hook imports. Both are ``tierwise hook``
+    without runpy's start-up cost."""
     exe = python or sys.executable
-    return f"{shlex.quote(exe)} -P -c {shlex.quote(HOOK_ENTRY)} {event} --client {client}"
+    if package_dir is None and os.path.abspath(exe) == os.path.abspath(sys.executable):
+        package_dir = package_folder()
+    if package_dir is None:
+        return [exe, "-P", "-c", HOOK_ENTRY]
+    return [exe, "-S", "-P", "-c", HOOK_LAUNCH, package_dir]
+
+
+def hook_command(event: str, client: str, python: str | None = None, package_dir: str | None = None) -> str:
+    """The installed hook command (:func:`hook_argv` + ``EVENT --client C``), quoted for the shell."""
+    return " ".join(shlex.quote(a) for a in [*hook_argv(python, package_dir), event, "--client", client])
 
 
 def timeout_for(client: str, seconds: int) -> int:

@@ -129,6 +129,14 @@ class CodexAdapter(Adapter):
         if name:
             remember_agent(ctx, name, run)
 
+    def after_answer(self, ctx: Context, job: dict[str, Any]) -> None:
+        run = job.get("run")
+        if job.get("what") != "link_agent_rows" or not isinstance(run, dict) \
+                or not isinstance(job.get("agent_path"), str):
+            super().after_answer(ctx, job)
+            return
+        link_agent_rows(ctx, job["agent_path"], run)
+
     def record_subagent_stop(self, ctx: Context) -> None:
         from tierwise.hot.hooks import transcript
 
@@ -372,7 +380,11 @@ def remember_agent(ctx: Context, agent_path: str, pending: dict[str, Any]) -> No
 
     # journaled when the session's lock is busy; state._prune keeps the newest 200
     ctx.state_apply([{"set": [["agents", agent_path], run]}], f"the spawned agent {agent_path}")
-    link_agent_rows(ctx, agent_path, run)
+    from tierwise.hot.hooks import deferred
+
+    # a ledger write: after the answer (CodexAdapter.after_answer); the next hook's drain waits for it
+    if not deferred.defer(ctx, "adapter", {"what": "link_agent_rows", "agent_path": agent_path, "run": run}):
+        link_agent_rows(ctx, agent_path, run)
 
 
 def _usage_line(ctx: Context, run: dict[str, Any] | None, agent_path: str | None,

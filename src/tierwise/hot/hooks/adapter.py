@@ -137,6 +137,11 @@ class Adapter:
         """PostToolUse(agent) of a subagent whose usage arrives later, under the name
         the call's response gives it (Codex CLI: ``/root/TASK``): remember its run."""
 
+    def after_answer(self, ctx: Context, job: dict[str, Any]) -> None:
+        """Work this client's hook left for after its answer (``hot.hooks.deferred``,
+        job kind ``adapter``): done by the hook's child, or by the next drain."""
+        raise ValueError(f"{self.name}: no work after the answer ({job.get('what')!r})")
+
     def record_subagent_stop(self, ctx: Context) -> None:
         """SubagentStop: record a subagent's usage from the client's own files, where
         the client keeps it there (Claude Code's background agents: ``session``)."""

@@ -63,7 +63,7 @@ _DOING = False
 
 
 def folder() -> str:
-    return os.path.join(paths.state_dir(), "deferred")
+    return paths.deferred_dir()
 
 
 def defer(ctx: Context, kind: str, data: dict[str, Any]) -> bool:
@@ -227,7 +227,10 @@ def _jobs() -> list[str]:
 
 def waiting() -> bool:
     """Whether any job is on disk (one ``listdir``; an empty folder is the usual case)."""
-    return bool(_jobs())
+    try:
+        return any(n.endswith(SUFFIX) for n in os.listdir(paths.deferred_dir()))
+    except OSError:
+        return False
 
 
 def drain(runner: Runner, wait_s: float | None = None) -> int:

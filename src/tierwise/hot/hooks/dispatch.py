@@ -55,17 +55,24 @@ def _settle_deferred(event: str) -> None:
     are in the ledger before this hook reads it: a job being done is waited for
     (half the event's bound at most), a job nobody does is done here. A tool
     call's PostToolUse does not wait: what it records is itself deferred."""
+    import os
+
+    from tierwise.hot import paths
+
+    try:  # one listdir; the deferred module is loaded only when there is a job
+        if not any(name.endswith(".job") for name in os.listdir(paths.deferred_dir())):
+            return
+    except OSError:
+        return
     from tierwise.hot import deadline
     from tierwise.hot.hooks import deferred
+    from tierwise.hot.hooks.jobs import drain
 
     if deferred.ENABLED and event in ("PostToolUse", "PostToolUseFailure"):
         wait = 0.0
     else:
         wait = deadline.BOUNDS.get(event, deadline.DEFAULT_BOUND) / 2
-    if deferred.waiting():
-        from tierwise.hot.hooks.jobs import drain
-
-        drain(wait)
+    drain(wait)
 
 
 def parse(raw: bytes | str) -> dict[str, Any] | None:

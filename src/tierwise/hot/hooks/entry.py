@@ -153,17 +153,19 @@ def run() -> None:
     """
     import os
 
-    from tierwise.hot.hooks import deferred
+    defers = sys.argv[1:2] in (["PostToolUse"], ["PostToolUseFailure"])  # the events that may defer work
+    if defers:
+        from tierwise.hot.hooks import deferred
 
-    # the ledger write of a tool call's record waits until the answer is out (TIERWISE_HOOK_DEFER=0: it does not)
-    deferred.ENABLED = os.environ.get(deferred.ENV_DEFER, "").strip() != "0"
+        # the ledger write of a tool call's record waits until the answer is out (TIERWISE_HOOK_DEFER=0: it does not)
+        deferred.ENABLED = os.environ.get(deferred.ENV_DEFER, "").strip() != "0"
     code = main(sys.argv[1:])
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):
             pass
-    if deferred.pending():
+    if defers and sys.modules["tierwise.hot.hooks.deferred"].pending():
         try:
             from tierwise.hot.hooks.jobs import after_answer
 

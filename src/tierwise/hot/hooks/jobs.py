@@ -2,7 +2,9 @@
 
 ``agent``: a finished subagent's transcript read and recorded (PostToolUse);
 ``fork``: a forked skill's subagent transcript (PostToolUse on Skill);
-``decision``: a decision record (PostToolUse, PostToolUseFailure).
+``decision``: a decision record (PostToolUse, PostToolUseFailure);
+``adapter``: a client's own (``Adapter.after_answer``; Codex CLI: rows its
+SubagentStop recorded before the spawn call's PostToolUse named their run).
 Each runs the very code the hook would have run before answering, over a
 Context rebuilt from the job (the hook's payload, client, project and time).
 
@@ -42,7 +44,7 @@ def _pending(job: dict[str, Any]) -> dict[str, Any] | None:
 
 def run(job: dict[str, Any]) -> None:
     kind = job.get("kind")
-    if kind not in ("agent", "fork", "decision"):
+    if kind not in ("agent", "fork", "decision", "adapter"):
         raise ValueError(f"unknown job kind {kind!r}")
     ctx = _context(job)
     if kind == "agent":
@@ -55,6 +57,8 @@ def run(job: dict[str, Any]) -> None:
         from tierwise.hot.hooks.tools import record_fork
 
         record_fork(ctx, _pending(job), str(job.get("agent_id")))
+    elif kind == "adapter":
+        ctx.adapter.after_answer(ctx, job)
     else:
         from tierwise.hot.hooks import records
 

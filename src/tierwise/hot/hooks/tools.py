@@ -225,7 +225,9 @@ def _refuse_other_model(ctx: Context, tool_input: dict[str, Any], entry: dict[st
             if isinstance(refusals, dict):
                 refusals.pop(key, None)
 
-        ctx.state_update(forget, "the refusal count")
+        counted = ctx.session.get("refusals")
+        if isinstance(counted, dict) and key in counted:  # no refusal to forget (the usual case): no write
+            ctx.state_update(forget, "the refusal count")
         return None
     limit = ctx.adapter.max_refusals
 
