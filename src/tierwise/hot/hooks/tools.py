@@ -289,7 +289,6 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
         _record(ctx, rec, None)
         return ctx.adapter.block(ctx.payload, _blocked_reason(decision))
     from tierwise.hot import tiers
-    from tierwise.clients.claude.hook import alias_for
 
     tier = decision.get("tier")
     alias = pinned = None
@@ -299,6 +298,8 @@ def _pre_agent(ctx: Context, tool_input: dict[str, Any], entry: dict[str, Any], 
         if model and asked == model:
             pinned = model  # the spawn call names the decided model: Codex runs it there
     elif tier and ctx.adapter.enforces_subagent_model:
+        from tierwise.clients.claude.hook import alias_for  # only Claude Code has model aliases
+
         alias = alias_for(tier, tiers.model_for(ctx.config, tier, "claude_code") if tiers.is_tier(ctx.config, tier) else None)
     elif tier and how == "subagent_type" and tiers.is_tier(ctx.config, tier):
         model = tiers.model_for(ctx.config, tier, ctx.adapter.platform)
