@@ -1,4 +1,5 @@
-"""The name installed hooks call: ``python -P -c "from tierwise.hooks.entry import run; run()" EVENT``.
+"""The name installed hooks call: ``python -S -P -c "...; from tierwise.hooks.entry import run; run()" FOLDER EVENT``
+(earlier installs: ``python -P -c "from tierwise.hooks.entry import run; run()" EVENT``).
 
 Every settings.json written by ``tierwise install`` (and the plugin launcher)
 names this module, so it stays, forwarding to ``tierwise.hot.hooks.entry``.

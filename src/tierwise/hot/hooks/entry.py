@@ -143,7 +143,7 @@ def _report(event: str, message: str, exc: BaseException | None) -> None:
 
 
 def run() -> None:
-    """What installed hooks call: ``python -P -c "...entry import run; run()" EVENT``.
+    """What installed hooks call: ``python -S -P -c "...entry import run; run()" FOLDER EVENT``.
 
     ``python -m tierwise hook`` would also work, but runpy costs a hook process
     several milliseconds on every tool call. Once ``main`` returns, every record
