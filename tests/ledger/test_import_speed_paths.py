@@ -52,6 +52,14 @@ def test_the_packaged_resolution_is_used_only_without_project_layers(tmp_path: P
 def test_a_first_import_and_report_in_a_new_state_dir_import_no_cold_library(tmp_path: Path) -> None:
     """yaml, jsonschema, rich and genai-prices stay out of the import and the report when
     the project has no config of its own (the packaged defaults, the shipped prices)."""
+    from tierwise import prices
+
+    with open(prices.SEED_PATH, encoding="utf-8") as fh:
+        made_by = json.load(fh)["generated_by"]
+    assert made_by == prices.source_label(), (
+        f"the shipped price seed is from {made_by}, the installed one is {prices.source_label()}:"
+        " scripts/bootstrap installs constraints.txt's pin; scripts/gen-seeds after changing it"
+    )
     root = tmp_path / "claude"
     corpus_module().generate(str(root), mb=0.2, seed=5)
     cwd = tmp_path / "cwd"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import sqlite3
 
 import pytest
@@ -160,3 +161,19 @@ def test_the_shipped_seed_is_what_the_installed_genai_prices_says(monkeypatch: p
     looked_up.clear()
     prices.ensure_table()
     assert sorted(looked_up) == sorted(prices.KNOWN_IDS)
+
+
+def test_the_seed_is_made_by_the_genai_prices_that_development_and_ci_install() -> None:
+    """scripts/bootstrap installs constraints.txt's pins; the shipped seed must come from the pinned
+    genai-prices, or a new state dir imports genai-prices on its first run (slow path)."""
+    root = Path(prices.__file__).resolve().parents[2]
+    pins = dict(
+        line.split("==", 1) for line in (root / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    with open(prices.SEED_PATH, encoding="utf-8") as fh:
+        made_by = json.load(fh)["generated_by"]
+    assert made_by == f"genai-prices {pins['genai-prices']}", (
+        f"{prices.SEED_PATH} was made by {made_by} but constraints.txt pins genai-prices=={pins['genai-prices']}:"
+        " run scripts/bootstrap, then scripts/gen-seeds"
+    )
