@@ -237,6 +237,16 @@ class ScriptedAPI:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
+        # Anthropic streams: the output count message_start carries. None: the final usage already (the real
+        # API sends 1 there and the final count in message_delta; Claude Code writes a subagent's message to its
+        # transcript when the content block ends, with whatever count it holds when the write happens, so with
+        # the real API's 1 what a transcript says would depend on timing). An int: the real API's way, for the
+        # tests of those early counts (tests/e2e/test_stream_snapshots.py).
+        self.early_output: int | None = None
+        # Called with (message id, rule name) in an Anthropic stream after the last content block and before
+        # message_delta (the final usage): a test holds the stream there on purpose, e.g. until the client has
+        # written the message to its transcript with message_start's early output count.
+        self.before_final_usage: Callable[[str, str | None], None] | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> ScriptedAPI:
@@ -533,7 +543,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._start_stream()
         self._sse("message_start", {"type": "message_start", "message": {
             "id": message_id, "type": "message", "role": "assistant", "model": model, "content": [],
-            "stop_reason": None, "stop_sequence": None, "usage": {**usage, "output_tokens": 1},
+            "stop_reason": None, "stop_sequence": None,
+            "usage": usage if owner.early_output is None else {**usage, "output_tokens": owner.early_output},
         }})
         for i, block in enumerate(blocks):
             if block["type"] == "text":
@@ -550,6 +561,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._sse("content_block_delta", {"type": "content_block_delta", "index": i,
                                                       "delta": {"type": "input_json_delta", "partial_json": piece}})
             self._sse("content_block_stop", {"type": "content_block_stop", "index": i})
+        if owner.before_final_usage is not None:
+            owner.before_final_usage(message_id, rule.name if rule else None)
         self._sse("message_delta", {"type": "message_delta",
                                     "delta": {"stop_reason": stop_reason, "stop_sequence": None},
                                     "usage": usage})

@@ -153,3 +153,49 @@ def test_parity_on_the_recorded_claude_code_transcripts(tmp_path: Path) -> None:
     theirs = _ccusage(tmp_path / "claude")
     _assert_token_parity(ours["report"], theirs)
     assert ours["report"]["totals"]["total"] == 10140
+
+
+def _line(session: str, n: int, output: int, stop: str | None, block: str) -> str:
+    return json.dumps({
+        "type": "assistant", "sessionId": session, "requestId": f"req_s{n}", "timestamp": f"2026-03-0{1 + n}T10:00:00.000Z",
+        "cwd": "/work/p", "uuid": f"u{n}-{output}-{block}",
+        "message": {"id": f"msg_s{n}", "model": "claude-sonnet-4-5-20250929", "role": "assistant",
+                    "stop_reason": stop, "content": [{"type": block, "text": "x"}],
+                    "usage": {"input_tokens": 40 + n, "output_tokens": output, "cache_read_input_tokens": 7,
+                              "cache_creation_input_tokens": 3}},
+    })
+
+
+def test_streamed_output_counts_the_final_line_where_ccusage_keeps_the_first(tmp_path: Path) -> None:
+    """Lines of one request with a growing output count (docs/ledger.md, "Streamed
+    responses"): every other count equals ccusage's; output is higher by exactly the
+    growth between each request's first and its highest line, computed here from the file."""
+    root = tmp_path / "claude"
+    session = "5e55ion0-0000-4000-8000-000000000001"
+    proj = root / "projects" / "-work-p"
+    proj.mkdir(parents=True)
+    lines = [
+        _line(session, 1, 1, None, "thinking"), _line(session, 1, 3, None, "text"), _line(session, 1, 427, "tool_use", "tool_use"),
+        _line(session, 2, 88, "end_turn", "text"),  # one line: nothing to grow
+        _line(session, 3, 5, None, "text"), _line(session, 3, 260, "end_turn", "text"), _line(session, 3, 260, "end_turn", "text"),
+    ]
+    (proj / f"{session}.jsonl").write_text("\n".join(lines) + "\n")
+    first: dict[str, int] = {}
+    highest: dict[str, int] = {}
+    for line in lines:
+        entry = json.loads(line)
+        key, out = entry["message"]["id"], entry["message"]["usage"]["output_tokens"]
+        first.setdefault(key, out)
+        highest[key] = max(highest.get(key, 0), out)
+    growth = sum(highest.values()) - sum(first.values())
+    assert growth > 0
+
+    ours = _tierwise(root, tmp_path)["report"]["totals"]
+    theirs = _ccusage(root)["totals"]
+    assert theirs["outputTokens"] == sum(first.values())  # ccusage: the first line of each request
+    assert ours["output"] == theirs["outputTokens"] + growth == sum(highest.values())
+    assert (ours["input"], ours["cache_write"], ours["cache_read"]) == (
+        theirs["inputTokens"], theirs["cacheCreationTokens"], theirs["cacheReadTokens"])
+    # a second import of the same file changes nothing
+    again = _tierwise(root, tmp_path)["report"]["totals"]
+    assert again == ours

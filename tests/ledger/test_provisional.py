@@ -22,6 +22,8 @@ import pytest
 from late_session import (ClaudeSession, at_most, hook, make_project, qwen_telemetry, recorded, rows, totals)
 from ledger_helpers import ccusage_bin, tierwise
 
+from tierwise.hot.ledger import pricing
+
 SKILL_A, SKILL_B = "css-layout-debugger", "ui-bug-investigator"
 
 
@@ -298,6 +300,63 @@ def test_interrupted_session_no_stop(session: ClaudeSession) -> None:
     s.write(s.agent_path("agentB"))
     s.import_()
     assert_exact(s)
+
+
+# -- a streamed response's early output count on disk (docs/ledger.md, "Streamed responses") -------------
+
+
+def _early_output(s: ClaudeSession, agent: str, early: int = 1) -> int:
+    """Make the subagent's last line carry the stream's early output count, as Claude Code
+    writes it when the content block ends before message_delta; returns the final count."""
+    path = s.agent_path(agent)
+    entry = json.loads(s.lines[path][-1])
+    final = entry["message"]["usage"]["output_tokens"]
+    entry["message"]["usage"]["output_tokens"] = early
+    entry["message"]["stop_reason"] = None
+    s.lines[path][-1] = json.dumps(entry)
+    assert final > early
+    return final
+
+
+def _cost_of_b_last() -> tuple[int, float | None]:
+    (row,) = rows("agent_id = 'agentB' AND input = ?", (B_USAGES[-1]["input"],))
+    return row["output"], row["cost_usd"]
+
+
+@pytest.mark.parametrize("order", ["on-disk-at-post-tool-use", "late-then-stop", "late-then-import"])
+def test_an_early_output_count_is_completed_from_the_tool_response(session: ClaudeSession, order: str) -> None:
+    """B's last request is on disk with output 1 (the write beat message_delta): the hook's
+    tool_response.usage holds the API's final count, and that is what the ledger keeps,
+    whichever source records the line first; ccusage counts the 1."""
+    s = session
+    final = _early_output(s, "agentB")
+    truth = s.truth()  # what the transcripts say, first line of a request (ccusage's rule)
+    billed = {**truth, "output": truth["output"] - 1 + final}
+    s.write(s.main)
+    s.write(s.agent_path("agentA"))
+    late = order != "on-disk-at-post-tool-use"
+    s.write(s.agent_path("agentB"), keep=len(B_USAGES) if late else None)
+    s.post_agent("toolu_A", "agentA", prompt_for(SKILL_A), A_USAGES[-1])
+    s.post_agent("toolu_B", "agentB", prompt_for(SKILL_B), B_USAGES[-1])
+    assert len(provisional()) == (1 if late else 0)
+    s.write(s.agent_path("agentB"))
+    if order == "late-then-import":
+        s.import_()
+    else:
+        s.stop()
+    assert provisional() == []
+    assert totals() == billed
+    assert _cost_of_b_last()[0] == final
+    s.import_()  # the import reads the 1 again: the ledger keeps the final count, priced as such
+    assert totals() == billed
+    (row,) = rows("agent_id = 'agentB' AND input = ?", (B_USAGES[-1]["input"],))
+    tokens = {k: row[k] for k in ("input", "output", "cache_write_5m", "cache_write_1h", "cache_read")}
+    assert row["output"] == final and row["cost_usd"] is not None
+    assert row["cost_usd"] == pytest.approx(pricing.resolve(row["model"], row["tier"], tokens, day=row["timestamp"][:10])[0])
+    assert_attributed(s)
+    theirs = ccusage_totals(s.home)
+    if theirs is not None:
+        assert theirs == truth and totals()["output"] - theirs["output"] == final - 1
 
 
 def test_report_session_says_where_each_row_came_from(session: ClaudeSession) -> None:

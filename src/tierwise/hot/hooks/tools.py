@@ -552,6 +552,8 @@ def _record_agent_usage(
         if usage["total"] > 0 and not transcript.holds_request(rows, usage):
             kind = "last_request"  # tool_response.usage: the subagent's last request
             late = {"agent_id": agent_id, "size": size}
+        elif usage["total"] > 0:
+            transcript.complete_last_request(rows, usage)
     rec = records.record_run_usage(ctx, pending, usage, skill, rows=rows, provisional=kind)
     if kind and (ctx.adapter.name == "qwen" or late.get("agent_id")):
         from tierwise.hot.ledger import settle

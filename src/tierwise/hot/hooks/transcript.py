@@ -232,14 +232,21 @@ class Scan:
 
 
 def _dedup(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    seen = set()
-    out = []
+    """One row per (message.id, requestId), in first-seen order: the line with
+    the highest output count (the last of equals). A streamed response can be
+    written as several lines whose output count grows; the last is the final
+    one (ccusage keeps the first and undercounts: docs/ledger.md)."""
+    at: dict[tuple[Any, Any], int] = {}
+    out: list[dict[str, Any]] = []
     for row in rows:
         if row["message_id"]:
             key = (row["message_id"], row["request_id"])
-            if key in seen:
+            i = at.get(key)
+            if i is not None:
+                if row["output"] >= out[i]["output"]:
+                    out[i] = row
                 continue
-            seen.add(key)
+            at[key] = len(out)
         out.append(row)
     return out
 
@@ -312,6 +319,32 @@ def holds_request(rows: list[dict[str, Any]], usage: dict[str, Any]) -> bool:
     want = (n(usage, "input"), n(usage, "cache_read"), n(usage, "cache_write_5m") + n(usage, "cache_write_1h"))
     return any((n(r, "input"), n(r, "cache_read"), n(r, "cache_write_5m") + n(r, "cache_write_1h")) == want
                for r in rows)
+
+
+def complete_last_request(rows: list[dict[str, Any]], usage: dict[str, Any]) -> bool:
+    """Give the transcript's row of the request ``usage`` reports (PostToolUse(Agent)'s
+    ``tool_response.usage``: the subagent's last request, with the API's final
+    counts) that request's final output count when the row holds less.
+
+    Claude Code writes a subagent's message to its transcript when the content
+    block ends, with the output count it holds at that moment: message_start's
+    early count (the API sends 1) when the write happens before message_delta
+    brings the final one, and the line is not written again. Input and cache
+    counts are final from the start. Returns whether a row was completed."""
+
+    def n(src: dict[str, Any], key: str) -> int:
+        value = src.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    want = (n(usage, "input"), n(usage, "cache_read"), n(usage, "cache_write_5m") + n(usage, "cache_write_1h"))
+    final = n(usage, "output")
+    for row in reversed(rows):
+        if (n(row, "input"), n(row, "cache_read"), n(row, "cache_write_5m") + n(row, "cache_write_1h")) == want:
+            if n(row, "output") < final:
+                row["output"] = final
+                return True
+            return False
+    return False
 
 
 def note_cut_short(scan: Scan | None) -> None:

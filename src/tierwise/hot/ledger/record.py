@@ -19,7 +19,10 @@ Usage row (``record_usage``), every key optional except the token counts::
      "cost_usd": float | None, "price_source": str}
 
 Rows are deduplicated by (message_id, request_id) when both are set (ccusage's
-rule) and by ``source_key``: the first record wins, later ones are skipped.
+rule) and by ``source_key``: a later record of the same request replaces the
+output count (and the cost) only when it is higher — a streamed response's
+lines carry a growing output count, the last one final — and is skipped
+otherwise; a later record of the same line is skipped.
 
 Every row says where it came from (``origin``: ``hook_payload``,
 ``subagent_transcript``, ``session_transcript`` or ``import``). A row made
@@ -68,8 +71,11 @@ ORIGIN_SQL = (
     "WHEN client = 'claude_code' AND agent_id IS NOT NULL THEN 'subagent_transcript' ELSE 'session_transcript' END)"
 )
 _INSERT_USAGE = (
-    f"INSERT OR IGNORE INTO usage ({', '.join(USAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in USAGE_COLUMNS)})"
+    f"INSERT INTO usage ({', '.join(USAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in USAGE_COLUMNS)}) "
+    "ON CONFLICT (message_id, request_id) DO UPDATE SET output = excluded.output, cost_usd = excluded.cost_usd, "
+    "price_source = excluded.price_source WHERE excluded.output > usage.output "
+    "ON CONFLICT DO NOTHING"
 )
 
 
@@ -310,10 +316,12 @@ def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
     - ``last_request`` (Claude Code's ``tool_response.usage``, the subagent's
       last request) is replaced by a final row of the same subagent (``agent_id``;
       without one, the same session and run) with the same input, cache-read
-      and cache-write counts. Output is not compared: a response streamed into
-      several transcript lines may carry an early output count in its first
-      line, which is the one counted (ccusage's rule), while input and cache
-      counts are fixed when the request starts.
+      and cache-write counts. Output is not compared: a subagent's transcript
+      line may carry the early output count of a streamed response (Claude
+      Code writes it when the content block ends, before the final count
+      arrives), while input and cache counts are fixed when the request starts;
+      the final row then takes the provisional row's output, the API's final
+      count (``_complete_output``).
     - ``all_requests`` (Qwen Code's ``executionSummary``, every round of the
       subagent) is replaced by the final rows of one subagent of the same
       session (one ``agent_id``) whose prompt tokens (input + cache read) and
@@ -355,6 +363,8 @@ def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
         if hit is None:
             continue
         final_id, final_agent = hit
+        if kind == "last_request":
+            _complete_output(conn, final_id, out)
         conn.execute(
             f"INSERT OR REPLACE INTO usage_replaced ({_REPLACED_COLUMNS}, replaced_by, replaced_agent, replaced_at) "
             f"SELECT {_REPLACED_COLUMNS}, ?, ?, ? FROM usage WHERE id = ?",
@@ -369,6 +379,24 @@ def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
             )
         replaced += 1
     return replaced
+
+
+def _complete_output(conn: sqlite3.Connection, row_id: int, output: int) -> None:
+    """Give a transcript row the final output count of its request (from the
+    client's payload: ``transcript.complete_last_request``) when it holds less,
+    and price it again."""
+    found = conn.execute(
+        "SELECT client, model, tier, input, output, cache_write_5m, cache_write_1h, cache_read, timestamp, price_source "
+        "FROM usage WHERE id = ?", (row_id,)).fetchone()
+    if found is None or found[4] >= output:
+        return
+    client, model, tier, inp, _, w5, w1, cread, stamp, source = found
+    tokens = {"input": inp, "output": output, "cache_write_5m": w5, "cache_write_1h": w1, "cache_read": cread}
+    cost: float | None = None
+    if source != "pending":
+        cost, source = pricing.resolve(model, tier, tokens, platform=client or "claude_code", day=str(stamp)[:10])
+    conn.execute("UPDATE usage SET output = ?, cost_usd = ?, price_source = ? WHERE id = ?",
+                 (output, cost, source, row_id))
 
 
 def _settling_group(

@@ -85,6 +85,8 @@ def settle_runs(ctx: Context) -> int:
         rows, read = transcript.read_agent_rows(path)
         kind = entry.get("provisional")
         late = bool(kind) and not transcript.holds_request(rows, entry["usage"])
+        if kind == "last_request" and not late:
+            transcript.complete_last_request(rows, entry["usage"])
         if rows:
             rec = records.record_run_usage(ctx, entry.get("run"), entry["usage"], entry.get("skill"), rows=rows,
                                            provisional=kind if late else None)
