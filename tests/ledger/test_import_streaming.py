@@ -66,8 +66,10 @@ def test_block_reads_equal_a_whole_file_read(tmp_path: Path, monkeypatch: pytest
 
 def test_repeated_ids_are_skipped_before_the_ledger_with_the_same_counts(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A response streamed as three lines (same message id + request id): one row, the first
-    line's; the other two count as duplicates. Across files the ledger's unique key decides."""
+    """A response streamed as three lines (same message id + request id) with a growing output
+    count: one row, with the highest count (docs/ledger.md, "Streamed responses"); the other
+    lines count as duplicates, not as added rows. Across files the ledger's unique key decides,
+    and a repeat that says less changes nothing."""
     root = tmp_path / "claude"
     proj = root / "projects" / "-p"
     proj.mkdir(parents=True)
@@ -81,7 +83,7 @@ def test_repeated_ids_are_skipped_before_the_ledger_with_the_same_counts(
     (proj / "s2.jsonl").write_text(line(5, 9) + "\n")
     summary, rows, _states = _import(tmp_path / "home", root, monkeypatch, importers.READ_BLOCK)
     assert summary["records_seen"] == 5 and summary["records_added"] == 2 and summary["duplicates_skipped"] == 3
-    assert [(r[4], r[16]) for r in rows] == [(5, "req_1"), (7, "req_2")]
+    assert [(r[4], r[16]) for r in rows] == [(500, "req_1"), (7, "req_2")]
     db = sqlite3.connect(os.path.join(tmp_path / "home", "ledger.db"))
     assert db.execute("SELECT COUNT(*) FROM usage").fetchone()[0] == 2
     db.close()

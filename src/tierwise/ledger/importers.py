@@ -223,9 +223,10 @@ class _Importer:
         self.loads: Callable[[bytes], Any] = json.loads  # fast_loads() once an import turns out big
         self.fast_json = False
         self._states: dict[str, tuple[Any, ...]] | None = None
-        # (message id, request id) of the rows of the current file: a streamed response's later
-        # lines are skipped here, not priced and sent to SQLite to be ignored there
-        self.seen_ids: set[tuple[str, str]] = set()
+        # (message id, request id) of the rows of the current file -> the highest output count seen:
+        # a streamed response's repeats that say no more are skipped here, not priced and sent to
+        # SQLite to be ignored there
+        self.seen_ids: dict[tuple[str, str], int] = {}
         self.links: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
         self.stale_states: list[tuple[str]] = []

@@ -120,13 +120,16 @@ class ClaudeImporter(_Importer):
             self.summary.stamp_disagreements += 1
         message_id, request_id = msg.get("id"), obj.get("requestId")
         if message_id and request_id:
-            # a streamed response's later lines repeat both ids: the ledger would ignore them (first one wins)
+            # a streamed response's later lines repeat both ids; only one with a higher output count
+            # than the ones before it says more (docs/ledger.md, "Streamed responses"): the ledger
+            # raises the row's output to it, every other repeat is skipped here
             ids = (str(message_id), str(request_id))
-            if ids in self.seen_ids:
+            best = self.seen_ids.get(ids)
+            if best is not None and int(out_t or 0) <= best:
                 self.summary.records_seen += 1
                 self.summary.duplicates_skipped += 1
                 return
-            self.seen_ids.add(ids)
+            self.seen_ids[ids] = int(out_t or 0)
         cc_raw = usage.get("cache_creation_input_tokens")
         cc = int(cc_raw or 0) if type(cc_raw) in _NUMBER else 0
         breakdown = usage.get("cache_creation")

@@ -272,10 +272,14 @@ def _origin(row: dict[str, Any], client: str, provisional: str | None) -> str:
 
 
 def insert_usage(conn: sqlite3.Connection, tuples: list[tuple[Any, ...]]) -> int:
-    """Insert prepared rows inside the caller's transaction; returns rows added."""
-    before = conn.total_changes
+    """Insert prepared rows inside the caller's transaction; returns rows added (a row
+    that only raised an existing row's output is not one: ``_INSERT_USAGE``)."""
+    if not tuples:
+        return 0
+    last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM usage").fetchone()[0]
     conn.executemany(_INSERT_USAGE, tuples)
-    return conn.total_changes - before
+    # new rows get ids above the highest one (no AUTOINCREMENT: max + 1); updates keep theirs
+    return int(conn.execute("SELECT COUNT(*) FROM usage WHERE id > ?", (last,)).fetchone()[0])
 
 
 def _touched_sessions(tuples: list[tuple[Any, ...]]) -> set[Any]:
