@@ -13,6 +13,8 @@ installed). See late_hook.py for what it does per client.
     result = run_claude(...)
     late.hidden()          # one entry per subagent whose transcript the hook saw cut, with the ledger right after
     late.restore_all()     # the client's bytes back where they were ("after_session")
+
+    LateTranscripts(..., agents=[], forks=["css-layout-debugger"])  # a fork's end held until after Stop
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ HOOK = Path(__file__).resolve().parent / "late_hook.py"
 
 class LateTranscripts:
     def __init__(self, root: Path, client: str, *, agents: Sequence[str] = ("*",), hide: str = "last",
-                 restore: str = "after_hook", kill_after: str | None = None, stop: str = "real") -> None:
+                 restore: str = "after_hook", kill_after: str | None = None, stop: str = "real",
+                 forks: Sequence[str] = ()) -> None:
         root.mkdir(parents=True, exist_ok=True)
         (root / "held").mkdir(exist_ok=True)
         self.client = client
@@ -41,7 +44,7 @@ class LateTranscripts:
         self.config.write_text(json.dumps({
             "client": client, "log": str(self.log), "held": str(root / "held"), "agents": list(agents),
             "hide": hide, "restore": restore, "kill_after": kill_after, "stop": stop,
-            "qwen_home": str(home / ".qwen"),
+            "qwen_home": str(home / ".qwen"), "forks": list(forks),
         }))
 
     def install(self, project: Path) -> None:

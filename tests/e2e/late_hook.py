@@ -15,6 +15,12 @@ bytes back (``"restore": "after_hook"``) or leaves that to the test
 offsets, so the transcript ends exactly as the client wrote it.
 ``"kill_after"``: then kills the client (an interrupted session: no Stop).
 
+Claude Code, PostToolUse(Skill) of a forked skill named in ``"forks"``: waits
+until the fork's transcript holds its final response (the text the Skill call
+returns), cuts the file before it, runs the hook, and puts the bytes back only
+after tierwise's Stop hook has run (before SessionEnd): the client writing a
+fork's last lines after Stop.
+
 Qwen Code, PostToolUse(agent): the hook is given a view of the session file
 (under ~/.qwen, outside projects/, so no import reads it) without the
 subagent's last telemetry line. Stop: the hook gets the real file once it
@@ -52,9 +58,11 @@ def ledger_now(config: dict[str, Any]) -> dict[str, Any]:
                              "FROM usage").fetchone()
         provisional = [list(r) for r in conn.execute(
             "SELECT agent_id, run_id, skill, provisional, input, output FROM usage WHERE provisional IS NOT NULL")]
+        by_skill = dict(conn.execute("SELECT skill, SUM(input) FROM usage WHERE skill IS NOT NULL GROUP BY skill"))
     finally:
         conn.close()
-    return {"totals": dict(zip(("input", "output", "cache_write", "cache_read"), total)), "provisional": provisional}
+    return {"totals": dict(zip(("input", "output", "cache_write", "cache_read"), total)), "provisional": provisional,
+            "input_by_skill": by_skill}
 
 
 def run_hook(command: list[str], raw: bytes) -> bytes:
@@ -166,6 +174,84 @@ def claude_agent(config: dict[str, Any], payload: dict[str, Any], raw: bytes, co
         log(config, event="killed", pid=pid)
         os.kill(pid, signal.SIGKILL)
     return out
+
+
+def _final_offset(path: str, result: str) -> int | None:
+    """Offset of the first line of the fork's final response (the one whose text is
+    the Skill call's ``result``) once the file holds it whole; None until then."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    starts: dict[str, int] = {}
+    pos = 0
+    while (nl := data.find(b"\n", pos)) >= 0:
+        try:
+            entry = json.loads(data[pos:nl])
+        except ValueError:
+            entry = None
+        message = entry.get("message") if isinstance(entry, dict) else None
+        if isinstance(message, dict) and entry.get("type") == "assistant" and isinstance(message.get("id"), str):
+            first = starts.setdefault(message["id"], pos)
+            content = message.get("content") if isinstance(message.get("content"), list) else []
+            if any(isinstance(b, dict) and b.get("text") == result for b in content):
+                return first
+        pos = nl + 1
+    return None
+
+
+def claude_fork(config: dict[str, Any], payload: dict[str, Any], raw: bytes, command: list[str]) -> bytes:
+    """PostToolUse(Skill) of a forked skill: its subagent transcript is cut before the
+    final response until the Stop hook has run (the client writing it after Stop)."""
+    response = payload.get("tool_response") or {}
+    copy = str((payload.get("tool_input") or {}).get("skill") or "")
+    if not any(copy.startswith(f"{name}--on-") for name in config.get("forks", [])) or \
+            not isinstance(response.get("result"), str):
+        return run_hook(command, raw)
+    agent_id = response["agentId"]
+    path = os.path.join(os.path.dirname(payload["transcript_path"]), payload["session_id"], "subagents",
+                        f"agent-{agent_id}.jsonl")
+    deadline = time.monotonic() + DEADLINE_S
+    cut = None
+    while cut is None:
+        try:
+            cut = _final_offset(path, response["result"])
+        except OSError:
+            cut = None
+        if cut is None:
+            if time.monotonic() > deadline:
+                log(config, event="error", agent_id=agent_id, error=f"the client never wrote the fork's end to {path}")
+                return run_hook(command, raw)
+            time.sleep(0.02)
+    with open(path, "rb") as fh:
+        fh.seek(cut)
+        held = fh.read()
+    os.truncate(path, cut)
+    out = run_hook(command, raw)
+    with open(os.path.join(config["held"], f"{agent_id}.bin"), "wb") as fh:
+        fh.write(held)
+    log(config, event="hidden", agent_id=agent_id, skill=copy, path=path, offset=cut, bytes=len(held),
+        restored="after_stop", **ledger_now(config))
+    return out
+
+
+def claude_stop(config: dict[str, Any], raw: bytes, command: list[str]) -> bytes:
+    """Stop: tierwise's hook runs first, then the held fork ends are put back (before SessionEnd)."""
+    out = run_hook(command, raw)
+    for entry in [e for e in _entries(config) if e.get("restored") == "after_stop"]:
+        held = os.path.join(config["held"], f"{entry['agent_id']}.bin")
+        if os.path.exists(held):
+            with open(held, "rb") as fh:
+                restore(config, entry["path"], entry["offset"], fh.read())
+            os.unlink(held)
+            log(config, event="restored", agent_id=entry["agent_id"], **ledger_now(config))
+    return out
+
+
+def _entries(config: dict[str, Any]) -> list[dict[str, Any]]:
+    try:
+        with open(config["log"], encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+    except OSError:
+        return []
 
 
 def restore(config: dict[str, Any], path: str, offset: int, held: bytes) -> None:
@@ -298,6 +384,10 @@ def main() -> int:
     event, tool = payload.get("hook_event_name"), payload.get("tool_name")
     if config["client"] == "claude" and event == "PostToolUse" and tool in ("Agent", "Task"):
         out = claude_agent(config, payload, raw, command)
+    elif config["client"] == "claude" and event == "PostToolUse" and tool == "Skill" and config.get("forks"):
+        out = claude_fork(config, payload, raw, command)
+    elif config["client"] == "claude" and event == "Stop" and config.get("forks"):
+        out = claude_stop(config, raw, command)
     elif config["client"] == "qwen" and event == "PostToolUse" and tool in ("agent", "task"):
         out = qwen_agent(config, payload, command)
     elif config["client"] == "qwen" and event == "Stop":

@@ -189,6 +189,29 @@ def test_red_budget_zone_moves_each_call(run_claude: Any, tmp_path: Path) -> Non
     assert {a["zone"] for a in tierwise_json("audit", "--session", sid)} == {"red"}
 
 
+def test_a_forks_last_response_written_after_stop_is_recorded_at_session_end(run_claude: Any, tmp_path: Path) -> None:
+    """Claude Code may write a forked skill's last lines after Stop (seen in CI). Reproduced on
+    purpose: each inline fork's final response is missing from its transcript from PostToolUse
+    until after Stop. The run stays remembered until its transcript holds the fork's final
+    response, so SessionEnd records it: the audit and the report hold every request."""
+    from late import LateTranscripts
+
+    project = make_project(tmp_path)
+    late = LateTranscripts(tmp_path / "late", "claude", agents=[], forks=INLINE)
+    late.install(project)
+    result = run_claude(project, PROMPT, script(project), timeout=240)
+    assert result.exit_code == 0, result.describe()
+    sid = result.json["session_id"]
+    assert late.errors() == []
+    assert sorted(e["skill"].split("--on-")[0] for e in late.hidden()) == sorted(INLINE)
+    restored = late.entries("restored")
+    assert len(restored) == len(INLINE)
+    after_stop = restored[0]["input_by_skill"]  # the ledger once Stop had run, before the bytes came back
+    for skill in INLINE:
+        assert after_stop.get(skill) == USAGE[skill][0].input_tokens, (skill, after_stop)  # the first request only
+    check(result, sid, PREFERRED)
+
+
 def _normalized(body: dict[str, Any], project: Path) -> str:
     out = json.dumps(body, sort_keys=True).replace(str(project.resolve()), "<project>")
     out = out.replace(re.sub(r"[^A-Za-z0-9]", "-", str(project.resolve())), "<project-dir>")

@@ -91,3 +91,22 @@ def test_transcripts_are_read_only_under_client_config_dirs(tmp_path: Path, isol
     (odd / "projects").mkdir(parents=True)
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(odd))  # a single directory whose name has commas
     assert transcript.allowed(str(odd / "projects" / "t.jsonl")) == str(odd / "projects" / "t.jsonl")
+
+
+def test_a_fork_is_complete_once_its_final_response_is_on_disk(tmp_path: Path) -> None:
+    """A forked skill's transcript may end later than PostToolUse(Skill), even after Stop, and
+    its size cannot say whether more is coming: the Skill call's ``result`` (the fork's final
+    text) can. Without one, a last response that asks for no tool ends it."""
+    lines = _lines()
+    path = tmp_path / "agent-f.jsonl"
+    path.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # the final response not written yet
+    expect = transcript.result_tail("All done.\n")
+    rows, _ = transcript.read_agent_rows(str(path))
+    assert rows and not transcript.fork_complete(rows, expect) and not transcript.fork_complete(rows, None)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(lines[-1] + "\n")
+    rows, _ = transcript.read_agent_rows(str(path))
+    assert transcript.fork_complete(rows, expect) and transcript.fork_complete(rows, None)
+    assert not transcript.fork_complete(rows, transcript.result_tail("Something else entirely."))
+    assert not transcript.fork_complete([], expect)
+    assert transcript.result_tail("  ") is None and transcript.result_tail(None) is None

@@ -470,8 +470,12 @@ def record_fork(ctx: Context, pending: dict[str, Any] | None, agent_id: str) -> 
                   + ("\n" + note if note else ""))
     elif isinstance(run.get("decision_record"), dict):
         records.write_decision(run["decision_record"])
+    response = ctx.payload.get("tool_response")
+    expect = transcript.result_tail(response.get("result") if isinstance(response, dict) else None)
+    # remembered until its transcript holds the final response (Stop, SessionEnd; else `tierwise import`)
     settle.remember(ctx, run_id, {"client": "claude", "run": settle.run_fields(run, run_id), "skill": skill,
-                                  "usage": usage, "provisional": None, "agent_id": agent_id, "size": size})
+                                  "usage": usage, "provisional": None, "agent_id": agent_id, "size": size,
+                                  "fork": {"expect": expect, "complete": transcript.fork_complete(rows, expect)}})
 
 
 def _post_agent(ctx: Context) -> dict[str, Any] | None:

@@ -99,6 +99,17 @@ def _usage_row(entry: dict[str, Any], path: str, inode: int, offset: int, line: 
     rid = entry.get("requestId") if isinstance(entry.get("requestId"), str) else None
     model = message.get("model") if isinstance(message.get("model"), str) else None
     ts = entry.get("timestamp") if isinstance(entry.get("timestamp"), str) else None
+    content = message.get("content")
+    tool_use = False
+    texts = []
+    if isinstance(content, list):
+        for block in content:
+            if isinstance(block, dict):
+                if block.get("type") == "tool_use":
+                    tool_use = True
+                elif block.get("type") == "text" and isinstance(block.get("text"), str):
+                    texts.append(block["text"])
+    final_text = "\n".join(texts).strip()[-TEXT_TAIL:] if texts and not tool_use else None
     return {
         "model": model,
         "input": n("input_tokens"),
@@ -112,6 +123,8 @@ def _usage_row(entry: dict[str, Any], path: str, inode: int, offset: int, line: 
         "source_key": f"{path}:{inode}:{offset}:{zlib.crc32(line.rstrip(_EOL)) & 0xFFFFFFFF:08x}",
         "timestamp": ts,
         "_sidechain": bool(entry.get("isSidechain")),
+        "_tool_use": tool_use,
+        "_final_text": final_text,  # the end of a text-only line: fork_complete compares it
     }
 
 
@@ -302,6 +315,28 @@ def cut_short_note(scan: Scan | None) -> str | None:
 
 def agent_usage_rows(path: str) -> list[dict[str, Any]]:
     return read_agent_rows(path)[0]
+
+
+TEXT_TAIL = 200
+
+
+def result_tail(result: object) -> str | None:
+    """What ``fork_complete`` needs of a forked Skill call's ``tool_response.result``."""
+    return result.strip()[-TEXT_TAIL:] if isinstance(result, str) and result.strip() else None
+
+
+def fork_complete(rows: list[dict[str, Any]], expect: str | None) -> bool:
+    """Whether a forked skill's subagent transcript holds its final response.
+    Claude Code may write those lines after PostToolUse(Skill), even after Stop,
+    and the file's size alone cannot tell a transcript that is complete from one
+    that is not yet. The Skill tool's ``result`` is the fork's final text
+    (``expect``: its end, ``result_tail``): complete once a text-only line ends
+    it. Without one, complete once the last response asks for no tool."""
+    if not rows:
+        return False
+    if expect:
+        return any(r.get("_final_text") and expect.endswith(r["_final_text"]) for r in rows)
+    return not rows[-1].get("_tool_use")
 
 
 def holds_request(rows: list[dict[str, Any]], usage: dict[str, Any]) -> bool:

@@ -7,6 +7,9 @@ PostToolUse(agent) fires. The hook then records what the client's payload says
 as a provisional row (``ledger.record.settle``) and remembers the run here, in
 the session state. Every Stop / SessionEnd reads those transcripts again and
 records what they hold now: the transcript's rows replace the provisional one.
+A forked skill's run (``tools.record_fork``) is kept until its transcript holds
+the fork's final response (``transcript.fork_complete``): Claude Code may write
+it after Stop, and a file that has not grown since is not yet a complete one.
 Whatever is still provisional when the session ends is settled by `tierwise
 import`. Nothing waits for the client.
 
@@ -77,10 +80,11 @@ def settle_runs(ctx: Context) -> int:
         except OSError:
             size = -1
         seen = entry["size"] if isinstance(entry.get("size"), int) else 0
+        fork = entry.get("fork") if isinstance(entry.get("fork"), dict) else None
         if size <= seen:
-            if not entry.get("provisional"):
+            if not entry.get("provisional") and (fork is None or fork.get("complete")):
                 done.append(run_id)  # nothing new since it was recorded
-            continue
+            continue  # a forked skill's final response may still come (transcript.fork_complete)
         assert path is not None
         rows, read = transcript.read_agent_rows(path)
         kind = entry.get("provisional")
@@ -92,7 +96,9 @@ def settle_runs(ctx: Context) -> int:
                                            provisional=kind if late else None)
             if kind and not late:
                 _audit(ctx, entry, rec)
-        if late or read < size:
+        incomplete = fork is not None and not transcript.fork_complete(
+            rows, fork.get("expect") if isinstance(fork.get("expect"), str) else None)
+        if late or read < size or incomplete:
             sizes[run_id] = read  # not all of it yet (a line still being written, or a read cut short)
         else:
             done.append(run_id)
