@@ -32,7 +32,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hookrec import HookRecorder, rewrite_paths  # noqa: E402
-from scripted_api import Recorded, Rule, ScriptedAPI  # noqa: E402
+from scripted_api import CODEX_CONFIG, Recorded, Rule, ScriptedAPI  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("TIERWISE_E2E_CACHE", str(REPO_ROOT / ".e2e-cache")))
@@ -355,29 +355,8 @@ def run_qwen(e2e_clients: Clients, scripted_api: ScriptedAPI, client_home: Path,
     return run
 
 
-# What the Codex runs are configured with ($CODEX_HOME/config.toml): the scripted API as
-# the only model provider, and nothing that would reach off loopback (update check,
-# analytics, apps/plugins catalogs).
+# the model the Codex runs' config (scripted_api.CODEX_CONFIG) names
 CODEX_MODEL = "gpt-6.2-sol"
-CODEX_CONFIG = """model = "{model}"
-model_provider = "scripted"
-check_for_update_on_startup = false
-
-[model_providers.scripted]
-name = "scripted"
-base_url = "{base_url}/v1"
-wire_api = "responses"
-env_key = "SCRIPTED_API_KEY"
-
-[analytics]
-enabled = false
-
-[features]
-apps = false
-plugins = false
-remote_plugin = false
-tool_suggest = false
-"""
 
 
 def _codex_version(binary: Path, home: Path) -> str:

@@ -39,6 +39,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 DEADLINE_S = 60.0
@@ -128,6 +129,29 @@ def _cut_offset(path: str, want: tuple[int, int, int], hide: str) -> int | None:
         pos = nl + 1
 
 
+def cut_when_written(config: dict[str, Any], agent_id: str, path: str, offset: Callable[[], int | None],
+                     what: str) -> tuple[int, bytes] | None:
+    """Wait until ``offset()`` finds where to cut (the client has written what is to be held
+    back), cut the file there and return (offset, the bytes cut); None, logged, past the deadline."""
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        try:
+            cut = offset()
+        except OSError:
+            cut = None
+        if cut is not None:
+            break
+        if time.monotonic() > deadline:
+            log(config, event="error", agent_id=agent_id, error=f"the client never wrote {what} to {path}")
+            return None
+        time.sleep(0.02)
+    with open(path, "rb") as fh:
+        fh.seek(cut)
+        held = fh.read()
+    os.truncate(path, cut)
+    return cut, held
+
+
 def claude_agent(config: dict[str, Any], payload: dict[str, Any], raw: bytes, command: list[str]) -> bytes:
     prompt = str((payload.get("tool_input") or {}).get("prompt") or "")
     response = payload.get("tool_response") or {}
@@ -140,23 +164,11 @@ def claude_agent(config: dict[str, Any], payload: dict[str, Any], raw: bytes, co
                         f"agent-{agent_id}.jsonl")
     want = (usage.get("input_tokens") or 0, usage.get("cache_read_input_tokens") or 0,
             usage.get("cache_creation_input_tokens") or 0)
-    deadline = time.monotonic() + DEADLINE_S
-    cut = None
-    while cut is None:
-        try:
-            cut = _cut_offset(path, want, config.get("hide", "last"))
-        except OSError:
-            cut = None
-        if cut is None:
-            if time.monotonic() > deadline:
-                log(config, event="error", agent_id=agent_id,
-                    error=f"the client never wrote the response {want} to {path}")
-                return run_hook(command, raw)
-            time.sleep(0.02)
-    with open(path, "rb") as fh:
-        fh.seek(cut)
-        held = fh.read()
-    os.truncate(path, cut)
+    found = cut_when_written(config, agent_id, path, lambda: _cut_offset(path, want, config.get("hide", "last")),
+                             f"the response {want}")
+    if found is None:
+        return run_hook(command, raw)
+    cut, held = found
     out = run_hook(command, raw)
     snapshot = ledger_now(config)
     entry = {"event": "hidden", "agent_id": agent_id, "prompt": prompt, "path": path, "offset": cut,
@@ -209,22 +221,11 @@ def claude_fork(config: dict[str, Any], payload: dict[str, Any], raw: bytes, com
     agent_id = response["agentId"]
     path = os.path.join(os.path.dirname(payload["transcript_path"]), payload["session_id"], "subagents",
                         f"agent-{agent_id}.jsonl")
-    deadline = time.monotonic() + DEADLINE_S
-    cut = None
-    while cut is None:
-        try:
-            cut = _final_offset(path, response["result"])
-        except OSError:
-            cut = None
-        if cut is None:
-            if time.monotonic() > deadline:
-                log(config, event="error", agent_id=agent_id, error=f"the client never wrote the fork's end to {path}")
-                return run_hook(command, raw)
-            time.sleep(0.02)
-    with open(path, "rb") as fh:
-        fh.seek(cut)
-        held = fh.read()
-    os.truncate(path, cut)
+    found = cut_when_written(config, agent_id, path, lambda: _final_offset(path, response["result"]),
+                             "the fork's final response")
+    if found is None:
+        return run_hook(command, raw)
+    cut, held = found
     out = run_hook(command, raw)
     with open(os.path.join(config["held"], f"{agent_id}.bin"), "wb") as fh:
         fh.write(held)

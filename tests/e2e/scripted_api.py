@@ -697,3 +697,27 @@ def iter_sse(raw: bytes) -> Iterator[tuple[str | None, str]]:
                 data.append(line[len("data: "):])
         if data:
             yield event, "\n".join(data)
+
+
+# $CODEX_HOME/config.toml for a Codex run against this API (format: model, base_url): the
+# scripted API as the only model provider, nothing that would reach off loopback (update
+# check, analytics, apps/plugins catalogs).
+CODEX_CONFIG = """model = "{model}"
+model_provider = "scripted"
+check_for_update_on_startup = false
+
+[model_providers.scripted]
+name = "scripted"
+base_url = "{base_url}/v1"
+wire_api = "responses"
+env_key = "SCRIPTED_API_KEY"
+
+[analytics]
+enabled = false
+
+[features]
+apps = false
+plugins = false
+remote_plugin = false
+tool_suggest = false
+"""

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_api import Rule, ScriptedAPI, Usage, text, tool
+from scripted_api import CODEX_CONFIG, Rule, ScriptedAPI, Usage, text, tool
 
 pytestmark = pytest.mark.e2e
 
@@ -54,26 +54,6 @@ SPECIALISTS = {
     "ui-bug-investigator": ("opus", [Usage(777, 88, cache_read=40)]),
 }
 QWEN_MODEL = "qwen-scripted"
-# the user's Codex config: the session runs on the sonnet tier's Codex model
-CODEX_CONFIG = """model = "{model}"
-model_provider = "scripted"
-check_for_update_on_startup = false
-
-[model_providers.scripted]
-name = "scripted"
-base_url = "{base_url}/v1"
-wire_api = "responses"
-env_key = "SCRIPTED_API_KEY"
-
-[analytics]
-enabled = false
-
-[features]
-apps = false
-plugins = false
-remote_plugin = false
-tool_suggest = false
-"""
 
 
 def quickstart(client: str, readme: Path = REPO / "README.md") -> list[str]:
