@@ -110,3 +110,30 @@ def test_a_fork_is_complete_once_its_final_response_is_on_disk(tmp_path: Path) -
     assert not transcript.fork_complete(rows, transcript.result_tail("Something else entirely."))
     assert not transcript.fork_complete([], expect)
     assert transcript.result_tail("  ") is None and transcript.result_tail(None) is None
+
+
+def test_an_incomplete_fork_without_a_transcript_is_not_kept(tmp_path: Path, isolated_home: Path) -> None:
+    """A forked run waits at each Stop for its final response, but only while it
+    has a transcript that can still bring it: one without is forgotten at once."""
+    from tierwise.hot.hooks import state
+    from tierwise.hot.hooks.adapter import get_adapter
+    from tierwise.hot.hooks.runtime import Context
+    from tierwise.hot.ledger import settle
+
+    main = isolated_home / ".claude" / "projects" / "p" / "s-fork.jsonl"
+    main.parent.mkdir(parents=True)
+    main.write_text("")
+    payload = {"session_id": "s-fork", "cwd": str(tmp_path), "transcript_path": str(main),
+               "hook_event_name": "Stop"}
+    ctx = Context("Stop", payload, get_adapter("claude", payload))
+    fork = {"expect": transcript.result_tail("The fork's answer."), "complete": False}
+    usage = {"input": 10, "output": 1}
+    settle.remember(ctx, "gone", {"client": "claude", "usage": usage, "agent_id": "never-written", "size": 0,
+                                  "fork": fork})
+    settle.remember(ctx, "waiting", {"client": "claude", "usage": usage, "agent_id": "written", "size": 0,
+                                     "fork": fork})
+    agent = main.parent / "s-fork" / "subagents" / "agent-written.jsonl"
+    agent.parent.mkdir(parents=True)
+    agent.write_text("")  # on disk, its final response not yet
+    settle.settle_runs(ctx)
+    assert sorted(state.read("s-fork")[settle.KEY]) == ["waiting"]

@@ -370,7 +370,10 @@ class _Importer:
                 for line in lines:
                     if line and not line.isspace():
                         summary.lines += 1
-                        handle(path, inode, pos, line, ctx)
+                        try:
+                            handle(path, inode, pos, line, ctx)
+                        except (ValueError, OverflowError) as exc:  # e.g. NaN or Infinity as a token count
+                            summary.bad(path, pos, f"unreadable value ({exc})")
                     pos += len(line) + 1
                 base = pos
                 del lines
@@ -382,7 +385,10 @@ class _Importer:
             # An unterminated last line: take it if it is complete JSON, else leave it for the next run.
             if _complete_json(pending):
                 summary.lines += 1
-                handle(path, inode, base, pending, ctx)
+                try:
+                    handle(path, inode, base, pending, ctx)
+                except (ValueError, OverflowError) as exc:
+                    summary.bad(path, base, f"unreadable value ({exc})")
                 base += len(pending)
             else:
                 summary.partial_lines += 1
@@ -444,13 +450,13 @@ class _Importer:
         return obj
 
 
-def _settle(conn: sqlite3.Connection, summary: ImportSummary) -> None:
+def _settle(conn: sqlite3.Connection, summary: ImportSummary, config: dict[str, Any] | None) -> None:
     """Replace the provisional rows hooks recorded (a client's payload, before its
     transcript held the request) whose transcript rows are in the ledger now.
     One query per provisional row, never per imported line."""
 
     def tx(c: sqlite3.Connection) -> tuple[int, int]:
-        replaced = settle(c)
+        replaced = settle(c, None, config)
         left = c.execute("SELECT COUNT(*) FROM usage WHERE provisional IS NOT NULL AND client = ?",
                          (summary.client,)).fetchone()[0]
         return replaced, int(left)
@@ -519,7 +525,7 @@ def run_import(
                 progress(n, len(files))
         importer.flush()
         parts.after_import(conn)
-        _settle(conn, summary)
+        _settle(conn, summary, config)
         prices.reprice_pending(conn, config)
     finally:
         if own:

@@ -248,7 +248,9 @@ def _dedup(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per (message.id, requestId), in first-seen order: the line with
     the highest output count (the last of equals). A streamed response can be
     written as several lines whose output count grows; the last is the final
-    one (ccusage keeps the first and undercounts: docs/ledger.md)."""
+    one (ccusage keeps the first and undercounts: docs/ledger.md). Without a
+    requestId the first line stays: the ledger cannot match a later line's row
+    to it (its unique key needs both ids), so a later line would be a second row."""
     at: dict[tuple[Any, Any], int] = {}
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -256,7 +258,7 @@ def _dedup(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             key = (row["message_id"], row["request_id"])
             i = at.get(key)
             if i is not None:
-                if row["output"] >= out[i]["output"]:
+                if row["request_id"] and row["output"] >= out[i]["output"]:
                     out[i] = row
                 continue
             at[key] = len(out)

@@ -71,12 +71,31 @@ ORIGIN_SQL = (
     "WHEN client = 'claude_code' AND agent_id IS NOT NULL THEN 'subagent_transcript' ELSE 'session_transcript' END)"
 )
 _INSERT_USAGE = (
-    f"INSERT INTO usage ({', '.join(USAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in USAGE_COLUMNS)}) "
+    f"INSERT OR IGNORE INTO usage ({', '.join(USAGE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in USAGE_COLUMNS)})"
+)
+# A streamed response's later line repeats its (message id, request id) with a higher
+# output count: the row already there takes that count and its price (docs/ledger.md).
+_RAISE_OUTPUT = (
+    "UPDATE usage SET output = ?, cost_usd = ?, price_source = ? "
+    "WHERE message_id = ? AND request_id = ? AND output < ?"
+)
+# The same in one statement for a batch; SQLite takes two ON CONFLICT clauses from
+# 3.35 on (distributions such as RHEL 9 ship 3.34): older ones run both statements.
+_UPSERT_USAGE = (
+    f"{_INSERT_USAGE.replace('INSERT OR IGNORE', 'INSERT', 1)} "
     "ON CONFLICT (message_id, request_id) DO UPDATE SET output = excluded.output, cost_usd = excluded.cost_usd, "
     "price_source = excluded.price_source WHERE excluded.output > usage.output "
     "ON CONFLICT DO NOTHING"
 )
+UPSERT_IN_ONE_STATEMENT = tuple(int(p) for p in sqlite3.sqlite_version.split(".")[:2]) >= (3, 35)
+
+
+def _raise_args(tup: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """``_RAISE_OUTPUT``'s arguments for a prepared row, None for a row without both ids."""
+    if tup[16] is None or tup[17] is None:
+        return None
+    return (tup[4], tup[19], tup[20], tup[16], tup[17], tup[4])
 
 
 def now_iso() -> str:
@@ -273,11 +292,15 @@ def _origin(row: dict[str, Any], client: str, provisional: str | None) -> str:
 
 def insert_usage(conn: sqlite3.Connection, tuples: list[tuple[Any, ...]]) -> int:
     """Insert prepared rows inside the caller's transaction; returns rows added (a row
-    that only raised an existing row's output is not one: ``_INSERT_USAGE``)."""
+    that only raised an existing row's output is not one: ``_UPSERT_USAGE``)."""
     if not tuples:
         return 0
     last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM usage").fetchone()[0]
-    conn.executemany(_INSERT_USAGE, tuples)
+    if UPSERT_IN_ONE_STATEMENT:
+        conn.executemany(_UPSERT_USAGE, tuples)
+    else:
+        conn.executemany(_INSERT_USAGE, tuples)
+        conn.executemany(_RAISE_OUTPUT, [a for a in map(_raise_args, tuples) if a is not None])
     # new rows get ids above the highest one (no AUTOINCREMENT: max + 1); updates keep theirs
     return int(conn.execute("SELECT COUNT(*) FROM usage WHERE id > ?", (last,)).fetchone()[0])
 
@@ -293,7 +316,7 @@ def _write_usage(conn: sqlite3.Connection, rows: list[dict[str, Any]], config: d
     def transaction(c: sqlite3.Connection) -> int:
         added = insert_usage(c, tuples)
         if added:
-            settle(c, _touched_sessions(tuples))
+            settle(c, _touched_sessions(tuples), config)
         return added
 
     return db.write(conn, transaction)
@@ -311,11 +334,12 @@ _REPLACED_COLUMNS = (
 )
 
 
-def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
+def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None, config: dict[str, Any] | None = None) -> int:
     """Replace every provisional row whose request(s) the ledger now holds from a
     transcript; inside the caller's transaction. ``sessions``: only the
     provisional rows of these sessions (a hook's write); None: all (an import).
-    Returns how many were replaced.
+    Returns how many were replaced. ``config``: the project's routing config,
+    whose prices price a completed row again as they priced it first.
 
     - ``last_request`` (Claude Code's ``tool_response.usage``, the subagent's
       last request) is replaced by a final row of the same subagent (``agent_id``;
@@ -368,7 +392,7 @@ def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
             continue
         final_id, final_agent = hit
         if kind == "last_request":
-            _complete_output(conn, final_id, out)
+            _complete_output(conn, final_id, out, config)
         conn.execute(
             f"INSERT OR REPLACE INTO usage_replaced ({_REPLACED_COLUMNS}, replaced_by, replaced_agent, replaced_at) "
             f"SELECT {_REPLACED_COLUMNS}, ?, ?, ? FROM usage WHERE id = ?",
@@ -385,7 +409,7 @@ def settle(conn: sqlite3.Connection, sessions: set[Any] | None = None) -> int:
     return replaced
 
 
-def _complete_output(conn: sqlite3.Connection, row_id: int, output: int) -> None:
+def _complete_output(conn: sqlite3.Connection, row_id: int, output: int, config: dict[str, Any] | None) -> None:
     """Give a transcript row the final output count of its request (from the
     client's payload: ``transcript.complete_last_request``) when it holds less,
     and price it again."""
@@ -398,7 +422,8 @@ def _complete_output(conn: sqlite3.Connection, row_id: int, output: int) -> None
     tokens = {"input": inp, "output": output, "cache_write_5m": w5, "cache_write_1h": w1, "cache_read": cread}
     cost: float | None = None
     if source != "pending":
-        cost, source = pricing.resolve(model, tier, tokens, platform=client or "claude_code", day=str(stamp)[:10])
+        cost, source = pricing.resolve(model, tier, tokens, config=config, platform=client or "claude_code",
+                                       day=str(stamp)[:10])
     conn.execute("UPDATE usage SET output = ?, cost_usd = ?, price_source = ? WHERE id = ?",
                  (output, cost, source, row_id))
 
@@ -518,21 +543,23 @@ def write_batch(
         seen = first(c) if first is not None else None
         inserted: list[dict[str, Any]] = []
         touched: list[tuple[Any, ...]] = []
+        raised = False
         for kind, payload in prepared:
             if kind != "usage":
                 _INSERTERS[kind](c, payload)
                 continue
             for tup in payload:
-                before = c.total_changes
-                c.execute(_INSERT_USAGE, tup)
-                if c.total_changes != before:
+                if c.execute(_INSERT_USAGE, tup).rowcount == 1:
                     inserted.append({"ts": tup[13], "session_id": tup[8], "project": tup[9], "tier": tup[2],
                                      "tokens": sum(tup[3:8]), "cost_usd": tup[19]})
                     touched.append(tup)
+                elif (args := _raise_args(tup)) is not None and c.execute(_RAISE_OUTPUT, args).rowcount:
+                    raised = True
         sessions = _touched_sessions(touched)
-        if sessions and settle(c, sessions):
+        if sessions and settle(c, sessions, config):
             return seen, None  # provisional rows were replaced: the inserted rows alone no longer describe the change
-        return seen, inserted
+        # a raised row is not a new request: the added rows alone do not describe the change either
+        return seen, None if raised else inserted
 
     return db.write(conn, transaction)
 

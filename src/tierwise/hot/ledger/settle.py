@@ -82,9 +82,11 @@ def settle_runs(ctx: Context) -> int:
         seen = entry["size"] if isinstance(entry.get("size"), int) else 0
         fork = entry.get("fork") if isinstance(entry.get("fork"), dict) else None
         if size <= seen:
-            if not entry.get("provisional") and (fork is None or fork.get("complete")):
-                done.append(run_id)  # nothing new since it was recorded
-            continue  # a forked skill's final response may still come (transcript.fork_complete)
+            # nothing new since it was recorded; a forked skill's final response may still come
+            # (transcript.fork_complete), unless it has no transcript to come in
+            if not entry.get("provisional") and (fork is None or fork.get("complete") or size < 0):
+                done.append(run_id)
+            continue
         assert path is not None
         rows, read = transcript.read_agent_rows(path)
         kind = entry.get("provisional")
