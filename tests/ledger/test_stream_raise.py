@@ -15,7 +15,7 @@ import pytest
 from late_session import ClaudeSession, make_project, rows
 from tierwise.hot import cache
 from tierwise.hot.hooks import state, transcript
-from tierwise.hot.ledger import budget, connection, record
+from tierwise.hot.ledger import budget, connection, db, record
 from tierwise.ledger import importers
 
 
@@ -33,7 +33,7 @@ def test_a_higher_count_raises_the_row_and_is_not_a_new_row(monkeypatch: pytest.
     try:
         def write(tuples: list[dict[str, object]]) -> int:
             prepared = [record.usage_tuple(r) for r in tuples]
-            return int(connection.db.write(conn, lambda c: record.insert_usage(c, prepared)))
+            return int(db.write(conn, lambda c: record.insert_usage(c, prepared)))
 
         assert write([_row(1, "f:1:0:aa", **ids)]) == 1
         # the same request again: a higher count raises it, a lower one and a repeated line change nothing
